@@ -1,0 +1,32 @@
+using NodeMesh.Core.Metrics;
+
+namespace NodeMesh.Actors.Messages;
+
+// Driver protocol: the runner (CLI, tests, a cluster node) <-> the trainer.
+
+/// <summary>Command: create and wire tiles, units and reducers and load the initial weights.</summary>
+public sealed record Prepare : INodeMeshMessage;
+
+/// <summary>Event: the network is built and loaded.</summary>
+public sealed record Prepared(int Units, int Tiles, int Reducers) : INodeMeshMessage;
+
+/// <summary>Command: train one epoch (1-based number).</summary>
+public sealed record TrainEpoch(int Epoch) : INodeMeshMessage;
+
+/// <summary>Event: an epoch's training result: mean loss and accuracy over its samples, and its traffic.</summary>
+public sealed record EpochTrained(int Epoch, double Loss, double Accuracy, int Samples, int Steps, TrafficLedger Ledger) : INodeMeshMessage;
+
+/// <summary>Command: evaluate on the test set.</summary>
+public sealed record Evaluate : INodeMeshMessage;
+
+/// <summary>Event: test loss and accuracy.</summary>
+public sealed record Evaluated(double Loss, double Accuracy, int Samples) : INodeMeshMessage;
+
+/// <summary>Query: every unit's weights, per layer in global unit order ([unit][FanIn+1]).</summary>
+public sealed record FetchModel : INodeMeshMessage;
+
+/// <summary>Response to <see cref="FetchModel"/>.</summary>
+public sealed record ModelResponse(float[][] Layers) : INodeMeshMessage;
+
+/// <summary>Event: one training step finished (for progress display).</summary>
+public sealed record StepProgress(int Epoch, int Step, int Steps, double MeanLoss) : INodeMeshMessage;

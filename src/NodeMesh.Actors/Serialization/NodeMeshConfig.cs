@@ -1,0 +1,36 @@
+using Akka.Configuration;
+
+namespace NodeMesh.Actors.Serialization;
+
+/// <summary>HOCON that binds every NodeMesh message to <see cref="NodeMeshSerializer"/> and tunes the dispatcher.</summary>
+public static class NodeMeshConfig
+{
+    /// <summary>Serializer binding: all <see cref="Messages.INodeMeshMessage"/> go through protobuf.</summary>
+    public static Config Serialization => ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.nodemesh = "{{typeof(NodeMeshSerializer).AssemblyQualifiedName}}"
+          serialization-bindings {
+            "{{typeof(Messages.INodeMeshMessage).AssemblyQualifiedName}}" = nodemesh
+          }
+          serialization-identifiers {
+            "{{typeof(NodeMeshSerializer).AssemblyQualifiedName}}" = {{NodeMeshSerializer.Id}}
+          }
+        }
+        """);
+
+    /// <summary>Local single-process configuration; <paramref name="serializeMessages"/> forces every message through the serializer.</summary>
+    public static Config Local(bool serializeMessages = false) => ConfigurationFactory.ParseString($$"""
+        akka {
+          loglevel = WARNING
+          stdout-loglevel = WARNING
+          log-dead-letters = 0
+          log-dead-letters-during-shutdown = off
+          actor {
+            serialize-messages = {{(serializeMessages ? "on" : "off")}}
+            default-dispatcher {
+              throughput = 100
+            }
+          }
+        }
+        """).WithFallback(Serialization);
+}

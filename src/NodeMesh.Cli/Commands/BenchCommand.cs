@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using NodeMesh.Actors.Training;
+using NodeMesh.Core;
+using NodeMesh.Core.Data;
+using NodeMesh.Core.Engine;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Cli.Commands;
+
+/// <summary>
+/// <c>nodemesh bench</c>: training throughput (samples/s) of the unit-actor network for each
+/// strategy, next to the same per-unit computation run by the actor-free engine.
+/// </summary>
+public static class BenchCommand
+{
+    public const string Summary = "measure training samples/s per strategy, with actors and with the actor-free engine";
+
+    public static readonly OptionDef[] Options =
+    [
+        new("arch", "LAYERS", ArchSpec.Default, "layer list"),
+        new("steps", "N", "40", "timed training steps per configuration (after an equal warm-up)"),
+        new("batch", "B", "32", "mini-batch size"),
+        new("strategies", "LIST", "none,allreduce-star,allreduce-tree,allreduce-ring", "comma-separated: none, allreduce-star|tree|ring, allreduce-star-every10, …"),
+        new("engine", "on|off", "on", "also time the actor-free engine on the same steps"),
+        new("data", "DIR|full", null, "dataset (default: embedded subset)"),
+        new("out", "FILE", null, "also write the results as CSV"),
+        new("help", null, null, "show this help"),
+    ];
+
+    public static string HelpText => $"""
+        nodemesh bench — {Summary}
+
+        Each configuration trains a warm-up epoch and then a timed epoch of --steps batches.
+        Samples/s counts training samples (forward, backward, update and tying) per wall-clock second.
+
+        Usage: nodemesh bench [options]
+
+        Options:
+        {ParsedArgs.Help(Options)}
+        """;
+
+    public static StrategyOptions ParseStrategy(string s)
+    {
+        var parts = s.Trim().ToLowerInvariant().Split('-');
+        StrategyOptions Bad() => throw new UserInputException($"--strategies: '{s}' is not a strategy; use none, allreduce-star, allreduce-tree, allreduce-ring, optionally with -everyF (e.g. allreduce-ring-every10).");
+        if (parts[0] == "none" && parts.Length == 1) return new StrategyOptions();
+        if (parts[0] != "allreduce" || parts.Length < 2) return Bad();
+        var topo = parts[1] switch { "star" => TopologyKind.Star, "tree" => TopologyKind.Tree, "ring" => TopologyKind.Ring, _ => (TopologyKind)(-1) };
+        if ((int)topo < 0) return Bad();
+        int every = 1;
+        if (parts.Length == 3)
+        {
+            if (!parts[2].StartsWith("every", StringComparison.Ordinal) || !int.TryParse(parts[2][5..], CultureInfo.InvariantCulture, out every)) return Bad();
+        }
+        else if (parts.Length > 3) return Bad();
+        return new StrategyOptions(StrategyKind.AllReduce, topo, ReduceOp.Sum, every).Validate();
+    }
+
+    public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout)
+    {
+        int steps = a.Int("steps"), batch = a.Int("batch");
+        if (steps < 1) throw new UserInputException($"--steps {steps}: time at least 1 step.");
+        var strategies = (a.String("strategies") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => (Name: s.Trim(), Options: ParseStrategy(s))).ToList();
+        bool engine = a.Choice("engine", ("on", true), ("off", false));
+        var data = DatasetLoader.Load(a.String("data"));
+        var plan = NetworkPlan.Build(ArchSpec.Parse(a.String("arch")!), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
+        var tiles = TilePlan.Build(plan);
+        var weights = WeightLayout.InitialVectors(plan, 1);
+        int limit = Math.Min(steps * batch, data.Train.Count);
+        stdout.WriteLine($"nodemesh bench: {plan.Arch}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
+        stdout.WriteLine("| strategy | actors samples/s | engine samples/s | actor time / engine time |");
+        stdout.WriteLine("|---|---:|---:|---:|");
+        var rows = new List<string> { "strategy,actor_samples_per_second,engine_samples_per_second,actor_over_engine_time" };
+        foreach (var (name, strategy) in strategies)
+        {
+            var options = new TrainOptions(plan.Arch.Text, strategy, Epochs: 2, Batch: batch, TrainLimit: limit, Shuffle: false).Validate();
+            double actorRate;
+            await using (var run = new LocalRun(tiles, options, data, weights))
+            {
+                await run.PrepareAsync();
+                await run.TrainEpochAsync(1);
+                var sw = Stopwatch.StartNew();
+                var r = await run.TrainEpochAsync(2);
+                actorRate = r.Samples / sw.Elapsed.TotalSeconds;
+            }
+            double engineRate = double.NaN;
+            if (engine)
+            {
+                var e = new UnitEngine(tiles, options, weights);
+                e.TrainEpoch(data.Train, 1);
+                var sw = Stopwatch.StartNew();
+                var r = e.TrainEpoch(data.Train, 2);
+                engineRate = r.Samples / sw.Elapsed.TotalSeconds;
+            }
+            double ratio = engineRate / actorRate;
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {actorRate:F0} | {(engine ? engineRate.ToString("F0", CultureInfo.InvariantCulture) : "-")} | {(engine ? ratio.ToString("F2", CultureInfo.InvariantCulture) : "-")} |"));
+            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{engineRate:F1},{ratio:F3}"));
+        }
+        stdout.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+        if (a.String("out") is { } outFile) File.WriteAllLines(outFile, rows);
+        return 0;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Globalization;
+using NodeMesh.Actors.Training;
+using NodeMesh.Core;
+using NodeMesh.Core.Checkpoints;
+using NodeMesh.Core.Data;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Cli.Commands;
+
+/// <summary><c>nodemesh train</c>: trains the unit-actor network in one process and writes a run directory.</summary>
+public static class TrainCommand
+{
+    public static readonly OptionDef[] Options =
+    [
+        new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC, denseN, relu, tanh, maxpoolK, avgpoolK"),
+        new("strategy", "none|allreduce|gossip", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous)"),
+        new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
+        new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
+        new("every", "F", "1", "tie every F steps: F=1 ties gradients each step; F>1 averages weights every F steps"),
+        new("epochs", "N", "1", "passes over the training set"),
+        new("batch", "B", "32", "mini-batch size"),
+        new("lr", "RATE", "0.05", "SGD learning rate (no momentum; loss is the batch mean)"),
+        new("seed", "N", "1", "seed of every random draw (init, shuffling)"),
+        new("shuffle", "on|off", "on", "shuffle each epoch; off = dataset order"),
+        new("train-limit", "N", "0", "use only the first N training samples (0 = all)"),
+        new("test-limit", "N", "0", "use only the first N test samples (0 = all)"),
+        new("data", "DIR|full", null, "IDX files (Fashion-MNIST or MNIST); 'full' = /usr/share/datasets/fashion-mnist; default: embedded 2000/500 subset"),
+        new("out", "DIR", "runs/<time>-<strategy>", "run directory for config.json, metrics.csv, summary.json"),
+        new("save", "FILE", null, "write the final weights as safetensors"),
+        new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
+        new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
+        new("eval-batch", "N", "250", "batch size of test evaluation (does not change results)"),
+        new("quiet", null, null, "no progress bar"),
+        new("help", null, null, "show this help"),
+    ];
+
+    public const string Summary = "train the unit-actor ConvNet in one process and write a run directory";
+
+    public static string HelpText => $"""
+        nodemesh train — {Summary}
+
+        Every feature-map unit (layer, map, u, v) and every dense neuron is an Akka.NET actor that
+        owns its weights. The strategy decides how the U×V copies of each conv kernel are tied.
+
+        Usage: nodemesh train [options]
+
+        Options:
+        {ParsedArgs.Help(Options)}
+
+        Examples:
+          nodemesh train                                      # embedded subset, no sharing
+          nodemesh train --data full --strategy allreduce --topology tree
+          nodemesh train --strategy allreduce --every 10 --epochs 3 --save w.safetensors
+        """;
+
+    /// <summary>Parses the train options into a run definition.</summary>
+    public static TrainOptions ParseOptions(ParsedArgs a)
+    {
+        var kind = a.Choice("strategy", ("none", StrategyKind.None), ("allreduce", StrategyKind.AllReduce), ("gossip", StrategyKind.Gossip));
+        var topology = a.Has("topology")
+            ? a.Choice("topology", ("star", TopologyKind.Star), ("tree", TopologyKind.Tree), ("ring", TopologyKind.Ring),
+                ("grid", TopologyKind.Grid), ("random", TopologyKind.Random), ("exp", TopologyKind.Exp))
+            : kind == StrategyKind.Gossip ? TopologyKind.Grid : TopologyKind.Star;
+        if (kind == StrategyKind.None && (a.Has("topology") || a.Has("every") || a.Has("reduce")))
+            throw new UserInputException("--topology, --every and --reduce need --strategy allreduce or gossip; with --strategy none nothing is tied.");
+        var strategy = new StrategyOptions(kind, topology,
+            a.Choice("reduce", ("sum", ReduceOp.Sum), ("mean", ReduceOp.Mean)),
+            a.Int("every"));
+        if (kind == StrategyKind.Gossip)
+            throw new UserInputException("--strategy gossip is not available in this build yet; use none or allreduce.");
+        return new TrainOptions(
+            Arch: a.String("arch")!,
+            Strategy: strategy,
+            Epochs: a.Int("epochs"),
+            Batch: a.Int("batch"),
+            LearningRate: a.Float("lr"),
+            Seed: a.Int("seed"),
+            Shuffle: a.Choice("shuffle", ("on", true), ("off", false)),
+            TrainLimit: a.Int("train-limit"),
+            TestLimit: a.Int("test-limit"),
+            EvalBatch: a.Int("eval-batch"),
+            TileSide: a.Int("tile")).Validate();
+    }
+
+    public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr)
+    {
+        var options = ParseOptions(a);
+        string? dataArg = a.String("data");
+        var data = DatasetLoader.Load(dataArg);
+        var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
+        var tiles = TilePlan.Build(plan, options.TileSide);
+        string? init = a.String("init");
+        var weights = init is null ? WeightLayout.InitialVectors(plan, options.Seed) : Checkpoint.Load(plan, init);
+        string outDir = a.String("out") is { } o && a.Has("out") ? o
+            : Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Strategy.Describe().Replace('/', '-')}");
+        string? save = a.String("save");
+        if (save is not null) Checkpoint.CheckWritable(save);
+        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init);
+
+        stdout.WriteLine($"NodeMesh train: {options.Strategy.Describe()} on {data.Train.Source}");
+        stdout.WriteLine($"  net {plan.Arch}: {plan.UnitCount:N0} unit actors in {tiles.Tiles.Sum(t => t.Count)} tiles, {plan.UnitParameters:N0} unit parameters ({plan.SharedParameters:N0} if shared)");
+        int trainCount = options.TrainLimit > 0 ? Math.Min(options.TrainLimit, data.Train.Count) : data.Train.Count;
+        int testCount = options.TestLimit > 0 ? Math.Min(options.TestLimit, data.Test.Count) : data.Test.Count;
+        stdout.WriteLine($"  {trainCount:N0} train / {testCount:N0} test samples, batch {options.Batch}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, {options.Epochs} epoch(s), seed {options.Seed}; run directory {outDir}");
+
+        var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
+        await using var run = new LocalRun(tiles, options, data, weights, progress.Report);
+        var prepared = await run.PrepareAsync();
+        stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers");
+
+        var total = Stopwatch.StartNew();
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var sw = Stopwatch.StartNew();
+            progress.Begin(epoch, options.Epochs);
+            var trained = await run.TrainEpochAsync(epoch);
+            double trainSeconds = sw.Elapsed.TotalSeconds;
+            progress.End();
+            var eval = await run.EvaluateAsync();
+            var model = await run.FetchModelAsync();
+            var epochResult = new EpochRecord(epoch, trained, eval, trainSeconds, sw.Elapsed.TotalSeconds, ConsensusReport.Measure(plan, model));
+            recorder.Add(epochResult);
+            stdout.WriteLine(RunRecorder.EpochLine(epochResult, plan));
+        }
+        var final = await run.FetchModelAsync();
+        if (save is not null)
+        {
+            Checkpoint.Save(plan, final, save, options);
+            stdout.WriteLine($"  saved weights to {save}");
+        }
+        recorder.Finish(total.Elapsed.TotalSeconds);
+        stdout.WriteLine();
+        stdout.WriteLine(recorder.SummaryTable());
+        stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}");
+        return 0;
+    }
+}

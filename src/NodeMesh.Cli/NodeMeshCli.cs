@@ -1,0 +1,61 @@
+using NodeMesh.Cli.Commands;
+using NodeMesh.Core;
+
+namespace NodeMesh.Cli;
+
+/// <summary>Entry point: dispatches subcommands and turns user errors into one clear line and exit code 2.</summary>
+public static class NodeMeshCli
+{
+    public static string Usage => $"""
+        nodemesh — weight sharing on processor-in-memory hardware, measured with one actor per feature-map unit
+
+        Usage: nodemesh <command> [options]     (nodemesh <command> --help for its options)
+
+        Commands:
+          train    {TrainCommand.Summary}
+          bench    {BenchCommand.Summary}
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            stdout.WriteLine(Usage);
+            return 0;
+        }
+        string command = args[0];
+        var rest = args[1..];
+        try
+        {
+            switch (command)
+            {
+                case "train":
+                    {
+                        var a = ParsedArgs.Parse("train", TrainCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(TrainCommand.HelpText); return 0; }
+                        return await TrainCommand.RunAsync(a, stdout, stderr);
+                    }
+                case "bench":
+                    {
+                        var a = ParsedArgs.Parse("bench", BenchCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(BenchCommand.HelpText); return 0; }
+                        return await BenchCommand.RunAsync(a, stdout);
+                    }
+                default:
+                    stderr.WriteLine($"error: unknown command '{command}'.");
+                    stderr.WriteLine(Usage);
+                    return 2;
+            }
+        }
+        catch (UserInputException e)
+        {
+            stderr.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (InvalidOperationException e) when (e.InnerException is UserInputException u)
+        {
+            stderr.WriteLine($"error: {u.Message}");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using NodeMesh.Cli;
+
+return await NodeMeshCli.RunAsync(args, Console.Out, Console.Error);

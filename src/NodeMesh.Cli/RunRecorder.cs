@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NodeMesh.Actors.Messages;
+using NodeMesh.Core;
+using NodeMesh.Core.Data;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Cli;
+
+/// <summary>One finished epoch: training result, test result, timings and consensus.</summary>
+public sealed record EpochRecord(int Epoch, EpochTrained Trained, Evaluated Test, double TrainSeconds, double EpochSeconds, IReadOnlyList<LayerConsensus> Consensus)
+{
+    public double SamplesPerSecond => Trained.Samples / Math.Max(1e-9, TrainSeconds);
+}
+
+/// <summary>
+/// Writes a run directory: <c>config.json</c> at the start, <c>metrics.csv</c> (one row per
+/// epoch, layer and category; layer "all" sums the layers) after every epoch, and
+/// <c>summary.json</c> at the end.
+/// </summary>
+public sealed class RunRecorder
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public const string CsvHeader = "epoch,layer,category,messages,payload_bytes,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr";
+
+    private readonly string _dir;
+    private readonly NetworkPlan _plan;
+    private readonly TrainOptions _options;
+    private readonly object _config;
+    private readonly List<EpochRecord> _epochs = [];
+
+    private RunRecorder(string dir, NetworkPlan plan, TrainOptions options, object config)
+    {
+        _dir = dir; _plan = plan; _options = options; _config = config;
+    }
+
+    public IReadOnlyList<EpochRecord> Epochs => _epochs;
+
+    public static RunRecorder Create(string dir, TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserInputException($"--out {dir}: cannot create the run directory ({e.Message}); choose another path.");
+        }
+        if (File.Exists(Path.Combine(dir, "summary.json")))
+            throw new UserInputException($"--out {dir}: the directory already holds a finished run (summary.json); choose a new directory so that no result is overwritten.");
+        var s = options.Strategy;
+        var config = new
+        {
+            tool = "nodemesh train",
+            mode = "local",
+            arch = plan.Arch.Text,
+            strategy = s.Kind.ToString().ToLowerInvariant(),
+            topology = s.Kind == Core.Strategies.StrategyKind.None ? null : s.Topology.ToString().ToLowerInvariant(),
+            reduce = s.Reduce.ToString().ToLowerInvariant(),
+            every = s.Every,
+            options.Epochs,
+            options.Batch,
+            lr = options.LearningRate,
+            options.Seed,
+            shuffle = options.Shuffle,
+            train_limit = options.TrainLimit,
+            test_limit = options.TestLimit,
+            tile_side = options.TileSide,
+            data = dataArg ?? "embedded",
+            data_source = data.Train.Source,
+            init,
+            units = plan.UnitCount,
+            tiles = tiles.Tiles.Sum(t => t.Count),
+            unit_parameters = plan.UnitParameters,
+            shared_parameters = plan.SharedParameters,
+            layers = plan.Layers.Select(l => new
+            {
+                l.Name,
+                kind = l.Kind.ToString().ToLowerInvariant(),
+                input = new[] { l.InChannels, l.InHeight, l.InWidth },
+                output = new[] { l.OutMaps, l.OutHeight, l.OutWidth },
+                kernel = l.Kernel,
+                units = l.UnitCount,
+                fan_in = l.FanIn,
+                tiles = tiles.Tiles[l.Index].Count,
+            }),
+            started_utc = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        };
+        File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config, Json));
+        File.WriteAllText(Path.Combine(dir, "metrics.csv"), CsvHeader + "\n");
+        return new RunRecorder(dir, plan, options, config);
+    }
+
+    private static string F(double v) => double.IsPositiveInfinity(v) ? "inf" : v.ToString("G9", CultureInfo.InvariantCulture);
+
+    public void Add(EpochRecord e)
+    {
+        _epochs.Add(e);
+        var sb = new StringBuilder();
+        var ledger = e.Trained.Ledger;
+        string common(string layer)
+        {
+            var c = e.Consensus.FirstOrDefault(x => x.Layer == layer);
+            return $"{F(e.Trained.Loss)},{F(e.Trained.Accuracy)},{F(e.Test.Loss)},{F(e.Test.Accuracy)},{F(e.TrainSeconds)},{F(e.SamplesPerSecond)},{(c is null ? "" : F(c.ConsensusDistance))},{(c is null ? "" : F(c.SignalToNoise))}";
+        }
+        foreach (TrafficCategory cat in Enum.GetValues<TrafficCategory>())
+            sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},all,{Name(cat)},{ledger.TotalMessages(cat)},{ledger.TotalBytes(cat)},{ledger.TotalDelivered(cat)},{ledger.TotalDropped(cat)},{common("all")}\n");
+        foreach (var l in _plan.Layers)
+            foreach (TrafficCategory cat in Enum.GetValues<TrafficCategory>())
+                sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},{l.Name},{Name(cat)},{ledger.MessagesOf(l.Index, cat)},{ledger.BytesOf(l.Index, cat)},{ledger.DeliveredOf(l.Index, cat)},{ledger.DroppedOf(l.Index, cat)},{common(l.Name)}\n");
+        File.AppendAllText(Path.Combine(_dir, "metrics.csv"), sb.ToString());
+    }
+
+    public static string Name(TrafficCategory c) => c.ToString().ToLowerInvariant();
+
+    public static string EpochLine(EpochRecord e, NetworkPlan plan)
+    {
+        var l = e.Trained.Ledger;
+        string traffic = string.Join("  ", Enum.GetValues<TrafficCategory>().Select(c => $"{Name(c)} {Human(l.TotalMessages(c))} msg/{HumanBytes(l.TotalBytes(c))}"));
+        string cons = string.Join(" ", e.Consensus.Select(c => $"{c.Layer} Ξ²={F4(c.ConsensusDistance)} snr={(double.IsPositiveInfinity(c.SignalToNoise) ? "inf" : F4(c.SignalToNoise))}"));
+        return $"epoch {e.Epoch}: train loss {e.Trained.Loss:F4} acc {e.Trained.Accuracy:P2} | test loss {e.Test.Loss:F4} acc {e.Test.Accuracy:P2} | {e.TrainSeconds:F1} s ({e.SamplesPerSecond:F0} samples/s)\n"
+             + $"  traffic: {traffic}\n  actor messages delivered: {Human(Enum.GetValues<TrafficCategory>().Sum(c => l.TotalDelivered(c)))}" + (cons.Length > 0 ? $"\n  consensus: {cons}" : "");
+    }
+
+    private static string F4(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+
+    public static string Human(long n) => n switch
+    {
+        >= 1_000_000_000 => $"{n / 1e9:F2}G",
+        >= 1_000_000 => $"{n / 1e6:F2}M",
+        >= 10_000 => $"{n / 1e3:F1}k",
+        _ => n.ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static string HumanBytes(long n) => n switch
+    {
+        >= 1L << 30 => $"{n / (double)(1L << 30):F2} GiB",
+        >= 1L << 20 => $"{n / (double)(1L << 20):F1} MiB",
+        >= 1L << 10 => $"{n / 1024.0:F1} KiB",
+        _ => $"{n} B",
+    };
+
+    public void Finish(double wallSeconds)
+    {
+        var last = _epochs[^1];
+        var summary = new
+        {
+            config = _config,
+            final_test_accuracy = last.Test.Accuracy,
+            final_test_loss = last.Test.Loss,
+            final_train_loss = last.Trained.Loss,
+            wall_seconds = wallSeconds,
+            epochs = _epochs.Select(e => new
+            {
+                e.Epoch,
+                train_loss = e.Trained.Loss,
+                train_accuracy = e.Trained.Accuracy,
+                test_loss = e.Test.Loss,
+                test_accuracy = e.Test.Accuracy,
+                samples = e.Trained.Samples,
+                steps = e.Trained.Steps,
+                train_seconds = e.TrainSeconds,
+                samples_per_second = e.SamplesPerSecond,
+                traffic = Enum.GetValues<TrafficCategory>().ToDictionary(Name, c => new
+                {
+                    messages = e.Trained.Ledger.TotalMessages(c),
+                    payload_bytes = e.Trained.Ledger.TotalBytes(c),
+                    actor_messages = e.Trained.Ledger.TotalDelivered(c),
+                    dropped = e.Trained.Ledger.TotalDropped(c),
+                    bytes_per_sample = (double)e.Trained.Ledger.TotalBytes(c) / Math.Max(1, e.Trained.Samples),
+                }),
+                layers = _plan.Layers.ToDictionary(l => l.Name, l => Enum.GetValues<TrafficCategory>().ToDictionary(Name, c => new
+                {
+                    messages = e.Trained.Ledger.MessagesOf(l.Index, c),
+                    payload_bytes = e.Trained.Ledger.BytesOf(l.Index, c),
+                    actor_messages = e.Trained.Ledger.DeliveredOf(l.Index, c),
+                    dropped = e.Trained.Ledger.DroppedOf(l.Index, c),
+                })),
+                consensus = e.Consensus.ToDictionary(c => c.Layer, c => new { xi2 = c.ConsensusDistance, snr = c.SignalToNoise }),
+            }),
+        };
+        File.WriteAllText(Path.Combine(_dir, "summary.json"), JsonSerializer.Serialize(summary, Json));
+    }
+
+    public string SummaryTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"Summary ({_options.Strategy.Describe()}, {_plan.Arch})");
+        sb.AppendLine("| epoch | train loss | test acc | samples/s | activation B | error B | sync msgs | sync B | sync B/sample |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var e in _epochs)
+        {
+            var l = e.Trained.Ledger;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {e.Epoch} | {e.Trained.Loss:F4} | {e.Test.Accuracy:P2} | {e.SamplesPerSecond:F0} | {HumanBytes(l.TotalBytes(TrafficCategory.Activation))} | {HumanBytes(l.TotalBytes(TrafficCategory.Error))} | {Human(l.TotalMessages(TrafficCategory.Sync))} | {HumanBytes(l.TotalBytes(TrafficCategory.Sync))} | {(double)l.TotalBytes(TrafficCategory.Sync) / Math.Max(1, e.Trained.Samples):F0} |");
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,55 @@
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Tiles;
+
+namespace NodeMesh.Core.Metrics;
+
+/// <summary>
+/// The logical message model of the emulated processor-in-memory fabric. Each unit sits at its
+/// (u, v); the maps of one position share a column, so one message carries all channels of a
+/// position. Logical messages are counted per batch (a message carries the B values of the
+/// batch for each float it names):
+/// <list type="bullet">
+/// <item>activation into a conv unit: one message per in-bounds position of its K×K window, C·B floats;</item>
+/// <item>activation into a dense unit: one message per input position (C·B floats) after a conv
+///   layer or the image, one per neuron (B floats) after a dense layer;</item>
+/// <item>error out of a unit (not in the first layer): the mirror image of its activation inputs;</item>
+/// <item>pooling: in each K×K window the K²−1 non-site units send B floats to the window's site
+///   (activation) and receive B floats back (error);</item>
+/// <item>loss: each output neuron sends its B logits to the loss site and receives B deltas.</item>
+/// </list>
+/// </summary>
+public static class FabricModel
+{
+    public const int FloatBytes = 4;
+
+    /// <summary>Logical activation messages into one unit per batch, and floats per sample each carries.</summary>
+    public static (int Messages, int FloatsPerSample) UnitInputs(NetworkPlan plan, WeightedLayer l, int u, int v)
+    {
+        if (l.Kind == LayerKind.Conv)
+        {
+            int p = l.Padding;
+            int rows = Math.Min(u + p, l.InHeight - 1) - Math.Max(u - p, 0) + 1;
+            int cols = Math.Min(v + p, l.InWidth - 1) - Math.Max(v - p, 0) + 1;
+            return (rows * cols, l.InChannels);
+        }
+        bool afterDense = l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense;
+        return afterDense ? (l.InChannels, 1) : (l.InHeight * l.InWidth, l.InChannels);
+    }
+
+    /// <summary>Logical pool messages of a tile per batch in each direction (messages, floats per sample each).</summary>
+    public static long PoolMessages(WeightedLayer l, Tile t)
+    {
+        long total = 0;
+        int h = t.Height, w = t.Width;
+        foreach (var op in l.PostOps)
+        {
+            if (op is not PoolSpec p) continue;
+            h /= p.Size; w /= p.Size;
+            total += (long)h * w * t.Maps * (p.Size * p.Size - 1);
+        }
+        return total;
+    }
+
+    /// <summary>Payload bytes of one unit's tying message: its FanIn weights (or gradients) and bias.</summary>
+    public static int SyncBytes(WeightedLayer l) => (l.FanIn + 1) * FloatBytes;
+}

@@ -1,0 +1,166 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace NodeMesh.Core.Units;
+
+/// <summary>
+/// Describes where a unit's receptive field lies in a row-major input buffer whose rows are
+/// B floats long (one value per sample of the batch): <see cref="RunCount"/> runs of
+/// <see cref="RunLength"/> consecutive rows, the first starting at row <see cref="FirstRow"/>
+/// and each next one <see cref="RunStride"/> rows further. A conv unit at (u, v) with a K×K
+/// kernel over C channels in a padded [H][W][C][B] buffer has K runs of K·C rows; a dense unit
+/// has one run of all its inputs. Weight i of the unit multiplies row i of the concatenated runs.
+/// </summary>
+public readonly record struct PatchGeometry(int FirstRow, int RunCount, int RunLength, int RunStride)
+{
+    public int Rows => RunCount * RunLength;
+}
+
+/// <summary>
+/// The per-unit compute kernels: SIMD (System.Numerics.Vector with fused multiply-add),
+/// allocation-free, over a batch laid out sample-innermost. These are the only routines that
+/// touch a unit's weights in training; the actors and the actor-free engine both call them.
+/// </summary>
+public static class UnitKernels
+{
+    private static readonly int Lanes = Vector<float>.Count;
+
+    /// <summary>y[b] = bias + Σ_i w[i]·x[row_i][b] for b in [0, batch). <paramref name="w"/> holds FanIn weights then the bias.</summary>
+    public static void Forward(ReadOnlySpan<float> w, ReadOnlySpan<float> x, PatchGeometry g, int batch, Span<float> y)
+    {
+        int fanIn = g.Rows;
+        if (w.Length < fanIn + 1) throw new ArgumentException("weight vector shorter than fan-in + bias", nameof(w));
+        if (y.Length < batch) throw new ArgumentException("output shorter than batch", nameof(y));
+        ref float wr = ref MemoryMarshal.GetReference(w);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        long lastRow = (long)(g.FirstRow + (g.RunCount - 1) * g.RunStride + g.RunLength) * batch;
+        if (lastRow > x.Length) throw new ArgumentException("patch lies outside the input buffer", nameof(x));
+        float bias = w[fanIn];
+        int b0 = 0;
+        int wide = 4 * Lanes;
+        for (; b0 + wide <= batch; b0 += wide)
+        {
+            var a0 = new Vector<float>(bias); var a1 = a0; var a2 = a0; var a3 = a0;
+            int wi = 0;
+            for (int r = 0; r < g.RunCount; r++)
+            {
+                int row = g.FirstRow + r * g.RunStride;
+                for (int j = 0; j < g.RunLength; j++, wi++, row++)
+                {
+                    var wv = new Vector<float>(Unsafe.Add(ref wr, wi));
+                    ref float xs = ref Unsafe.Add(ref xr, (nint)row * batch + b0);
+                    a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs), wv, a0);
+                    a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)Lanes), wv, a1);
+                    a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)(2 * Lanes)), wv, a2);
+                    a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)(3 * Lanes)), wv, a3);
+                }
+            }
+            ref float ys = ref Unsafe.Add(ref yr, b0);
+            a0.StoreUnsafe(ref ys);
+            a1.StoreUnsafe(ref ys, (nuint)Lanes);
+            a2.StoreUnsafe(ref ys, (nuint)(2 * Lanes));
+            a3.StoreUnsafe(ref ys, (nuint)(3 * Lanes));
+        }
+        for (; b0 + Lanes <= batch; b0 += Lanes)
+        {
+            var a0 = new Vector<float>(bias);
+            int wi = 0;
+            for (int r = 0; r < g.RunCount; r++)
+            {
+                int row = g.FirstRow + r * g.RunStride;
+                for (int j = 0; j < g.RunLength; j++, wi++, row++)
+                    a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref Unsafe.Add(ref xr, (nint)row * batch + b0)), new Vector<float>(Unsafe.Add(ref wr, wi)), a0);
+            }
+            a0.StoreUnsafe(ref Unsafe.Add(ref yr, b0));
+        }
+        for (; b0 < batch; b0++)
+        {
+            float acc = bias;
+            int wi = 0;
+            for (int r = 0; r < g.RunCount; r++)
+            {
+                int row = g.FirstRow + r * g.RunStride;
+                for (int j = 0; j < g.RunLength; j++, wi++, row++)
+                    acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, (nint)row * batch + b0), Unsafe.Add(ref wr, wi), acc);
+            }
+            Unsafe.Add(ref yr, b0) = acc;
+        }
+    }
+
+    /// <summary>
+    /// Gradient of one unit for a batch: grad[i] = Σ_b d[b]·x[row_i][b] and grad[FanIn] = Σ_b d[b]
+    /// (the delta already carries the 1/B of the batch mean). When <paramref name="dx"/> is not
+    /// empty, also accumulates the input error dx[row'_i][b] += w[i]·d[b] at the rows given by
+    /// <paramref name="dxGeometry"/> (the same receptive field in the error buffer's coordinates),
+    /// using the weights as they were before this step's update.
+    /// </summary>
+    public static void Backward(
+        ReadOnlySpan<float> w, ReadOnlySpan<float> x, PatchGeometry g, ReadOnlySpan<float> d, int batch,
+        Span<float> grad, Span<float> dx, PatchGeometry dxGeometry)
+    {
+        int fanIn = g.Rows;
+        if (grad.Length < fanIn + 1) throw new ArgumentException("gradient shorter than fan-in + bias", nameof(grad));
+        if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
+        long lastRow = (long)(g.FirstRow + (g.RunCount - 1) * g.RunStride + g.RunLength) * batch;
+        if (lastRow > x.Length) throw new ArgumentException("patch lies outside the input buffer", nameof(x));
+        bool wantDx = !dx.IsEmpty;
+        if (wantDx)
+        {
+            if (dxGeometry.Rows != fanIn) throw new ArgumentException("error geometry differs from the patch", nameof(dxGeometry));
+            long lastDx = (long)(dxGeometry.FirstRow + (dxGeometry.RunCount - 1) * dxGeometry.RunStride + dxGeometry.RunLength) * batch;
+            if (lastDx > dx.Length) throw new ArgumentException("error patch lies outside the error buffer", nameof(dx));
+        }
+        ref float wr = ref MemoryMarshal.GetReference(w);
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        ref float gr = ref MemoryMarshal.GetReference(grad);
+        ref float dxr = ref MemoryMarshal.GetReference(dx);
+        int vecEnd = batch - batch % Lanes;
+        int wi = 0;
+        for (int r = 0; r < g.RunCount; r++)
+        {
+            int row = g.FirstRow + r * g.RunStride;
+            int dxRow = dxGeometry.FirstRow + r * dxGeometry.RunStride;
+            for (int j = 0; j < g.RunLength; j++, wi++, row++, dxRow++)
+            {
+                ref float xs = ref Unsafe.Add(ref xr, (nint)row * batch);
+                var acc = Vector<float>.Zero;
+                int b = 0;
+                if (wantDx)
+                {
+                    var wv = new Vector<float>(Unsafe.Add(ref wr, wi));
+                    ref float dxs = ref Unsafe.Add(ref dxr, (nint)dxRow * batch);
+                    for (; b < vecEnd; b += Lanes)
+                    {
+                        var dv = Vector.LoadUnsafe(ref dr, (nuint)b);
+                        acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)b), dv, acc);
+                        Vector.FusedMultiplyAdd(dv, wv, Vector.LoadUnsafe(ref dxs, (nuint)b)).StoreUnsafe(ref dxs, (nuint)b);
+                    }
+                    float s = Vector.Sum(acc);
+                    float wScalar = Unsafe.Add(ref wr, wi);
+                    for (; b < batch; b++)
+                    {
+                        float dv = Unsafe.Add(ref dr, b);
+                        s = MathF.FusedMultiplyAdd(Unsafe.Add(ref xs, b), dv, s);
+                        Unsafe.Add(ref dxs, b) = MathF.FusedMultiplyAdd(dv, wScalar, Unsafe.Add(ref dxs, b));
+                    }
+                    Unsafe.Add(ref gr, wi) = s;
+                }
+                else
+                {
+                    for (; b < vecEnd; b += Lanes)
+                        acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)b), Vector.LoadUnsafe(ref dr, (nuint)b), acc);
+                    float s = Vector.Sum(acc);
+                    for (; b < batch; b++)
+                        s = MathF.FusedMultiplyAdd(Unsafe.Add(ref xs, b), Unsafe.Add(ref dr, b), s);
+                    Unsafe.Add(ref gr, wi) = s;
+                }
+            }
+        }
+        float db = 0f;
+        for (int b = 0; b < batch; b++) db += d[b];
+        grad[fanIn] = db;
+    }
+}

@@ -1,0 +1,51 @@
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Tiles;
+
+namespace NodeMesh.Core.Units;
+
+/// <summary>
+/// Everything one unit owns: its weight store (kernel + bias), its gradient buffer and where its
+/// receptive field lies. A unit actor wraps exactly one of these; the actor-free engine holds
+/// them in arrays. Nothing else reads or writes the store.
+/// </summary>
+public sealed class UnitState
+{
+    public WeightedLayer Layer { get; }
+    public int Map { get; }
+    public int U { get; }
+    public int V { get; }
+    public int IndexInTile { get; }
+    public PatchGeometry Input { get; }
+    public PatchGeometry Error { get; }
+    public IWeightStore Store { get; }
+
+    /// <summary>The gradient of the last backward pass (FanIn + 1 values).</summary>
+    public float[] Gradient { get; }
+
+    public UnitState(WeightedLayer layer, Tile tile, int indexInTile, IWeightStore store)
+    {
+        if (store.Length != layer.FanIn + 1)
+            throw new ArgumentException($"store holds {store.Length} values, unit needs {layer.FanIn + 1}", nameof(store));
+        Layer = layer;
+        IndexInTile = indexInTile;
+        (Map, U, V) = tile.UnitAt(indexInTile);
+        Input = TilePlan.InputGeometry(layer, U, V);
+        Error = TilePlan.ErrorGeometry(layer, tile, U, V);
+        Store = store;
+        Gradient = new float[layer.FanIn + 1];
+    }
+
+    /// <summary>Global unit index in the layer (map-major, row, column).</summary>
+    public int GlobalIndex => TilePlan.GlobalUnitIndex(Layer, Map, U, V);
+
+    /// <summary>Position of the unit within its map's grid (u·W + v).</summary>
+    public int Position => U * Layer.OutWidth + V;
+
+    /// <summary>Writes this unit's pre-activations for the batch into <paramref name="y"/>.</summary>
+    public void Forward(GridBuffer input, Span<float> y) =>
+        UnitKernels.Forward(Store.Read(), input.Data, Input, input.Batch, y);
+
+    /// <summary>Computes <see cref="Gradient"/> and, when <paramref name="dxRegion"/> is not empty, adds the input error.</summary>
+    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion) =>
+        UnitKernels.Backward(Store.Read(), input.Data, Input, delta, input.Batch, Gradient, dxRegion, Error);
+}
