@@ -60,6 +60,15 @@ public static class BenchCommand
         return new StrategyOptions(StrategyKind.AllReduce, topo, ReduceOp.Sum, every).Validate();
     }
 
+    private static double EngineRate(TilePlan tiles, TrainOptions options, float[][] weights, DatasetPair data, bool parallel)
+    {
+        var e = new UnitEngine(tiles, options, weights, parallel);
+        e.TrainEpoch(data.Train, 1);
+        var sw = Stopwatch.StartNew();
+        var r = e.TrainEpoch(data.Train, 2);
+        return r.Samples / sw.Elapsed.TotalSeconds;
+    }
+
     public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout)
     {
         int steps = a.Int("steps"), batch = a.Int("batch");
@@ -72,9 +81,9 @@ public static class BenchCommand
         var weights = WeightLayout.InitialVectors(plan, 1);
         int limit = Math.Min(steps * batch, data.Train.Count);
         stdout.WriteLine($"nodemesh bench: {plan.Arch}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
-        stdout.WriteLine("| strategy | actors samples/s | engine samples/s | actor time / engine time |");
-        stdout.WriteLine("|---|---:|---:|---:|");
-        var rows = new List<string> { "strategy,actor_samples_per_second,engine_samples_per_second,actor_over_engine_time" };
+        stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time |");
+        stdout.WriteLine("|---|---:|---:|---:|---:|---:|");
+        var rows = new List<string> { "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time" };
         foreach (var (name, strategy) in strategies)
         {
             var options = new TrainOptions(plan.Arch.Text, strategy, Epochs: 2, Batch: batch, TrainLimit: limit, Shuffle: false).Validate();
@@ -87,18 +96,15 @@ public static class BenchCommand
                 var r = await run.TrainEpochAsync(2);
                 actorRate = r.Samples / sw.Elapsed.TotalSeconds;
             }
-            double engineRate = double.NaN;
+            double seqRate = double.NaN, parRate = double.NaN;
             if (engine)
             {
-                var e = new UnitEngine(tiles, options, weights);
-                e.TrainEpoch(data.Train, 1);
-                var sw = Stopwatch.StartNew();
-                var r = e.TrainEpoch(data.Train, 2);
-                engineRate = r.Samples / sw.Elapsed.TotalSeconds;
+                seqRate = EngineRate(tiles, options, weights, data, parallel: false);
+                parRate = EngineRate(tiles, options, weights, data, parallel: true);
             }
-            double ratio = engineRate / actorRate;
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {actorRate:F0} | {(engine ? engineRate.ToString("F0", CultureInfo.InvariantCulture) : "-")} | {(engine ? ratio.ToString("F2", CultureInfo.InvariantCulture) : "-")} |"));
-            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{engineRate:F1},{ratio:F3}"));
+            string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, CultureInfo.InvariantCulture);
+            stdout.WriteLine($"| {name} | {F(actorRate, "F0")} | {F(seqRate, "F0")} | {F(parRate, "F0")} | {F(seqRate / actorRate, "F2")} | {F(parRate / actorRate, "F2")} |");
+            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{seqRate:F1},{parRate:F1},{seqRate / actorRate:F3},{parRate / actorRate:F3}"));
         }
         stdout.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
         if (a.String("out") is { } outFile) File.WriteAllLines(outFile, rows);
