@@ -1,0 +1,232 @@
+using NodeMesh.Actors.Messages;
+using NodeMesh.Actors.Training;
+using NodeMesh.Core.Engine;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Reference;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Actors.Tests;
+
+/// <summary>
+/// The actor system computes exactly what the actor-free paths compute: the engine (same floats)
+/// and the reference nets (ConvNet for exact tying, locally connected net for none).
+/// </summary>
+public sealed class ActorEquivalenceTests
+{
+    private const string SmallArch = "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10";
+    private const int Size = 12, Batch = 8, Samples = 32; // 4 steps per epoch
+
+    private static (TilePlan Tiles, TrainOptions Options, float[][] Weights) Setup(StrategyOptions strategy, int tile = 4)
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(SmallArch), 1, Size, Size, 10);
+        var tiles = TilePlan.Build(plan, tile);
+        var options = new TrainOptions(SmallArch, strategy, Epochs: 1, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: Samples).Validate();
+        return (tiles, options, WeightLayout.InitialVectors(plan, 3));
+    }
+
+    private static async Task<(float[][] Weights, EpochTrained Epoch)> TrainActors(TilePlan tiles, TrainOptions options, float[][] weights, bool serialize = false)
+    {
+        var data = TestData.Random(Samples, 16, Size, 5);
+        await using var run = new LocalRun(tiles, options, data, weights, serializeMessages: serialize, name: "equiv");
+        await run.PrepareAsync();
+        var epoch = await run.TrainEpochAsync(1);
+        return (await run.FetchModelAsync(), epoch);
+    }
+
+    public static TheoryData<string, int> Strategies => new()
+    {
+        { "none", 1 }, { "star", 1 }, { "tree", 1 }, { "ring", 1 }, { "star", 3 }, { "tree", 2 }, { "ring", 3 },
+    };
+
+    private static StrategyOptions Parse(string name, int every) => name == "none"
+        ? new StrategyOptions()
+        : new StrategyOptions(StrategyKind.AllReduce, Enum.Parse<TopologyKind>(name, ignoreCase: true), ReduceOp.Sum, every);
+
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task Actors_produce_the_same_weights_as_the_actor_free_engine(string topology, int every)
+    {
+        var (tiles, options, weights) = Setup(Parse(topology, every));
+        var (actor, _) = await TrainActors(tiles, options, weights);
+        var engine = new UnitEngine(tiles, options, weights, parallel: false);
+        engine.TrainEpoch(TestData.Random(Samples, 16, Size, 5).Train, 1);
+        var expected = engine.Weights();
+        for (int l = 0; l < expected.Length; l++)
+            Assert.Equal(expected[l], actor[l]); // bit-identical: same kernels, same summation orders
+    }
+
+    [Theory]
+    [InlineData("star")]
+    [InlineData("tree")]
+    [InlineData("ring")]
+    public async Task Allreduce_with_ideal_devices_matches_a_convnet_trained_on_the_same_batches(string topology)
+    {
+        var (tiles, options, weights) = Setup(Parse(topology, 1));
+        var (actor, _) = await TrainActors(tiles, options, weights);
+        var reference = Reference(tiles.Network, weights, WeightSharing.Shared, options);
+        foreach (var l in tiles.Network.Layers)
+        {
+            var unitLayout = WeightLayout.FromUnitVectors(l, actor[l.Index]);
+            if (l.Kind == LayerKind.Conv)
+            {
+                int kernel = l.FanIn;
+                var shared = reference.Weight(l.Index);
+                // Every position's kernel equals the ConvNet kernel of its map.
+                for (int m = 0; m < l.OutMaps; m++)
+                    for (int p = 0; p < l.Positions; p++)
+                    {
+                        AssertClose(shared.AsSpan(m * kernel, kernel), unitLayout.Weight.Data.AsSpan((m * l.Positions + p) * kernel, kernel), $"{l.Name} map {m} position {p}");
+                        AssertClose(reference.Bias(l.Index).AsSpan(m, 1), unitLayout.Bias.Data.AsSpan(m * l.Positions + p, 1), $"{l.Name} bias {m}/{p}");
+                    }
+            }
+            else
+            {
+                AssertClose(reference.Weight(l.Index), unitLayout.Weight.Data, l.Name);
+                AssertClose(reference.Bias(l.Index), unitLayout.Bias.Data, l.Name + " bias");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task No_sharing_matches_a_locally_connected_net_trained_on_the_same_batches()
+    {
+        var (tiles, options, weights) = Setup(new StrategyOptions());
+        var (actor, _) = await TrainActors(tiles, options, weights);
+        var reference = Reference(tiles.Network, weights, WeightSharing.Local, options);
+        foreach (var l in tiles.Network.Layers)
+        {
+            var unitLayout = WeightLayout.FromUnitVectors(l, actor[l.Index]);
+            AssertClose(reference.Weight(l.Index), unitLayout.Weight.Data, l.Name);
+            AssertClose(reference.Bias(l.Index), unitLayout.Bias.Data, l.Name + " bias");
+        }
+    }
+
+    [Theory]
+    [InlineData("star")]
+    [InlineData("tree")]
+    [InlineData("ring")]
+    public async Task Sync_message_counts_equal_the_closed_form_of_each_topology(string topology)
+    {
+        var (tiles, options, weights) = Setup(Parse(topology, 1));
+        var (_, epoch) = await TrainActors(tiles, options, weights);
+        int steps = Samples / Batch;
+        Assert.Equal(steps, epoch.Steps);
+        foreach (var l in tiles.Network.Layers)
+        {
+            long expectedMessages = 0;
+            if (l.Kind == LayerKind.Conv)
+            {
+                var topo = new MapTopology(Enum.Parse<TopologyKind>(topology, true), l.OutHeight, l.OutWidth);
+                expectedMessages = steps * l.OutMaps * topo.MessagesPerReduce;
+                if (topology == "star") Assert.Equal(2L * l.Positions * l.OutMaps * steps, expectedMessages); // 2 per unit per step
+            }
+            Assert.Equal(expectedMessages, epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Sync));
+            Assert.Equal(expectedMessages * FabricModel.SyncBytes(l), epoch.Ledger.BytesOf(l.Index, TrafficCategory.Sync));
+            Assert.Equal(expectedMessages, epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Sync));
+        }
+    }
+
+    [Fact]
+    public async Task Periodic_averaging_sends_sync_traffic_only_every_F_steps()
+    {
+        var (tiles, options, weights) = Setup(Parse("ring", 2));
+        var (model, epoch) = await TrainActors(tiles, options, weights);
+        int exchanges = epoch.Steps / 2;
+        foreach (var l in tiles.Network.Layers.Where(l => l.Kind == LayerKind.Conv))
+        {
+            Assert.Equal((long)exchanges * l.OutMaps * 2 * (l.Positions - 1), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Sync));
+            // After the last exchange (step 4 of 4) every map holds one kernel.
+            var c = ConsensusReport.Measure(l, model[l.Index]);
+            Assert.True(c.ConsensusDistance < 1e-12, $"{l.Name} Ξ² = {c.ConsensusDistance}");
+        }
+    }
+
+    [Fact]
+    public async Task Logical_activation_and_error_traffic_follow_the_fabric_model()
+    {
+        var (tiles, options, weights) = Setup(new StrategyOptions());
+        var (_, epoch) = await TrainActors(tiles, options, weights);
+        var plan = tiles.Network;
+        int steps = epoch.Steps;
+        foreach (var l in plan.Layers)
+        {
+            long unitMsgs = 0, unitBytesPerSample = 0;
+            for (int m = 0; m < l.OutMaps; m++)
+                for (int u = 0; u < l.OutHeight; u++)
+                    for (int v = 0; v < l.OutWidth; v++)
+                    {
+                        var (msgs, floats) = FabricModel.UnitInputs(plan, l, u, v);
+                        unitMsgs += msgs; unitBytesPerSample += (long)msgs * floats * 4;
+                    }
+            long pool = tiles.Tiles[l.Index].Sum(t => FabricModel.PoolMessages(l, t));
+            long loss = l.Index == plan.Layers.Count - 1 ? plan.Classes : 0;
+            Assert.Equal(steps * (unitMsgs + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Activation));
+            Assert.Equal(Batch * steps * (unitBytesPerSample + 4 * (pool + loss)), epoch.Ledger.BytesOf(l.Index, TrafficCategory.Activation));
+            long errorUnits = l.Index == 0 ? 0 : unitMsgs;
+            Assert.Equal(steps * (errorUnits + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Error));
+            // Actor messages: one forward and one backward sweep hop per unit per step, plus the tile's own.
+            Assert.Equal(steps * (l.UnitCount + 2L * tiles.Tiles[l.Index].Count + tiles.Tiles[l.Index].Count), epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Activation));
+        }
+    }
+
+    [Fact]
+    public async Task Training_with_serialize_messages_on_gives_the_same_weights()
+    {
+        var (tiles, options, weights) = Setup(Parse("tree", 1), tile: 6);
+        var (plain, _) = await TrainActors(tiles, options, weights);
+        var (serialized, _) = await TrainActors(tiles, options, weights, serialize: true);
+        for (int l = 0; l < plain.Length; l++) Assert.Equal(plain[l], serialized[l]);
+    }
+
+    private static ReferenceNet Reference(NetworkPlan plan, float[][] weights, WeightSharing sharing, TrainOptions options)
+    {
+        var net = new ReferenceNet(plan, sharing);
+        foreach (var l in plan.Layers)
+        {
+            var (w, b) = WeightLayout.FromUnitVectors(l, weights[l.Index]);
+            if (sharing == WeightSharing.Shared && l.Kind == LayerKind.Conv)
+            {
+                int kernel = l.FanIn;
+                for (int m = 0; m < l.OutMaps; m++)
+                {
+                    w.Data.AsSpan(m * l.Positions * kernel, kernel).CopyTo(net.Weight(l.Index).AsSpan(m * kernel, kernel));
+                    net.Bias(l.Index)[m] = b.Data[m * l.Positions];
+                }
+            }
+            else
+            {
+                w.Data.CopyTo(net.Weight(l.Index), 0);
+                b.Data.CopyTo(net.Bias(l.Index), 0);
+            }
+        }
+        var data = TestData.Random(Samples, 16, Size, 5).Train;
+        var order = EpochOrder.Build(Samples, options.Shuffle, options.Seed, 1);
+        int pixels = Size * Size;
+        for (int s = 0; s < Samples; s += Batch)
+        {
+            var images = new float[Batch * pixels];
+            var labels = new byte[Batch];
+            for (int b = 0; b < Batch; b++)
+            {
+                data.Images.AsSpan(order[s + b] * pixels, pixels).CopyTo(images.AsSpan(b * pixels));
+                labels[b] = data.Labels[order[s + b]];
+            }
+            net.TrainStep(images, labels, Batch, options.LearningRate);
+        }
+        return net;
+    }
+
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tol = 1e-4 * Math.Abs(expected[i]) + 1e-6;
+            if (Math.Abs(expected[i] - actual[i]) > tol)
+                Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (tolerance {tol:G3})");
+        }
+    }
+}
