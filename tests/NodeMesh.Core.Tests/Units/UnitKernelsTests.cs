@@ -1,0 +1,195 @@
+using NodeMesh.Core.Units;
+
+namespace NodeMesh.Core.Tests.Units;
+
+/// <summary>
+/// <see cref="UnitKernels"/> against a naive scalar loop written here, for batch sizes that hit the
+/// 4-vector, 1-vector and scalar paths of the SIMD code (and their remainders).
+/// </summary>
+public sealed class UnitKernelsTests
+{
+    private const double RelTol = 1e-5;
+    private const double AbsTol = 1e-6;
+
+    public static TheoryData<int, string> BatchesAndGeometries()
+    {
+        var data = new TheoryData<int, string>();
+        foreach (int b in new[] { 1, 7, 8, 32, 33 })
+            foreach (string g in new[] { "conv", "dense" })
+                data.Add(b, g);
+        return data;
+    }
+
+    /// <summary>
+    /// A test geometry: conv = a 3×3 kernel over 3 channels at (u, v) = (2, 1) of a padded 7×6 grid;
+    /// dense = 37 consecutive rows starting at row 0. Returns the geometry and the number of rows of the buffer.
+    /// </summary>
+    private static (PatchGeometry G, int Rows) Geometry(string kind)
+    {
+        if (kind == "conv")
+        {
+            const int c = 3, k = 3, pw = 6, ph = 7, u = 2, v = 1;
+            return (new PatchGeometry((u * pw + v) * c, k, k * c, pw * c), ph * pw * c);
+        }
+        return (new PatchGeometry(0, 1, 37, 0), 37);
+    }
+
+    /// <summary>The error geometry of the same receptive field in a differently shaped (5-wide) error region.</summary>
+    private static (PatchGeometry G, int Rows) ErrorGeometry(string kind)
+    {
+        if (kind == "conv")
+        {
+            const int c = 3, k = 3, rw = 5, rh = 4, u = 1, v = 2;
+            return (new PatchGeometry((u * rw + v) * c, k, k * c, rw * c), rh * rw * c);
+        }
+        return (new PatchGeometry(0, 1, 37, 0), 37);
+    }
+
+    private static float[] RandomArray(Random rng, int n, float scale = 1f)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    /// <summary>Input row of weight i under geometry g.</summary>
+    private static int RowOf(PatchGeometry g, int i) => g.FirstRow + i / g.RunLength * g.RunStride + i % g.RunLength;
+
+    private static void AssertClose(double expected, double actual, string what)
+    {
+        double tol = Math.Max(AbsTol, RelTol * Math.Abs(expected));
+        Assert.True(Math.Abs(expected - actual) <= tol, $"{what}: expected {expected}, got {actual} (tolerance {tol})");
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchesAndGeometries))]
+    public void Forward_equals_a_naive_scalar_loop(int batch, string kind)
+    {
+        var rng = new Random(100 + batch);
+        var (g, rows) = Geometry(kind);
+        var w = RandomArray(rng, g.Rows + 1);
+        var x = RandomArray(rng, rows * batch);
+        var y = new float[batch + 3];
+        Array.Fill(y, 12345f);
+
+        UnitKernels.Forward(w, x, g, batch, y);
+
+        for (int b = 0; b < batch; b++)
+        {
+            double expected = w[g.Rows];
+            for (int i = 0; i < g.Rows; i++) expected += (double)w[i] * x[RowOf(g, i) * batch + b];
+            AssertClose(expected, y[b], $"y[{b}]");
+        }
+        for (int b = batch; b < y.Length; b++) Assert.Equal(12345f, y[b]);
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchesAndGeometries))]
+    public void Backward_computes_the_weight_gradient_the_bias_gradient_and_accumulates_the_input_error(int batch, string kind)
+    {
+        var rng = new Random(200 + batch);
+        var (g, rows) = Geometry(kind);
+        var (eg, errorRows) = ErrorGeometry(kind);
+        int fanIn = g.Rows;
+        var w = RandomArray(rng, fanIn + 1);
+        var x = RandomArray(rng, rows * batch);
+        var d = RandomArray(rng, batch, 0.1f);
+        var grad = new float[fanIn + 1];
+        var dx = RandomArray(rng, errorRows * batch); // pre-existing error: must be accumulated into
+        var dxBefore = (float[])dx.Clone();
+
+        UnitKernels.Backward(w, x, g, d, batch, grad, dx, eg);
+
+        for (int i = 0; i < fanIn; i++)
+        {
+            double expected = 0;
+            for (int b = 0; b < batch; b++) expected += (double)d[b] * x[RowOf(g, i) * batch + b];
+            AssertClose(expected, grad[i], $"grad[{i}]");
+        }
+        double db = 0;
+        for (int b = 0; b < batch; b++) db += d[b];
+        AssertClose(db, grad[fanIn], "bias gradient");
+
+        var expectedDx = dxBefore.Select(v => (double)v).ToArray();
+        for (int i = 0; i < fanIn; i++)
+            for (int b = 0; b < batch; b++)
+                expectedDx[RowOf(eg, i) * batch + b] += (double)w[i] * d[b];
+        var inPatch = new HashSet<int>(Enumerable.Range(0, fanIn).Select(i => RowOf(eg, i)));
+        for (int r = 0; r < errorRows; r++)
+            for (int b = 0; b < batch; b++)
+            {
+                int at = r * batch + b;
+                if (inPatch.Contains(r)) AssertClose(expectedDx[at], dx[at], $"dx[row {r}][{b}]");
+                else Assert.Equal(dxBefore[at], dx[at]); // outside the receptive field: untouched, bit for bit
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchesAndGeometries))]
+    public void Backward_with_an_empty_error_buffer_touches_nothing_else_and_still_computes_the_gradient(int batch, string kind)
+    {
+        var rng = new Random(300 + batch);
+        var (g, rows) = Geometry(kind);
+        int fanIn = g.Rows;
+        var w = RandomArray(rng, fanIn + 1);
+        var x = RandomArray(rng, rows * batch);
+        var d = RandomArray(rng, batch, 0.1f);
+        var (wBefore, xBefore, dBefore) = ((float[])w.Clone(), (float[])x.Clone(), (float[])d.Clone());
+        var grad = new float[fanIn + 1 + 4];
+        Array.Fill(grad, -777f);
+
+        // An error geometry that would not even fit: it must be ignored when dx is empty.
+        UnitKernels.Backward(w, x, g, d, batch, grad, Span<float>.Empty, new PatchGeometry(1_000_000, 9, 9, 9));
+
+        for (int i = 0; i < fanIn; i++)
+        {
+            double expected = 0;
+            for (int b = 0; b < batch; b++) expected += (double)d[b] * x[RowOf(g, i) * batch + b];
+            AssertClose(expected, grad[i], $"grad[{i}]");
+        }
+        AssertClose(d.Sum(v => (double)v), grad[fanIn], "bias gradient");
+        for (int i = fanIn + 1; i < grad.Length; i++) Assert.Equal(-777f, grad[i]);
+        Assert.Equal(wBefore, w);
+        Assert.Equal(xBefore, x);
+        Assert.Equal(dBefore, d);
+    }
+
+    [Fact]
+    public void Backward_overwrites_the_previous_gradient_rather_than_adding_to_it()
+    {
+        var rng = new Random(5);
+        var (g, rows) = Geometry("conv");
+        const int batch = 9;
+        var w = RandomArray(rng, g.Rows + 1);
+        var x = RandomArray(rng, rows * batch);
+        var d = RandomArray(rng, batch);
+        var first = new float[g.Rows + 1];
+        UnitKernels.Backward(w, x, g, d, batch, first, Span<float>.Empty, default);
+        var second = new float[g.Rows + 1];
+        Array.Fill(second, 99f);
+        UnitKernels.Backward(w, x, g, d, batch, second, Span<float>.Empty, default);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Forward_rejects_a_patch_that_lies_outside_the_input_buffer()
+    {
+        var g = new PatchGeometry(10, 1, 5, 0);
+        var w = new float[6];
+        var x = new float[14 * 2]; // needs 15 rows of 2
+        var y = new float[2];
+        Assert.Throws<ArgumentException>(() => UnitKernels.Forward(w, x, g, 2, y));
+    }
+
+    [Fact]
+    public void Backward_rejects_an_error_geometry_of_a_different_size_than_the_patch()
+    {
+        var g = new PatchGeometry(0, 1, 5, 0);
+        var w = new float[6];
+        var x = new float[5 * 3];
+        var d = new float[3];
+        var grad = new float[6];
+        var dx = new float[100];
+        Assert.Throws<ArgumentException>(() => UnitKernels.Backward(w, x, g, d, 3, grad, dx, new PatchGeometry(0, 1, 4, 0)));
+    }
+}
