@@ -53,6 +53,7 @@ public sealed class TrainerActor : UntypedActor
     private int _correct, _samples;
     private Dataset _set = null!;
     private TrafficLedger? _collected;
+    private bool _reducersFetched;
     private List<float[]?[]>? _weights;
 
     public TrainerActor(TrainerSetup setup)
@@ -119,7 +120,17 @@ public sealed class TrainerActor : UntypedActor
                 break;
             case CountersResponse c:
                 _collected!.Merge(c.Ledger);
-                if (--_awaiting == 0) FinishEpoch();
+                if (--_awaiting > 0) break;
+                if (!_reducersFetched && _reducers.Count > 0)
+                {
+                    // Only now: a unit answers its counter sweep after its last exchange completed, so
+                    // every star reducer has already sent (and counted) its last results.
+                    _reducersFetched = true;
+                    _awaiting = _reducers.Count;
+                    foreach (var r in _reducers) r.Tell(FetchCounters.Instance);
+                    break;
+                }
+                FinishEpoch();
                 break;
             case FetchModel:
                 _client = Sender;
@@ -364,9 +375,9 @@ public sealed class TrainerActor : UntypedActor
     {
         _collected = _ledger.Copy();
         _ledger.Clear();
-        _awaiting = _tiles.Sum(t => t.Length) + _reducers.Count;
+        _reducersFetched = false;
+        _awaiting = _tiles.Sum(t => t.Length);
         foreach (var layer in _tiles) foreach (var t in layer) t.Tell(FetchCounters.Instance);
-        foreach (var r in _reducers) r.Tell(FetchCounters.Instance);
     }
 
     private void FinishEpoch()

@@ -14,7 +14,7 @@ public sealed class UnitKernelsTests
     public static TheoryData<int, string> BatchesAndGeometries()
     {
         var data = new TheoryData<int, string>();
-        foreach (int b in new[] { 1, 7, 8, 32, 33 })
+        foreach (int b in new[] { 1, 7, 8, 17, 32, 33, 65 }) // 65 also reaches the 4-vector path with 16 lanes
             foreach (string g in new[] { "conv", "dense" })
                 data.Add(b, g);
         return data;
