@@ -1,0 +1,126 @@
+using NodeMesh.Cli.Commands;
+using NodeMesh.Core;
+using NodeMesh.Core.Strategies;
+
+namespace NodeMesh.Cli.Tests;
+
+public class BenchTests
+{
+    private static readonly string[] Tiny = ["bench", "--steps", "2", "--batch", "8", "--arch", Cli.TinyArch];
+
+    private static string[] TableRows(string stdout) =>
+        stdout.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| strategy", StringComparison.Ordinal)).ToArray();
+
+    [Fact]
+    public async Task BenchPrintsARowPerStrategy()
+    {
+        var r = await Cli.RunAsync([.. Tiny, "--strategies", "none,allreduce-star"]);
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Contains($"nodemesh bench: {Cli.TinyArch}", r.Out, StringComparison.Ordinal);
+        Assert.Contains("batch 8, 2 timed steps", r.Out, StringComparison.Ordinal);
+        Assert.Contains("| strategy | actors samples/s |", r.Out, StringComparison.Ordinal);
+        var rows = TableRows(r.Out);
+        Assert.Equal(2, rows.Length);
+        Assert.StartsWith("| none | ", rows[0], StringComparison.Ordinal);
+        Assert.StartsWith("| allreduce-star | ", rows[1], StringComparison.Ordinal);
+        foreach (var row in rows)
+        {
+            var cells = row.Trim('|').Split('|').Select(c => c.Trim()).ToArray();
+            Assert.Equal(6, cells.Length);
+            foreach (var cell in cells.Skip(1))
+                Assert.True(double.TryParse(cell, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0, $"cell '{cell}' of '{row}'");
+        }
+        Assert.Contains("peak working set:", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BenchWithEngineOffWritesCsv()
+    {
+        using var tmp = new TempDir();
+        string csv = tmp["bench.csv"];
+        var r = await Cli.RunAsync([.. Tiny, "--strategies", "none,allreduce-ring-every2", "--engine", "off", "--out", csv]);
+        Assert.True(r.Code == 0, r.ToString());
+        var rows = TableRows(r.Out);
+        Assert.Equal(2, rows.Length);
+        Assert.Contains("| - |", rows[0], StringComparison.Ordinal); // engine columns not measured
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("strategy,actor_samples_per_second,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("none,", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("allreduce-ring-every2,", lines[2], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("none,bogus")]
+    [InlineData("allreduce")]
+    [InlineData("allreduce-grid")]
+    [InlineData("allreduce-star-often")]
+    [InlineData("none-star")]
+    public async Task BadStrategyListIsAClearError(string list)
+    {
+        var r = await Cli.RunAsync([.. Tiny, "--strategies", list]);
+        string bad = list.Split(',').Last();
+        Cli.AssertUserError(r, singleLine: true, "--strategies", $"'{bad}'", "allreduce-star");
+        Assert.Empty(r.Out);
+    }
+
+    [Fact]
+    public async Task ZeroStepsIsAnError()
+    {
+        var r = await Cli.RunAsync("bench", "--steps", "0");
+        Cli.AssertUserError(r, singleLine: true, "--steps 0");
+    }
+
+    [Fact]
+    public async Task BadEngineChoiceIsAnError()
+    {
+        var r = await Cli.RunAsync([.. Tiny, "--strategies", "none", "--engine", "maybe"]);
+        Cli.AssertUserError(r, singleLine: true, "--engine 'maybe'");
+    }
+
+    [Fact(Skip = "bug: BenchCommand.RunAsync does not range-check --batch; `bench --batch 0` throws DivideByZeroException at `limit / batch` (BenchCommand.cs, header line) instead of a user error")]
+    public async Task ZeroBatchIsAnError()
+    {
+        var r = await Cli.RunAsync("bench", "--steps", "1", "--batch", "0", "--strategies", "none", "--engine", "off", "--arch", Cli.TinyArch);
+        Cli.AssertUserError(r, singleLine: true, "--batch 0");
+    }
+
+    [Fact(Skip = "bug: bench --out into a missing directory runs the whole benchmark, then File.WriteAllLines throws DirectoryNotFoundException out of NodeMeshCli.RunAsync (stack trace); expected an early `error: --out ...` and exit 2")]
+    public async Task OutIntoAMissingDirectoryIsAnError()
+    {
+        using var tmp = new TempDir();
+        var r = await Cli.RunAsync([.. Tiny, "--strategies", "none", "--engine", "off", "--out", Path.Combine(tmp["nodir"], "b.csv")]);
+        Cli.AssertUserError(r, singleLine: true, "--out");
+    }
+
+    [Fact(Skip = "bug: `bench --strategies ,` (or an empty list) exits 0 and prints an empty table; expected an error saying no strategy was given")]
+    public async Task EmptyStrategyListIsAnError()
+    {
+        var r = await Cli.RunAsync([.. Tiny, "--strategies", ",", "--engine", "off"]);
+        Cli.AssertUserError(r, singleLine: true, "--strategies");
+    }
+
+    [Theory]
+    [InlineData("none", StrategyKind.None, TopologyKind.Star, 1)]
+    [InlineData("allreduce-star", StrategyKind.AllReduce, TopologyKind.Star, 1)]
+    [InlineData("allreduce-tree", StrategyKind.AllReduce, TopologyKind.Tree, 1)]
+    [InlineData(" AllReduce-Ring-Every10 ", StrategyKind.AllReduce, TopologyKind.Ring, 10)]
+    public void ParseStrategyAcceptsTheDocumentedForms(string text, StrategyKind kind, TopologyKind topology, int every)
+    {
+        var s = BenchCommand.ParseStrategy(text);
+        Assert.Equal(kind, s.Kind);
+        if (kind != StrategyKind.None) Assert.Equal(topology, s.Topology);
+        Assert.Equal(every, s.Every);
+    }
+
+    [Theory]
+    [InlineData("allreduce-star-every")]
+    [InlineData("allreduce-star-everyx")]
+    [InlineData("allreduce-star-every0")]
+    [InlineData("allreduce-star-every2-x")]
+    [InlineData("gossip-grid")]
+    [InlineData("")]
+    public void ParseStrategyRejectsOtherForms(string text) =>
+        Assert.Throws<UserInputException>(() => BenchCommand.ParseStrategy(text));
+}
