@@ -45,6 +45,8 @@ public static class Checkpoint
     /// <summary>Fails early (before training) when the checkpoint cannot be written.</summary>
     public static void CheckWritable(string path)
     {
+        if (Directory.Exists(path))
+            throw new UserInputException($"--save {path}: is a directory; give a file name such as {Path.Combine(path, "weights.safetensors")}.");
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(dir))
             throw new UserInputException($"--save {path}: directory '{dir}' does not exist; create it first.");

@@ -32,7 +32,7 @@ public class TrainRunTests
             Assert.Equal(50, c.GetProperty("test_limit").GetInt32());
             Assert.Equal("embedded", c.GetProperty("data").GetString());
             Assert.Equal(2 * 28 * 28 + 10, c.GetProperty("units").GetInt32());
-            var layers = c.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("name").GetString()).ToArray();
+            var layers = c.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("name").GetString()!).ToArray();
             Assert.Equal(["conv1", "dense1"], layers);
         }
 

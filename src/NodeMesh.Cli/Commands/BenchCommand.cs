@@ -73,7 +73,15 @@ public static class BenchCommand
     {
         int steps = a.Int("steps"), batch = a.Int("batch");
         if (steps < 1) throw new UserInputException($"--steps {steps}: time at least 1 step.");
+        if (batch < 1 || batch > 4096) throw new UserInputException($"--batch {batch}: the batch size must be 1..4096.");
+        if (a.String("out") is { } outPath)
+        {
+            string dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+            if (!Directory.Exists(dir)) throw new UserInputException($"--out {outPath}: directory '{dir}' does not exist; create it first.");
+        }
         var strategies = (a.String("strategies") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => (Name: s.Trim(), Options: ParseStrategy(s))).ToList();
+        if (strategies.Count == 0)
+            throw new UserInputException("--strategies is empty; give a comma-separated list such as none,allreduce-star.");
         bool engine = a.Choice("engine", ("on", true), ("off", false));
         var data = DatasetLoader.Load(a.String("data"));
         var plan = NetworkPlan.Build(ArchSpec.Parse(a.String("arch")!), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);

@@ -130,6 +130,10 @@ public static class SafeTensorsFile
         {
             throw new UserInputException($"{path}: checkpoint file not found; check the path");
         }
+        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        {
+            throw new UserInputException($"{path}: is a directory, not a checkpoint file; give the path of a .safetensors file");
+        }
         catch (UnauthorizedAccessException)
         {
             throw new UserInputException($"{path}: permission denied; make the checkpoint file readable");
