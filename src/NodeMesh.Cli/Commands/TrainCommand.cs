@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Training;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
@@ -120,6 +121,8 @@ public static class TrainCommand
             progress.Begin(epoch, options.Epochs);
             var trained = await run.TrainEpochAsync(epoch);
             double trainSeconds = sw.Elapsed.TotalSeconds;
+            // Progress events travel through an actor and may still be in flight: draw the finished bar here.
+            progress.Report(new StepProgress(epoch, trained.Steps, trained.Steps, trained.Loss));
             progress.End();
             var eval = await run.EvaluateAsync();
             var model = await run.FetchModelAsync();
