@@ -149,11 +149,23 @@ public class UserErrorTests
         Cli.AssertUserError(r, singleLine: true, "--lr -1");
     }
 
-    [Fact]
-    public async Task GossipIsRejectedClearly()
+    [Theory]
+    [InlineData("--reduce", "sum", "--reduce")]
+    [InlineData("--topology", "star", "--topology star")]
+    [InlineData("--mix", "1.5", "--mix")]
+    [InlineData("--fanout", "0", "--fanout 0")]
+    [InlineData("--gossip-drop", "1", "--gossip-drop")]
+    public async Task BadGossipOptionsAreRejectedClearly(string option, string value, string expected)
     {
-        var r = await Cli.TrainAsync("--strategy", "gossip");
-        Cli.AssertUserError(r, singleLine: true, "gossip");
+        var r = await Cli.TrainAsync("--strategy", "gossip", option, value);
+        Cli.AssertUserError(r, singleLine: true, expected);
+    }
+
+    [Fact]
+    public async Task GossipOptionsWithoutGossipAreRejected()
+    {
+        var r = await Cli.TrainAsync("--fanout", "2");
+        Cli.AssertUserError(r, singleLine: true, "--fanout");
     }
 
     [Fact]

@@ -30,3 +30,9 @@ public sealed record ModelResponse(float[][] Layers) : INodeMeshMessage;
 
 /// <summary>Event: one training step finished (for progress display).</summary>
 public sealed record StepProgress(int Epoch, int Step, int Steps, double MeanLoss) : INodeMeshMessage;
+
+/// <summary>Query: the traffic counted since the last epoch or fetch (counters are reset).</summary>
+public sealed record FetchTraffic : INodeMeshMessage;
+
+/// <summary>Response to <see cref="FetchTraffic"/>.</summary>
+public sealed record TrafficResponse(TrafficLedger Ledger) : INodeMeshMessage;

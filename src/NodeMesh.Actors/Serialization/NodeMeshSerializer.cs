@@ -51,6 +51,15 @@ public sealed class NodeMeshSerializer : SerializerWithStringManifest
         Map<SyncResult, W.SyncResult>("sr", m => new W.SyncResult { Step = m.Step, Kind = (W.SyncKind)m.Kind, Values = Bytes(m.Values) },
             W.SyncResult.Parser, p => new SyncResult(p.Step, (SyncKind)p.Kind, Floats(p.Values)));
 
+        Map<GossipOffer, W.GossipOffer>("go", m => new W.GossipOffer { Round = m.Round, Position = m.Position, Values = Bytes(m.Values) },
+            W.GossipOffer.Parser, p => new GossipOffer(p.Round, p.Position, Floats(p.Values)));
+        Map<GossipReply, W.GossipReply>("gr", m => new W.GossipReply { Position = m.Position, Values = Bytes(m.Values) },
+            W.GossipReply.Parser, p => new GossipReply(p.Position, Floats(p.Values)));
+        Map<GossipDecline, W.GossipDecline>("gd", m => new W.GossipDecline { Position = m.Position }, W.GossipDecline.Parser, p => new GossipDecline(p.Position));
+        Map<GossipLost, W.GossipLost>("gl", m => new W.GossipLost { Position = m.Position }, W.GossipLost.Parser, p => new GossipLost(p.Position));
+        Map<MixRounds, W.MixRounds>("mx", m => new W.MixRounds { Rounds = m.Rounds }, W.MixRounds.Parser, p => new MixRounds(p.Rounds));
+        Map<RoundsMixed, W.RoundsMixed>("md", m => new W.RoundsMixed { Layer = m.Layer, Tile = m.Tile }, W.RoundsMixed.Parser, p => new RoundsMixed(p.Layer, p.Tile));
+
         // Control protocol
         Map<FetchUnits, W.FetchUnits>("fu", m => new W.FetchUnits { Layer = m.Layer, Tile = m.Tile }, W.FetchUnits.Parser, p => new FetchUnits(p.Layer, p.Tile));
         Map<UnitsResponse, W.UnitsResponse>("ur", m => { var p = new W.UnitsResponse { Layer = m.Layer, Tile = m.Tile }; p.Units.AddRange(m.Units.Select(Path)); return p; },
@@ -78,6 +87,8 @@ public sealed class NodeMeshSerializer : SerializerWithStringManifest
         Map<FetchModel, W.FetchModel>("fm", _ => new W.FetchModel(), W.FetchModel.Parser, _ => new FetchModel());
         Map<ModelResponse, W.ModelResponse>("mr", m => { var p = new W.ModelResponse(); p.Layers.AddRange(m.Layers.Select(l => new W.FloatArray { Values = Bytes(l) })); return p; },
             W.ModelResponse.Parser, p => new ModelResponse(p.Layers.Select(l => Floats(l.Values)).ToArray()));
+        Map<FetchTraffic, W.FetchTraffic>("ft", _ => new W.FetchTraffic(), W.FetchTraffic.Parser, _ => new FetchTraffic());
+        Map<TrafficResponse, W.TrafficResponse>("tr", m => new W.TrafficResponse { Ledger = ToLedger(m.Ledger) }, W.TrafficResponse.Parser, p => new TrafficResponse(FromLedger(p.Ledger)));
         Map<StepProgress, W.StepProgress>("st", m => new W.StepProgress { Epoch = m.Epoch, Step = m.Step, Steps = m.Steps, MeanLoss = m.MeanLoss },
             W.StepProgress.Parser, p => new StepProgress(p.Epoch, p.Step, p.Steps, p.MeanLoss));
     }
@@ -140,13 +151,15 @@ public sealed class NodeMeshSerializer : SerializerWithStringManifest
 
     private W.ConnectPeers ToPeers(ConnectPeers m)
     {
-        var p = new W.ConnectPeers { Up = Path(m.Up), ExpectedPartials = m.ExpectedPartials, GroupSize = m.GroupSize };
+        var p = new W.ConnectPeers { Up = Path(m.Up), ExpectedPartials = m.ExpectedPartials, GroupSize = m.GroupSize, HasGossip = m.Gossip is not null };
         p.Down.AddRange(m.Down.Select(Path));
+        if (m.Gossip is not null) p.Gossip.AddRange(m.Gossip.Select(Path));
         return p;
     }
 
     private ConnectPeers FromPeers(W.ConnectPeers p) =>
-        new(Ref(p.Up), p.Down.Select(d => Ref(d)!).ToArray(), p.ExpectedPartials, p.GroupSize);
+        new(Ref(p.Up), p.Down.Select(d => Ref(d)!).ToArray(), p.ExpectedPartials, p.GroupSize,
+            p.HasGossip ? p.Gossip.Select(g => Ref(g)!).ToArray() : null);
 }
 
 /// <summary>Thread-safe message and byte counters of one manifest.</summary>

@@ -25,6 +25,7 @@ public sealed class TileActor : UntypedActor
     private readonly TrafficLedger _ledger;
     private IActorRef[] _units = [];
     private IActorRef _client = ActorRefs.Nobody;
+    private int _mixPending;
 
     public TileActor(NetworkPlan plan, WeightedLayer layer, Tile tile, UnitSettings settings, WeightStoreFactory stores)
     {
@@ -87,6 +88,14 @@ public sealed class TileActor : UntypedActor
             case BackwardSweep done:
                 _ledger.Deliver(Layer.Index, TrafficCategory.Error);
                 _client.Tell(new TileBackpropagated(Layer.Index, Tile.Index, done.Step, done.InputError));
+                break;
+            case MixRounds m:
+                _client = Sender;
+                _mixPending = _units.Length;
+                foreach (var u in _units) u.Tell(m);
+                break;
+            case RoundsMixed:
+                if (--_mixPending == 0) _client.Tell(new RoundsMixed(Layer.Index, Tile.Index));
                 break;
             case FetchUnits:
                 Sender.Tell(new UnitsResponse(Layer.Index, Tile.Index, _units));

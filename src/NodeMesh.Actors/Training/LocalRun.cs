@@ -41,6 +41,12 @@ public sealed class LocalRun : IAsyncDisposable
 
     public Task<Evaluated> EvaluateAsync() => Ask<Evaluated>(new Evaluate());
 
+    /// <summary>Runs gossip rounds on every conv unit without training (gossip strategy only).</summary>
+    public Task<RoundsMixed> MixAsync(int rounds) => Ask<RoundsMixed>(new MixRounds(rounds));
+
+    /// <summary>The traffic counted since the last epoch or fetch.</summary>
+    public async Task<Core.Metrics.TrafficLedger> FetchTrafficAsync() => (await Ask<TrafficResponse>(new FetchTraffic())).Ledger;
+
     public async Task<float[][]> FetchModelAsync() => (await Ask<ModelResponse>(new FetchModel())).Layers;
 
     private async Task<T> Ask<T>(object message)

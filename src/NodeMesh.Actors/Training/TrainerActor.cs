@@ -54,6 +54,7 @@ public sealed class TrainerActor : UntypedActor
     private Dataset _set = null!;
     private TrafficLedger? _collected;
     private bool _reducersFetched;
+    private bool _trafficOnly;
     private List<float[]?[]>? _weights;
 
     public TrainerActor(TrainerSetup setup)
@@ -67,7 +68,7 @@ public sealed class TrainerActor : UntypedActor
 
     public static Props Props(TrainerSetup setup) => Akka.Actor.Props.Create(() => new TrainerActor(setup));
 
-    private UnitSettings Settings => new(_options.LearningRate, _options.Strategy, _plan.Layers.Count);
+    private UnitSettings Settings => new(_options.LearningRate, _options.Strategy, _plan.Layers.Count, _options.Seed);
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
@@ -132,6 +133,21 @@ public sealed class TrainerActor : UntypedActor
                 }
                 FinishEpoch();
                 break;
+            case MixRounds m:
+                _client = Sender;
+                _awaiting = 0;
+                foreach (var l in _plan.Layers.Where(l => l.Kind == LayerKind.Conv))
+                    foreach (var t in _tiles[l.Index]) { t.Tell(m); _awaiting++; }
+                if (_awaiting == 0) _client.Tell(new RoundsMixed(-1, -1));
+                break;
+            case RoundsMixed:
+                if (--_awaiting == 0) _client.Tell(new RoundsMixed(-1, -1));
+                break;
+            case FetchTraffic:
+                _client = Sender;
+                _trafficOnly = true;
+                CollectCounters();
+                break;
             case FetchModel:
                 _client = Sender;
                 _weights = _plan.Layers.Select(l => new float[]?[_tiles[l.Index].Length]).ToList();
@@ -170,9 +186,23 @@ public sealed class TrainerActor : UntypedActor
             var tiles = _setup.Tiles.Tiles[l.Index];
             var peers = tiles.Select(t => new ConnectPeers[t.UnitCount]).ToArray();
             var none = new ConnectPeers(null, [], 0, 1);
-            if (l.Kind != LayerKind.Conv || strategy.Kind != StrategyKind.AllReduce)
+            if (l.Kind != LayerKind.Conv || strategy.Kind == StrategyKind.None)
             {
                 foreach (var p in peers) Array.Fill(p, none);
+            }
+            else if (strategy.Kind == StrategyKind.Gossip)
+            {
+                var byPos = new IActorRef[l.OutMaps][];
+                for (int m = 0; m < l.OutMaps; m++) byPos[m] = new IActorRef[l.Positions];
+                foreach (var t in tiles)
+                    for (int i = 0; i < t.UnitCount; i++)
+                    {
+                        var (m, u, v) = t.UnitAt(i);
+                        byPos[m][u * l.OutWidth + v] = _units[l.Index][t.Index][i];
+                    }
+                foreach (var t in tiles)
+                    for (int i = 0; i < t.UnitCount; i++)
+                        peers[t.Index][i] = new ConnectPeers(null, [], 0, l.Positions, byPos[t.UnitAt(i).Map]);
             }
             else
             {
@@ -382,6 +412,13 @@ public sealed class TrainerActor : UntypedActor
 
     private void FinishEpoch()
     {
+        if (_trafficOnly)
+        {
+            _trafficOnly = false;
+            _client.Tell(new TrafficResponse(_collected!));
+            _collected = null;
+            return;
+        }
         _client.Tell(new EpochTrained(_epoch, _lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples, _stepInEpoch, _collected!));
         _collected = null;
     }

@@ -9,7 +9,7 @@ using NodeMesh.Core.Units;
 namespace NodeMesh.Actors.Units;
 
 /// <summary>What every unit of a run shares: learning rate, strategy, and the total layer count for its ledger.</summary>
-public sealed record UnitSettings(float LearningRate, StrategyOptions Strategy, int LayerCount);
+public sealed record UnitSettings(float LearningRate, StrategyOptions Strategy, int LayerCount, int Seed = 1);
 
 /// <summary>
 /// One feature-map unit (layer, map, u, v) or dense neuron: an actor that owns its weights.
@@ -26,6 +26,15 @@ public sealed class UnitActor : UntypedActor
     private readonly int _layer;
     private readonly int _inMessages, _inFloats;
     private readonly bool _ties;
+    private readonly bool _gossips;
+    private readonly Random _rng;
+    private readonly int[] _gossipCandidates;
+    private readonly int[] _roundPeers;
+    private long _localSteps, _rounds;
+    private int _roundCount, _roundNext;
+    private int _awaiting = -1;
+    private int _mixRoundsLeft;
+    private IActorRef? _mixClient;
     private readonly Queue<(object Message, IActorRef Sender)> _queued = new();
     private readonly List<SyncPartial> _partials = [];
 
@@ -44,7 +53,12 @@ public sealed class UnitActor : UntypedActor
         _layer = state.Layer.Index;
         _ledger = new TrafficLedger(settings.LayerCount);
         (_inMessages, _inFloats) = FabricModel.UnitInputs(plan, state.Layer, state.U, state.V);
-        _ties = state.Layer.Kind == LayerKind.Conv && settings.Strategy.Kind == StrategyKind.AllReduce;
+        var s = settings.Strategy;
+        _ties = state.Layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.AllReduce;
+        _gossips = state.Layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.Gossip;
+        _rng = new Random(GossipPeers.UnitSeed(settings.Seed, _layer, state.GlobalIndex));
+        _gossipCandidates = _gossips ? GossipPeers.Candidates(s.Topology, state.Layer.OutHeight, state.Layer.OutWidth, state.Position) : [];
+        _roundPeers = new int[Math.Max(1, s.Fanout)];
     }
 
     public static Props Props(UnitState state, IActorRef next, UnitSettings settings, NetworkPlan plan) =>
@@ -61,6 +75,21 @@ public sealed class UnitActor : UntypedActor
             case SyncResult r:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
                 OnResult(r);
+                return;
+            case GossipOffer o:
+                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                OnOffer(o);
+                return;
+            case GossipReply r:
+                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                OnAnswer(r.Position, r.Values);
+                return;
+            case GossipDecline d:
+                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                OnAnswer(d.Position, null);
+                return;
+            case GossipLost l:
+                OnAnswer(l.Position, null);
                 return;
         }
         if (_syncOpen)
@@ -91,6 +120,12 @@ public sealed class UnitActor : UntypedActor
             case ReadSweep r:
                 _state.Store.Read().CopyTo(r.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
                 _next.Tell(r);
+                break;
+            case MixRounds m:
+                if (!_gossips || m.Rounds <= 0) { sender.Tell(new RoundsMixed(_layer, -1)); break; }
+                _mixClient = sender;
+                _mixRoundsLeft = m.Rounds;
+                StartRound();
                 break;
             case CounterSweep c:
                 c.Ledger.Merge(_ledger);
@@ -136,6 +171,94 @@ public sealed class UnitActor : UntypedActor
         _state.Store.ApplyGradient(_state.Gradient, _settings.LearningRate);
         if (_ties && strategy.AveragesWeightsAfter(b.Step))
             OpenSync(b.Step, SyncKind.Weights, _state.Store.Read().ToArray());
+        else if (_gossips && ++_localSteps % strategy.Every == 0)
+            StartRound();
+    }
+
+    // ---- gossip: asynchronous pairwise averaging with peers of the same map -------------------
+    // A round is up to `fanout` sequential push-pull exchanges. While its own exchange is open a
+    // unit changes no weight except by that exchange, so both ends of a pair average the same two
+    // vectors; offers from other units meanwhile are declined (no waiting, so no deadlock), and two
+    // offers that cross are each taken as the other's answer.
+
+    private void StartRound()
+    {
+        if (_peers?.Gossip is null) throw new InvalidOperationException($"unit {_state.Layer.Name}({_state.Map},{_state.U},{_state.V}) must gossip but was never connected to its peers");
+        var s = _settings.Strategy;
+        _roundCount = GossipPeers.Choose(s.Topology, _gossipCandidates, _state.Layer.Positions, _state.Position, s.Fanout, _rounds++, _rng, _roundPeers);
+        _roundNext = 0;
+        _syncOpen = true;
+        NextExchange();
+    }
+
+    private void NextExchange()
+    {
+        var s = _settings.Strategy;
+        while (_roundNext < _roundCount)
+        {
+            int peer = _roundPeers[_roundNext++];
+            if (s.Drop > 0 && _rng.NextDouble() < s.Drop)
+            {
+                _ledger.Drop(_layer, TrafficCategory.Sync); // the offer is lost on the fabric: no exchange
+                continue;
+            }
+            _awaiting = peer;
+            Send(_peers!.Gossip![peer], new GossipOffer(_rounds, _state.Position, _state.Store.Read().ToArray()));
+            return;
+        }
+        _awaiting = -1;
+        if (_mixRoundsLeft > 0 && --_mixRoundsLeft > 0)
+        {
+            StartRound();
+            return;
+        }
+        if (_mixClient is not null)
+        {
+            _mixClient.Tell(new RoundsMixed(_layer, -1));
+            _mixClient = null;
+        }
+        Release();
+    }
+
+    private void OnOffer(GossipOffer o)
+    {
+        var s = _settings.Strategy;
+        if (_awaiting == o.Position)
+        {
+            // Crossing offers: each side takes the other's offer as its answer.
+            MixWith(o.Values);
+            NextExchange();
+            return;
+        }
+        if (_awaiting >= 0)
+        {
+            Send(Sender, new GossipDecline(_state.Position));
+            return;
+        }
+        var mine = _state.Store.Read().ToArray();
+        MixWith(o.Values);
+        if (s.Drop > 0 && _rng.NextDouble() < s.Drop)
+        {
+            _ledger.Drop(_layer, TrafficCategory.Sync);
+            Sender.Tell(new GossipLost(_state.Position));
+            return;
+        }
+        Send(Sender, new GossipReply(_state.Position, mine));
+    }
+
+    private void OnAnswer(int position, float[]? values)
+    {
+        if (_awaiting != position)
+            throw new InvalidOperationException($"unit {_state.Layer.Name}({_state.Map},{_state.U},{_state.V}) got a gossip answer from position {position} while waiting for {_awaiting}");
+        if (values is not null) MixWith(values);
+        NextExchange();
+    }
+
+    private void MixWith(float[] peer)
+    {
+        var w = _state.Store.Read().ToArray();
+        GossipPeers.Mix(w, peer, _settings.Strategy.Mix);
+        _state.Store.ProgramTo(w);
     }
 
     // ---- all-reduce over the map's topology -------------------------------------------------
@@ -209,7 +332,14 @@ public sealed class UnitActor : UntypedActor
 
     private void Send(IActorRef to, INodeMeshMessage m)
     {
-        int floats = m is SyncPartial p ? p.Values.Length : ((SyncResult)m).Values.Length;
+        int floats = m switch
+        {
+            SyncPartial p => p.Values.Length,
+            SyncResult r => r.Values.Length,
+            GossipOffer o => o.Values.Length,
+            GossipReply r => r.Values.Length,
+            _ => 0,
+        };
         _ledger.Add(_layer, TrafficCategory.Sync, 1, (long)floats * FabricModel.FloatBytes);
         to.Tell(m);
     }
@@ -218,8 +348,13 @@ public sealed class UnitActor : UntypedActor
     {
         if (r.Kind == SyncKind.Gradient) _state.Store.ApplyGradient(r.Values, _settings.LearningRate);
         else _state.Store.ProgramTo(r.Values);
-        _syncOpen = false;
         _own = null;
+        Release();
+    }
+
+    private void Release()
+    {
+        _syncOpen = false;
         while (!_syncOpen && _queued.Count > 0)
         {
             var (m, s) = _queued.Dequeue();

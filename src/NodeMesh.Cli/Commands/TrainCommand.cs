@@ -23,6 +23,9 @@ public static class TrainCommand
         new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
         new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
         new("every", "F", "1", "tie every F steps: F=1 ties gradients each step; F>1 averages weights every F steps"),
+        new("fanout", "K", "1", "gossip: peers per round (sequential push-pull exchanges)"),
+        new("mix", "A", "0.5", "gossip: mixing weight, w <- (1-a)*w + a*w_peer (0.5 = pairwise averaging)"),
+        new("gossip-drop", "P", "0", "gossip: fraction of gossip messages lost (seeded per unit); losses are counted"),
         new("epochs", "N", "1", "passes over the training set"),
         new("batch", "B", "32", "mini-batch size"),
         new("lr", "RATE", "0.05", "SGD learning rate (no momentum; loss is the batch mean)"),
@@ -57,6 +60,7 @@ public static class TrainCommand
           nodemesh train                                      # embedded subset, no sharing
           nodemesh train --data full --strategy allreduce --topology tree
           nodemesh train --strategy allreduce --every 10 --epochs 3 --save w.safetensors
+          nodemesh train --strategy gossip --topology exp --every 10 --fanout 2
         """;
 
     /// <summary>Parses the train options into a run definition.</summary>
@@ -69,11 +73,13 @@ public static class TrainCommand
             : kind == StrategyKind.Gossip ? TopologyKind.Grid : TopologyKind.Star;
         if (kind == StrategyKind.None && (a.Has("topology") || a.Has("every") || a.Has("reduce")))
             throw new UserInputException("--topology, --every and --reduce need --strategy allreduce or gossip; with --strategy none nothing is tied.");
+        if (kind != StrategyKind.Gossip && (a.Has("fanout") || a.Has("mix") || a.Has("gossip-drop")))
+            throw new UserInputException("--fanout, --mix and --gossip-drop apply to --strategy gossip only.");
+        if (kind == StrategyKind.Gossip && a.Has("reduce"))
+            throw new UserInputException("--reduce applies to --strategy allreduce only; gossip mixes weights with --mix.");
         var strategy = new StrategyOptions(kind, topology,
             a.Choice("reduce", ("sum", ReduceOp.Sum), ("mean", ReduceOp.Mean)),
-            a.Int("every"));
-        if (kind == StrategyKind.Gossip)
-            throw new UserInputException("--strategy gossip is not available in this build yet; use none or allreduce.");
+            a.Int("every"), a.Int("fanout"), a.Float("mix"), a.Float("gossip-drop"));
         return new TrainOptions(
             Arch: a.String("arch")!,
             Strategy: strategy,
