@@ -13,7 +13,7 @@ public sealed class LearningTests
 
     public static TheoryData<string, string, int> Strategies => new()
     {
-        { "none", "star", 1 }, { "allreduce", "star", 1 }, { "allreduce", "tree", 1 }, { "allreduce", "ring", 1 }, { "allreduce", "ring", 10 },
+        { "none", "star", 1 }, { "allreduce", "star", 1 }, { "allreduce", "tree", 1 }, { "allreduce", "ring", 1 }, { "allreduce", "ring", 10 }, { "gossip", "grid", 1 }, { "gossip", "exp", 10 },
     };
 
     [Theory]
@@ -22,8 +22,12 @@ public sealed class LearningTests
     {
         var data = TestData.Embedded;
         var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, 28, 28, 10);
-        var strategy = kind == "none" ? new StrategyOptions()
-            : new StrategyOptions(StrategyKind.AllReduce, Enum.Parse<TopologyKind>(topology, true), ReduceOp.Sum, every);
+        var strategy = kind switch
+        {
+            "none" => new StrategyOptions(),
+            "gossip" => new StrategyOptions(StrategyKind.Gossip, Enum.Parse<TopologyKind>(topology, true), ReduceOp.Sum, every),
+            _ => new StrategyOptions(StrategyKind.AllReduce, Enum.Parse<TopologyKind>(topology, true), ReduceOp.Sum, every),
+        };
         var options = new TrainOptions(Arch, strategy, Epochs: 2, Batch: 32, LearningRate: 0.05f, Seed: 1, TrainLimit: 0, TestLimit: 500).Validate();
         await using var run = new LocalRun(TilePlan.Build(plan), options, data, WeightLayout.InitialVectors(plan, 1), name: "learn");
         await run.PrepareAsync();
