@@ -1,6 +1,7 @@
 using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Training;
 using NodeMesh.Core.Engine;
+using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Reference;
@@ -126,6 +127,10 @@ public sealed class ActorEquivalenceTests
             Assert.Equal(expectedMessages, epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Sync));
             Assert.Equal(expectedMessages * FabricModel.SyncBytes(l), epoch.Ledger.BytesOf(l.Index, TrafficCategory.Sync));
             Assert.Equal(expectedMessages, epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Sync));
+            long expectedByteHops = l.Kind == LayerKind.Conv
+                ? steps * l.OutMaps * new FabricLayout(tiles.Network).SyncPerExchange(l, Enum.Parse<TopologyKind>(topology, true)).ByteHops
+                : 0;
+            Assert.Equal(expectedByteHops, epoch.Ledger.ByteHopsOf(l.Index, TrafficCategory.Sync));
         }
     }
 
@@ -165,6 +170,9 @@ public sealed class ActorEquivalenceTests
             long loss = l.Index == plan.Layers.Count - 1 ? plan.Classes : 0;
             Assert.Equal(steps * (unitMsgs + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Activation));
             Assert.Equal(Batch * steps * (unitBytesPerSample + 4 * (pool + loss)), epoch.Ledger.BytesOf(l.Index, TrafficCategory.Activation));
+            var fabric = new FabricLayout(plan).LayerTraffic(l.Index, Batch);
+            Assert.Equal(steps * fabric.Activation.ByteHops, epoch.Ledger.ByteHopsOf(l.Index, TrafficCategory.Activation));
+            Assert.Equal(steps * fabric.Error.ByteHops, epoch.Ledger.ByteHopsOf(l.Index, TrafficCategory.Error));
             long errorUnits = l.Index == 0 ? 0 : unitMsgs;
             Assert.Equal(steps * (errorUnits + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Error));
             // Actor messages: one forward and one backward sweep hop per unit per step, plus the tile's own.

@@ -30,7 +30,7 @@ public sealed class TileActor : UntypedActor
     public TileActor(NetworkPlan plan, WeightedLayer layer, Tile tile, UnitSettings settings, WeightStoreFactory stores)
     {
         _plan = plan;
-        _compute = new TileCompute(layer, tile);
+        _compute = new TileCompute(layer, tile, settings.Fabric);
         _settings = settings;
         _stores = stores;
         _ledger = new TrafficLedger(settings.LayerCount);

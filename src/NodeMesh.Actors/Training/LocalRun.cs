@@ -21,7 +21,8 @@ public sealed class LocalRun : IAsyncDisposable
     public TilePlan Tiles { get; }
 
     public LocalRun(TilePlan tiles, TrainOptions options, DatasetPair data, float[][] initialWeights,
-        Action<StepProgress>? progress = null, bool serializeMessages = false, WeightStoreFactory? stores = null, string name = "nodemesh")
+        Action<StepProgress>? progress = null, bool serializeMessages = false, WeightStoreFactory? stores = null, string name = "nodemesh",
+        Core.Fabric.FabricLayout? fabric = null)
     {
         Tiles = tiles;
         _system = ActorSystem.Create(name, NodeMeshConfig.Local(serializeMessages));
@@ -29,7 +30,7 @@ public sealed class LocalRun : IAsyncDisposable
             ? ActorRefs.Nobody
             : _system.ActorOf(Props.Create(() => new ProgressRelay(progress)), "progress");
         stores ??= (layer, _) => new IdealWeightStore(layer.FanIn + 1);
-        _trainer = _system.ActorOf(TrainerActor.Props(new TrainerSetup(tiles, options, data, initialWeights, stores, progressRef)), "trainer");
+        _trainer = _system.ActorOf(TrainerActor.Props(new TrainerSetup(tiles, options, data, initialWeights, stores, progressRef) { Fabric = fabric ?? new Core.Fabric.FabricLayout(tiles.Network) }), "trainer");
     }
 
     /// <summary>The ActorSystem (for serializer statistics and tests).</summary>

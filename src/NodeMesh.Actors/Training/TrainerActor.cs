@@ -18,7 +18,11 @@ public sealed record TrainerSetup(
     DatasetPair Data,
     float[][] InitialWeights,
     WeightStoreFactory Stores,
-    IActorRef Progress);
+    IActorRef Progress)
+{
+    /// <summary>Placement of units on the emulated fabric (hop counts); null = no hop counting.</summary>
+    public Core.Fabric.FabricLayout? Fabric { get; init; }
+}
 
 /// <summary>
 /// Drives mini-batches: feeds each layer's tiles, assembles their outputs into the next layer's
@@ -68,7 +72,7 @@ public sealed class TrainerActor : UntypedActor
 
     public static Props Props(TrainerSetup setup) => Akka.Actor.Props.Create(() => new TrainerActor(setup));
 
-    private UnitSettings Settings => new(_options.LearningRate, _options.Strategy, _plan.Layers.Count, _options.Seed);
+    private UnitSettings Settings => new(_options.LearningRate, _options.Strategy, _plan.Layers.Count, _options.Seed) { Fabric = _setup.Fabric };
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>
@@ -224,7 +228,7 @@ public sealed class TrainerActor : UntypedActor
                     IActorRef? reducer = null;
                     if (strategy.Topology == TopologyKind.Star)
                     {
-                        reducer = Context.ActorOf(MapReducer.Props(l.Index, strategy.Reduce, _plan.Layers.Count), $"{l.Name}-m{m}-reducer");
+                        reducer = Context.ActorOf(MapReducer.Props(l.Index, m, strategy.Reduce, _plan.Layers.Count, _setup.Fabric), $"{l.Name}-m{m}-reducer");
                         reducer.Tell(new ConnectReducer(byPos[m]));
                         _reducers.Add(reducer);
                     }
@@ -365,8 +369,9 @@ public sealed class TrainerActor : UntypedActor
         }
         int last = _plan.Layers.Count - 1;
         long flows = _plan.Classes;
-        _ledger.Add(last, TrafficCategory.Activation, flows, flows * batch * FabricModel.FloatBytes);
-        _ledger.Add(last, TrafficCategory.Error, flows, flows * batch * FabricModel.FloatBytes);
+        long lossByteHops = (_setup.Fabric?.LossTransfers(1).ByteHops ?? 0) * batch;
+        _ledger.Add(last, TrafficCategory.Activation, flows, flows * batch * FabricModel.FloatBytes, lossByteHops);
+        _ledger.Add(last, TrafficCategory.Error, flows, flows * batch * FabricModel.FloatBytes, lossByteHops);
         SendBackward(last, delta!);
     }
 

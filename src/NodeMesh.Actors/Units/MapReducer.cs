@@ -21,15 +21,20 @@ public sealed class MapReducer : UntypedActor
     private int _count;
     private long _step = -1;
 
-    public MapReducer(int layer, ReduceOp reduce, int layerCount)
+    private readonly int _map;
+    private readonly Core.Fabric.FabricLayout? _fabric;
+
+    public MapReducer(int layer, int map, ReduceOp reduce, int layerCount, Core.Fabric.FabricLayout? fabric)
     {
         _layer = layer;
+        _map = map;
+        _fabric = fabric;
         _reduce = reduce;
         _ledger = new TrafficLedger(layerCount);
     }
 
-    public static Props Props(int layer, ReduceOp reduce, int layerCount) =>
-        Akka.Actor.Props.Create(() => new MapReducer(layer, reduce, layerCount));
+    public static Props Props(int layer, int map, ReduceOp reduce, int layerCount, Core.Fabric.FabricLayout? fabric) =>
+        Akka.Actor.Props.Create(() => new MapReducer(layer, map, reduce, layerCount, fabric));
 
     protected override void OnReceive(object message)
     {
@@ -66,8 +71,13 @@ public sealed class MapReducer : UntypedActor
         if (kind == SyncKind.Weights || _reduce == ReduceOp.Mean)
             TensorPrimitives.Multiply(acc, 1f / _units.Length, acc);
         var result = new SyncResult(_step, kind, acc);
-        foreach (var u in _units) u.Tell(result);
-        _ledger.Add(_layer, TrafficCategory.Sync, _units.Length, (long)_units.Length * acc.Length * FabricModel.FloatBytes);
+        long bytes = (long)acc.Length * FabricModel.FloatBytes, byteHops = 0;
+        for (int p = 0; p < _units.Length; p++)
+        {
+            _units[p].Tell(result);
+            byteHops += bytes * (_fabric?.HopsToReducer(_layer, _map, p) ?? 0);
+        }
+        _ledger.Add(_layer, TrafficCategory.Sync, _units.Length, _units.Length * bytes, byteHops);
         Array.Clear(_received);
         _count = 0;
     }

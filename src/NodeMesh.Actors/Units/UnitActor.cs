@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Akka.Actor;
 using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
@@ -9,7 +10,11 @@ using NodeMesh.Core.Units;
 namespace NodeMesh.Actors.Units;
 
 /// <summary>What every unit of a run shares: learning rate, strategy, and the total layer count for its ledger.</summary>
-public sealed record UnitSettings(float LearningRate, StrategyOptions Strategy, int LayerCount, int Seed = 1);
+public sealed record UnitSettings(float LearningRate, StrategyOptions Strategy, int LayerCount, int Seed = 1)
+{
+    /// <summary>Where units sit on the emulated fabric (for hop counts); read-only, shared.</summary>
+    public FabricLayout? Fabric { get; init; }
+}
 
 /// <summary>
 /// One feature-map unit (layer, map, u, v) or dense neuron: an actor that owns its weights.
@@ -25,6 +30,8 @@ public sealed class UnitActor : UntypedActor
     private readonly TrafficLedger _ledger;
     private readonly int _layer;
     private readonly int _inMessages, _inFloats;
+    private readonly long _inByteHopsPerSample;
+    private readonly MapTopology? _topology;
     private readonly bool _ties;
     private readonly bool _gossips;
     private readonly Random _rng;
@@ -53,10 +60,13 @@ public sealed class UnitActor : UntypedActor
         _layer = state.Layer.Index;
         _ledger = new TrafficLedger(settings.LayerCount);
         (_inMessages, _inFloats) = FabricModel.UnitInputs(plan, state.Layer, state.U, state.V);
+        _inByteHopsPerSample = settings.Fabric?.UnitInputs(new UnitCoord(_layer, state.Map, state.U, state.V), 1).ByteHops ?? 0;
         var s = settings.Strategy;
         _ties = state.Layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.AllReduce;
         _gossips = state.Layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.Gossip;
         _rng = new Random(GossipPeers.UnitSeed(settings.Seed, _layer, state.GlobalIndex));
+        if (_ties && s.Topology is TopologyKind.Tree or TopologyKind.Ring)
+            _topology = new MapTopology(s.Topology, state.Layer.OutHeight, state.Layer.OutWidth);
         _gossipCandidates = _gossips ? GossipPeers.Candidates(s.Topology, state.Layer.OutHeight, state.Layer.OutWidth, state.Position) : [];
         _roundPeers = new int[Math.Max(1, s.Fanout)];
     }
@@ -146,7 +156,7 @@ public sealed class UnitActor : UntypedActor
         {
             _input = f.Input;
             _ledger.Deliver(_layer, TrafficCategory.Activation);
-            _ledger.Add(_layer, TrafficCategory.Activation, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes);
+            _ledger.Add(_layer, TrafficCategory.Activation, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes, _inByteHopsPerSample * batch);
         }
         _next.Tell(f);
     }
@@ -158,7 +168,7 @@ public sealed class UnitActor : UntypedActor
         _state.Backward(input, b.Delta.AsSpan(_state.IndexInTile * batch, batch), b.InputError);
         _ledger.Deliver(_layer, TrafficCategory.Error);
         if (b.InputError.Length > 0)
-            _ledger.Add(_layer, TrafficCategory.Error, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes);
+            _ledger.Add(_layer, TrafficCategory.Error, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes, _inByteHopsPerSample * batch);
         _next.Tell(b); // the input error used the pre-update weights; the sweep moves on while this unit updates
         _input = null;
 
@@ -203,7 +213,7 @@ public sealed class UnitActor : UntypedActor
                 continue;
             }
             _awaiting = peer;
-            Send(_peers!.Gossip![peer], new GossipOffer(_rounds, _state.Position, _state.Store.Read().ToArray()));
+            Send(_peers!.Gossip![peer], new GossipOffer(_rounds, _state.Position, _state.Store.Read().ToArray()), peer);
             return;
         }
         _awaiting = -1;
@@ -232,7 +242,7 @@ public sealed class UnitActor : UntypedActor
         }
         if (_awaiting >= 0)
         {
-            Send(Sender, new GossipDecline(_state.Position));
+            Send(Sender, new GossipDecline(_state.Position), o.Position);
             return;
         }
         var mine = _state.Store.Read().ToArray();
@@ -243,7 +253,7 @@ public sealed class UnitActor : UntypedActor
             Sender.Tell(new GossipLost(_state.Position));
             return;
         }
-        Send(Sender, new GossipReply(_state.Position, mine));
+        Send(Sender, new GossipReply(_state.Position, mine), o.Position);
     }
 
     private void OnAnswer(int position, float[]? values)
@@ -284,7 +294,7 @@ public sealed class UnitActor : UntypedActor
         if (!_syncOpen || _own is null || _peers is null) return;
         if (_settings.Strategy.Topology == TopologyKind.Star)
         {
-            Send(_peers.Up!, new SyncPartial(_syncStep, _syncKind, _state.Position, _own));
+            Send(_peers.Up!, new SyncPartial(_syncStep, _syncKind, _state.Position, _own), SyncEdge.Reducer);
             _own = null;
             return;
         }
@@ -311,14 +321,14 @@ public sealed class UnitActor : UntypedActor
         _own = null;
         if (_peers.Up is not null)
         {
-            Send(_peers.Up, new SyncPartial(_syncStep, _syncKind, _state.Position, acc));
+            Send(_peers.Up, new SyncPartial(_syncStep, _syncKind, _state.Position, acc), UpPosition());
             return;
         }
         // End of the reduction: finalise, apply, and start the broadcast.
         if (_syncKind == SyncKind.Weights || _settings.Strategy.Reduce == ReduceOp.Mean)
             TensorPrimitives.Multiply(acc, 1f / _peers.GroupSize, acc);
         var result = new SyncResult(_syncStep, _syncKind, acc);
-        foreach (var d in _peers.Down) Send(d, result);
+        SendDown(result);
         Apply(result);
     }
 
@@ -326,11 +336,32 @@ public sealed class UnitActor : UntypedActor
     {
         if (!_syncOpen || r.Step != _syncStep)
             throw new InvalidOperationException($"unit {_state.Layer.Name}({_state.Map},{_state.U},{_state.V}) got a tying result for step {r.Step} while {(_syncOpen ? $"waiting for step {_syncStep}" : "not tying")}");
-        foreach (var d in _peers!.Down) Send(d, r);
+        SendDown(r);
         Apply(r);
     }
 
-    private void Send(IActorRef to, INodeMeshMessage m)
+    private int UpPosition() => _settings.Strategy.Topology == TopologyKind.Tree
+        ? _topology!.Parent[_state.Position]
+        : _topology!.Snake[_topology.SnakeRank[_state.Position] + 1];
+
+    private void SendDown(SyncResult r)
+    {
+        var down = _peers!.Down;
+        if (down.Length == 0) return;
+        if (_settings.Strategy.Topology == TopologyKind.Tree)
+        {
+            var children = _topology!.Children[_state.Position];
+            for (int i = 0; i < down.Length; i++) Send(down[i], r, children[i]);
+        }
+        else
+        {
+            int k = _topology!.SnakeRank[_state.Position];
+            Send(down[0], r, _topology.Snake[(k + 1) % _topology.Count]);
+        }
+    }
+
+    /// <summary>Sends a tying message to the unit at <paramref name="toPosition"/> of this map (or the star reducer) and counts it.</summary>
+    private void Send(IActorRef to, INodeMeshMessage m, int toPosition)
     {
         int floats = m switch
         {
@@ -340,7 +371,12 @@ public sealed class UnitActor : UntypedActor
             GossipReply r => r.Values.Length,
             _ => 0,
         };
-        _ledger.Add(_layer, TrafficCategory.Sync, 1, (long)floats * FabricModel.FloatBytes);
+        long bytes = (long)floats * FabricModel.FloatBytes;
+        var fabric = _settings.Fabric;
+        long hops = fabric is null ? 0
+            : toPosition == SyncEdge.Reducer ? fabric.HopsToReducer(_layer, _state.Map, _state.Position)
+            : fabric.SyncHops(_layer, _state.Position, toPosition);
+        _ledger.Add(_layer, TrafficCategory.Sync, 1, bytes, bytes * hops);
         to.Tell(m);
     }
 

@@ -28,6 +28,9 @@ public sealed class TrafficLedger
     public long[] Delivered { get; }
     public long[] Dropped { get; }
 
+    /// <summary>Payload bytes × mesh hops of the logical messages (see <c>Fabric.FabricLayout</c>).</summary>
+    public long[] ByteHops { get; }
+
     public TrafficLedger(int layers)
     {
         Layers = layers;
@@ -35,24 +38,26 @@ public sealed class TrafficLedger
         Bytes = new long[layers * Categories];
         Delivered = new long[layers * Categories];
         Dropped = new long[layers * Categories];
+        ByteHops = new long[layers * Categories];
     }
 
-    public TrafficLedger(int layers, long[] messages, long[] bytes, long[] delivered, long[] dropped)
+    public TrafficLedger(int layers, long[] messages, long[] bytes, long[] delivered, long[] dropped, long[] byteHops)
     {
         int n = layers * Categories;
-        if (messages.Length != n || bytes.Length != n || delivered.Length != n || dropped.Length != n)
+        if (messages.Length != n || bytes.Length != n || delivered.Length != n || dropped.Length != n || byteHops.Length != n)
             throw new ArgumentException("ledger arrays do not match the layer count");
-        Layers = layers; Messages = messages; Bytes = bytes; Delivered = delivered; Dropped = dropped;
+        Layers = layers; Messages = messages; Bytes = bytes; Delivered = delivered; Dropped = dropped; ByteHops = byteHops;
     }
 
     private static int At(int layer, TrafficCategory c) => layer * Categories + (int)c;
 
     /// <summary>Counts <paramref name="messages"/> logical messages carrying <paramref name="bytes"/> payload bytes in total.</summary>
-    public void Add(int layer, TrafficCategory c, long messages, long bytes)
+    public void Add(int layer, TrafficCategory c, long messages, long bytes, long byteHops = 0)
     {
         int i = At(layer, c);
         Messages[i] += messages;
         Bytes[i] += bytes;
+        ByteHops[i] += byteHops;
     }
 
     /// <summary>Counts one actor message actually delivered.</summary>
@@ -65,6 +70,8 @@ public sealed class TrafficLedger
     public long BytesOf(int layer, TrafficCategory c) => Bytes[At(layer, c)];
     public long DeliveredOf(int layer, TrafficCategory c) => Delivered[At(layer, c)];
     public long DroppedOf(int layer, TrafficCategory c) => Dropped[At(layer, c)];
+    public long ByteHopsOf(int layer, TrafficCategory c) => ByteHops[At(layer, c)];
+    public long TotalByteHops(TrafficCategory c) => Enumerable.Range(0, Layers).Sum(l => ByteHopsOf(l, c));
 
     public long TotalMessages(TrafficCategory c) => Enumerable.Range(0, Layers).Sum(l => MessagesOf(l, c));
     public long TotalBytes(TrafficCategory c) => Enumerable.Range(0, Layers).Sum(l => BytesOf(l, c));
@@ -80,13 +87,14 @@ public sealed class TrafficLedger
             Bytes[i] += other.Bytes[i];
             Delivered[i] += other.Delivered[i];
             Dropped[i] += other.Dropped[i];
+            ByteHops[i] += other.ByteHops[i];
         }
     }
 
     public void Clear()
     {
-        Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped);
+        Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped); Array.Clear(ByteHops);
     }
 
-    public TrafficLedger Copy() => new(Layers, (long[])Messages.Clone(), (long[])Bytes.Clone(), (long[])Delivered.Clone(), (long[])Dropped.Clone());
+    public TrafficLedger Copy() => new(Layers, (long[])Messages.Clone(), (long[])Bytes.Clone(), (long[])Delivered.Clone(), (long[])Dropped.Clone(), (long[])ByteHops.Clone());
 }

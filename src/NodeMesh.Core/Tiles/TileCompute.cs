@@ -14,15 +14,17 @@ public sealed class TileCompute
     public Tile Tile { get; }
     private readonly TilePostOps _post;
     private readonly long _poolMessages;
+    private readonly long _poolByteHopsPerSample;
     private float[] _pre = [];
     private float[] _delta = [];
     private int _batch = -1;
 
-    public TileCompute(WeightedLayer layer, Tile tile)
+    public TileCompute(WeightedLayer layer, Tile tile, Fabric.FabricLayout? fabric = null)
     {
         Layer = layer; Tile = tile;
         _post = new TilePostOps(layer.PostOps, tile.Height, tile.Width, tile.Maps);
         _poolMessages = FabricModel.PoolMessages(layer, tile);
+        _poolByteHopsPerSample = fabric?.PoolTransfers(layer, tile, 1).ByteHops ?? 0;
         var r = TilePlan.OutputRegion(layer, tile);
         if (_post.OutputHeight != r.Height || _post.OutputWidth != r.Width)
             throw new InvalidOperationException($"tile {tile} pools to {_post.OutputHeight}x{_post.OutputWidth}, plan says {r.Height}x{r.Width}");
@@ -43,7 +45,7 @@ public sealed class TileCompute
         _batch = batch;
         var output = new float[_post.OutputLength(batch)];
         _post.Forward(pre, batch, output);
-        ledger?.Add(Layer.Index, TrafficCategory.Activation, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes);
+        ledger?.Add(Layer.Index, TrafficCategory.Activation, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes, _poolByteHopsPerSample * batch);
         return output;
     }
 
@@ -61,7 +63,7 @@ public sealed class TileCompute
         int n = Tile.UnitCount * batch;
         if (_delta.Length != n) _delta = new float[n];
         _post.Backward(g, batch, _delta);
-        ledger?.Add(Layer.Index, TrafficCategory.Error, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes);
+        ledger?.Add(Layer.Index, TrafficCategory.Error, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes, _poolByteHopsPerSample * batch);
         return _delta;
     }
 

@@ -46,7 +46,7 @@ public sealed class TrafficLedgerTests
     public void Arrays_that_do_not_match_the_layer_count_are_refused()
     {
         var ok = new long[2 * TrafficLedger.Categories];
-        Assert.Throws<ArgumentException>(() => new TrafficLedger(2, ok, ok, ok, new long[3]));
+        Assert.Throws<ArgumentException>(() => new TrafficLedger(2, ok, ok, ok, new long[3], ok));
     }
 
     [Fact]

@@ -1,0 +1,67 @@
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+
+namespace NodeMesh.Core.Fabric;
+
+/// <summary>
+/// Device reads and ADC conversions of the arrays. Each unit's array holds FanIn weight devices
+/// and one bias device (driven by a constant input 1).
+/// <list type="bullet">
+/// <item>Forward, per sample: every unit reads all FanIn + 1 devices (one analog MAC each) and
+///   converts its one output: FanIn + 1 reads and 1 conversion per unit.</item>
+/// <item>Backward, per sample, layers after the first: the transposed read of the FanIn weight
+///   devices gives one input-error value per input, each converted: FanIn reads and FanIn
+///   conversions per unit. The first layer sends no input error and reads nothing backward.</item>
+/// <item>The weight update programs the devices by pulses (priced separately) and reads nothing.</item>
+/// </list>
+/// </summary>
+/// <param name="ForwardReads">Device reads of the forward pass.</param>
+/// <param name="BackwardReads">Device reads of the backward (input-error) pass.</param>
+/// <param name="ForwardConversions">ADC conversions of the forward pass.</param>
+/// <param name="BackwardConversions">ADC conversions of the backward pass.</param>
+public sealed record ArrayActivity(long ForwardReads, long BackwardReads, long ForwardConversions, long BackwardConversions)
+{
+    /// <summary>All device reads.</summary>
+    public long Reads => ForwardReads + BackwardReads;
+
+    /// <summary>All ADC conversions.</summary>
+    public long Conversions => ForwardConversions + BackwardConversions;
+
+    /// <summary>These counts repeated <paramref name="k"/> times (e.g. per batch of k samples).</summary>
+    public ArrayActivity Times(long k) => new(ForwardReads * k, BackwardReads * k, ForwardConversions * k, BackwardConversions * k);
+
+    /// <summary>The array activity of one training sample of layer <paramref name="l"/>.</summary>
+    public static ArrayActivity PerSample(WeightedLayer l)
+    {
+        long units = l.UnitCount, fanIn = l.FanIn;
+        bool backward = l.Index > 0;
+        return new ArrayActivity(units * (fanIn + 1), backward ? units * fanIn : 0, units, backward ? units * fanIn : 0);
+    }
+
+    /// <summary>The array activity of one training sample of the whole network.</summary>
+    public static ArrayActivity PerSample(NetworkPlan plan) =>
+        plan.Layers.Select(PerSample).Aggregate(new ArrayActivity(0, 0, 0, 0),
+            (a, b) => new ArrayActivity(a.ForwardReads + b.ForwardReads, a.BackwardReads + b.BackwardReads,
+                a.ForwardConversions + b.ForwardConversions, a.BackwardConversions + b.BackwardConversions));
+}
+
+/// <summary>The fabric's energy per training sample, from the closed-form traffic of a layout and strategy.</summary>
+public static class FabricEnergy
+{
+    /// <summary>
+    /// Energy per training sample, pJ, by category:
+    /// compute = <see cref="ArrayActivity.PerSample(NetworkPlan)"/> priced by the model;
+    /// writes = <paramref name="pulsesPerSample"/> × pJ per pulse (0 for the ideal store);
+    /// transport = (Σ over layers of activation + error byte-hops per batch) / B × 8 × pJ/bit/hop;
+    /// sync = (Σ over conv layers of the tying byte-hops of one period of F steps) / (F·B) × 8 × pJ/bit/hop.
+    /// </summary>
+    public static EnergyBreakdown PerSample(FabricLayout layout, StrategyOptions strategy, int batch, EnergyModel energy, double pulsesPerSample = 0)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), "the batch must hold at least one sample");
+        var traffic = layout.PerBatch(batch);
+        double transport = traffic.Sum(t => (double)(t.Activation.ByteHops + t.Error.ByteHops)) / batch;
+        int period = Math.Max(1, strategy.Every);
+        double sync = layout.Plan.Layers.Sum(l => layout.SyncOverSteps(l, strategy, period).ByteHops) / ((double)period * batch);
+        return energy.Breakdown(ArrayActivity.PerSample(layout.Plan), pulsesPerSample, transport, sync);
+    }
+}

@@ -1,0 +1,59 @@
+namespace NodeMesh.Core.Fabric;
+
+/// <summary>How the feature maps of one conv layer are laid out on the mesh.</summary>
+public enum MapLayout
+{
+    /// <summary>
+    /// The maps of one position share a column: unit (m, u, v) of every map m sits at the same
+    /// mesh point, 0 hops apart (one message carries all channels of a position).
+    /// </summary>
+    Column,
+
+    /// <summary>
+    /// The maps are tiled side by side: with c = ⌈√M⌉ block columns, map m occupies the block at
+    /// block row m / c and block column m % c, each block H·s hops high and W·s hops wide.
+    /// </summary>
+    Spread,
+}
+
+/// <summary>Placement options of the emulated fabric.</summary>
+/// <param name="Layout">Where the maps of a layer go: <see cref="MapLayout.Column"/> (default) or <see cref="MapLayout.Spread"/>.</param>
+/// <param name="LayerHops">Hops between two consecutive layers of the stack (≥ 0; default 1).</param>
+public sealed record FabricOptions(MapLayout Layout = MapLayout.Column, int LayerHops = 1)
+{
+    /// <summary>Column layout, 1 hop between consecutive layers.</summary>
+    public static FabricOptions Default { get; } = new();
+
+    /// <summary>Checks the options; throws <see cref="UserInputException"/> saying what to change.</summary>
+    public FabricOptions Validate()
+    {
+        if (LayerHops < 0)
+            throw new UserInputException($"--layer-hops {LayerHops}: the hop cost between consecutive layers must be 0 or more.");
+        if (!Enum.IsDefined(Layout))
+            throw new UserInputException($"--map-layout {(int)Layout}: use column or spread.");
+        return this;
+    }
+}
+
+/// <summary>
+/// A point of the emulated 3D fabric: a 2D mesh coordinate (<paramref name="Y"/>, <paramref name="X"/>)
+/// in hops, on the stack level <paramref name="Level"/> (the index of the weighted layer; the input
+/// image enters on level 0).
+/// </summary>
+public readonly record struct MeshPoint(int Y, int X, int Level);
+
+/// <summary>
+/// A unit of the network: conv unit (<paramref name="Layer"/>, <paramref name="Map"/>, <paramref name="U"/>, <paramref name="V"/>),
+/// or dense neuron <paramref name="Map"/> of a dense layer with U = V = 0.
+/// </summary>
+public readonly record struct UnitCoord(int Layer, int Map, int U, int V);
+
+/// <summary>
+/// One tying message of a map exchange, between map positions p = u·W + v.
+/// <see cref="Reducer"/> (−1) stands for the star's reducer.
+/// </summary>
+public readonly record struct SyncEdge(int From, int To)
+{
+    /// <summary>The position index that stands for the star reducer of the map.</summary>
+    public const int Reducer = -1;
+}
