@@ -14,6 +14,8 @@ public static class NodeMeshCli
         Commands:
           train    {TrainCommand.Summary}
           bench    {BenchCommand.Summary}
+          compare  {CompareCommand.Summary}
+          sweep    {SweepCommand.Summary}
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -40,6 +42,18 @@ public static class NodeMeshCli
                         var a = ParsedArgs.Parse("bench", BenchCommand.Options, rest);
                         if (a.Flag("help")) { stdout.WriteLine(BenchCommand.HelpText); return 0; }
                         return await BenchCommand.RunAsync(a, stdout);
+                    }
+                case "compare":
+                    {
+                        var a = CompareCommand.Parse(rest);
+                        if (a.Flag("help")) { stdout.WriteLine(CompareCommand.HelpText); return 0; }
+                        return await CompareCommand.RunAsync(a, stdout);
+                    }
+                case "sweep":
+                    {
+                        var a = ParsedArgs.Parse("sweep", SweepCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(SweepCommand.HelpText); return 0; }
+                        return await SweepCommand.RunAsync(a, stdout, stderr);
                     }
                 default:
                     stderr.WriteLine($"error: unknown command '{command}'.");

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using NodeMesh.Actors.Messages;
 using NodeMesh.Core;
 using NodeMesh.Core.Data;
+using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Tiles;
@@ -32,23 +33,28 @@ public sealed class RunRecorder
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public const string CsvHeader = "epoch,layer,category,messages,payload_bytes,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr";
+    public const string CsvHeader = "epoch,layer,category,messages,payload_bytes,byte_hops,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr";
 
     private readonly string _dir;
     private readonly NetworkPlan _plan;
     private readonly TrainOptions _options;
     private readonly object _config;
+    private readonly FabricLayout _fabric;
+    private readonly EnergyModel _energy;
     private readonly List<EpochRecord> _epochs = [];
 
-    private RunRecorder(string dir, NetworkPlan plan, TrainOptions options, object config)
+    private RunRecorder(string dir, NetworkPlan plan, TrainOptions options, object config, FabricLayout fabric, EnergyModel energy)
     {
-        _dir = dir; _plan = plan; _options = options; _config = config;
+        _dir = dir; _plan = plan; _options = options; _config = config; _fabric = fabric; _energy = energy;
     }
 
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
-    public static RunRecorder Create(string dir, TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init)
+    public static RunRecorder Create(string dir, TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init,
+        FabricLayout? fabric = null, EnergyModel? energy = null)
     {
+        fabric ??= new FabricLayout(plan);
+        energy ??= EnergyModel.Default;
         try
         {
             Directory.CreateDirectory(dir);
@@ -77,6 +83,12 @@ public sealed class RunRecorder
             train_limit = options.TrainLimit,
             test_limit = options.TestLimit,
             tile_side = options.TileSide,
+            fanout = s.Fanout,
+            mix = s.Mix,
+            gossip_drop = s.Drop,
+            map_layout = fabric.Options.Layout.ToString().ToLowerInvariant(),
+            layer_hops = fabric.Options.LayerHops,
+            energy_model = JsonSerializer.Deserialize<JsonElement>(energy.ToJson()),
             data = dataArg ?? "embedded",
             data_source = data.Train.Source,
             init,
@@ -99,7 +111,7 @@ public sealed class RunRecorder
         };
         File.WriteAllText(Path.Combine(dir, "config.json"), JsonSerializer.Serialize(config, Json));
         File.WriteAllText(Path.Combine(dir, "metrics.csv"), CsvHeader + "\n");
-        return new RunRecorder(dir, plan, options, config);
+        return new RunRecorder(dir, plan, options, config, fabric, energy);
     }
 
     private static string F(double v) => double.IsPositiveInfinity(v) ? "inf" : v.ToString("G9", CultureInfo.InvariantCulture);
@@ -115,16 +127,67 @@ public sealed class RunRecorder
             return $"{F(e.Trained.Loss)},{F(e.Trained.Accuracy)},{F(e.Test.Loss)},{F(e.Test.Accuracy)},{F(e.TrainSeconds)},{F(e.SamplesPerSecond)},{(c is null ? "" : F(c.ConsensusDistance))},{(c is null ? "" : F(c.SignalToNoise))}";
         }
         foreach (TrafficCategory cat in Enum.GetValues<TrafficCategory>())
-            sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},all,{Name(cat)},{ledger.TotalMessages(cat)},{ledger.TotalBytes(cat)},{ledger.TotalDelivered(cat)},{ledger.TotalDropped(cat)},{common("all")}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},all,{Name(cat)},{ledger.TotalMessages(cat)},{ledger.TotalBytes(cat)},{ledger.TotalByteHops(cat)},{ledger.TotalDelivered(cat)},{ledger.TotalDropped(cat)},{common("all")}\n");
         foreach (var l in _plan.Layers)
             foreach (TrafficCategory cat in Enum.GetValues<TrafficCategory>())
-                sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},{l.Name},{Name(cat)},{ledger.MessagesOf(l.Index, cat)},{ledger.BytesOf(l.Index, cat)},{ledger.DeliveredOf(l.Index, cat)},{ledger.DroppedOf(l.Index, cat)},{common(l.Name)}\n");
+                sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},{l.Name},{Name(cat)},{ledger.MessagesOf(l.Index, cat)},{ledger.BytesOf(l.Index, cat)},{ledger.ByteHopsOf(l.Index, cat)},{ledger.DeliveredOf(l.Index, cat)},{ledger.DroppedOf(l.Index, cat)},{common(l.Name)}\n");
         File.AppendAllText(Path.Combine(_dir, "metrics.csv"), sb.ToString());
     }
 
     public static string Name(TrafficCategory c) => c.ToString().ToLowerInvariant();
 
-    public static string EpochLine(EpochRecord e, NetworkPlan plan)
+    /// <summary>Energy per sample of an epoch by category (pJ), from its counted traffic and the array operations of its samples.</summary>
+    public EnergyPerSample Energy(EpochRecord e)
+    {
+        var l = e.Trained.Ledger;
+        double n = Math.Max(1, e.Trained.Samples);
+        double compute = _energy.ComputePj(ArrayActivity.PerSample(_plan));
+        return new EnergyPerSample(
+            compute,
+            _energy.WritePj(0) / n,
+            _energy.TransportPj(l.TotalByteHops(TrafficCategory.Activation)) / n,
+            _energy.TransportPj(l.TotalByteHops(TrafficCategory.Error)) / n,
+            _energy.TransportPj(l.TotalByteHops(TrafficCategory.Sync)) / n);
+    }
+
+    /// <summary>Measured all-reduce traffic per map exchange against the closed-form minimum, per conv layer (all-reduce only).</summary>
+    public IReadOnlyDictionary<string, object> LowerBounds(EpochRecord e)
+    {
+        var result = new Dictionary<string, object>();
+        var s = _options.Strategy;
+        if (s.Kind != Core.Strategies.StrategyKind.AllReduce) return result;
+        foreach (var layer in _plan.Layers.Where(x => x.Kind == LayerKind.Conv))
+        {
+            var ledger = e.Trained.Ledger;
+            long messages = ledger.MessagesOf(layer.Index, TrafficCategory.Sync);
+            long perExchange = layer.OutMaps * new Core.Strategies.MapTopology(s.Topology, layer.OutHeight, layer.OutWidth).MessagesPerReduce;
+            long exchanges = perExchange == 0 ? 0 : messages / perExchange;
+            if (exchanges == 0) continue;
+            double bytesPerMap = (double)ledger.BytesOf(layer.Index, TrafficCategory.Sync) / (exchanges * layer.OutMaps);
+            double byteHopsPerMap = (double)ledger.ByteHopsOf(layer.Index, TrafficCategory.Sync) / (exchanges * layer.OutMaps);
+            var bound = SyncLowerBounds.ForLayer(_fabric, layer);
+            var eff = SyncLowerBounds.Compare(bound, bytesPerMap, byteHopsPerMap);
+            result[layer.Name] = new
+            {
+                exchanges_per_map = exchanges,
+                measured_sync_bytes_per_unit = bytesPerMap / layer.Positions,
+                min_sync_bytes_per_unit = bound.MinBytesPerUnit,
+                bytes_ratio = eff.BytesRatio,
+                measured_byte_hops = byteHopsPerMap,
+                min_byte_hops = bound.MinByteHops,
+                byte_hops_ratio = eff.ByteHopsRatio,
+            };
+        }
+        return result;
+    }
+
+    public string EpochLine(EpochRecord e)
+    {
+        var en = Energy(e);
+        return StaticEpochLine(e) + $"\n  fabric: {HumanBytes((long)(e.Trained.Ledger.TotalByteHops(TrafficCategory.Sync) / Math.Max(1.0, e.Trained.Samples)))}-hops sync per sample; energy per sample {en.Total / 1e6:F2} µJ (compute {en.Compute / 1e6:F2}, transport {(en.ActivationTransport + en.ErrorTransport) / 1e6:F2}, sync {en.SyncTransport / 1e6:F3})";
+    }
+
+    public static string StaticEpochLine(EpochRecord e)
     {
         var l = e.Trained.Ledger;
         string traffic = string.Join("  ", Enum.GetValues<TrafficCategory>().Select(c => $"{Name(c)} {Human(l.TotalMessages(c))} msg/{HumanBytes(l.TotalBytes(c))}"));
@@ -161,6 +224,9 @@ public sealed class RunRecorder
             final_test_loss = last.Test.Loss,
             final_train_loss = last.Trained.Loss,
             wall_seconds = wallSeconds,
+            energy_pj_per_sample = Energy(last).ToDictionary(),
+            lower_bounds = LowerBounds(last),
+            baseline = Baseline(),
             epochs = _epochs.Select(e => new
             {
                 e.Epoch,
@@ -172,10 +238,14 @@ public sealed class RunRecorder
                 steps = e.Trained.Steps,
                 train_seconds = e.TrainSeconds,
                 samples_per_second = e.SamplesPerSecond,
+                energy_pj_per_sample = Energy(e).ToDictionary(),
+                lower_bounds = LowerBounds(e),
                 traffic = Enum.GetValues<TrafficCategory>().ToDictionary(Name, c => new
                 {
                     messages = e.Trained.Ledger.TotalMessages(c),
                     payload_bytes = e.Trained.Ledger.TotalBytes(c),
+                    byte_hops = e.Trained.Ledger.TotalByteHops(c),
+                    byte_hops_per_sample = (double)e.Trained.Ledger.TotalByteHops(c) / Math.Max(1, e.Trained.Samples),
                     actor_messages = e.Trained.Ledger.TotalDelivered(c),
                     dropped = e.Trained.Ledger.TotalDropped(c),
                     bytes_per_sample = (double)e.Trained.Ledger.TotalBytes(c) / Math.Max(1, e.Trained.Samples),
@@ -184,6 +254,7 @@ public sealed class RunRecorder
                 {
                     messages = e.Trained.Ledger.MessagesOf(l.Index, c),
                     payload_bytes = e.Trained.Ledger.BytesOf(l.Index, c),
+                    byte_hops = e.Trained.Ledger.ByteHopsOf(l.Index, c),
                     actor_messages = e.Trained.Ledger.DeliveredOf(l.Index, c),
                     dropped = e.Trained.Ledger.DroppedOf(l.Index, c),
                 })),
@@ -191,6 +262,25 @@ public sealed class RunRecorder
             }),
         };
         File.WriteAllText(Path.Combine(_dir, "summary.json"), JsonSerializer.Serialize(summary, Json));
+    }
+
+    private object Baseline()
+    {
+        var b = ConventionalBaseline.Compute(_plan, _options.Batch, _energy);
+        return new
+        {
+            description = "von Neumann accelerator with one shared kernel per map in DRAM/SRAM (docs/fabric.md)",
+            macs_per_sample = b.MacsPerSample,
+            dram_bytes_per_sample = b.DramBytesPerSample,
+            sram_bytes_per_sample = b.SramBytesPerSample,
+            energy_pj_per_sample = new Dictionary<string, double>
+            {
+                ["mac"] = b.MacPjPerSample,
+                ["sram"] = b.SramPjPerSample,
+                ["dram"] = b.DramPjPerSample,
+                ["total"] = b.TotalPjPerSample,
+            },
+        };
     }
 
     public string SummaryTable()
@@ -207,4 +297,20 @@ public sealed class RunRecorder
         }
         return sb.ToString();
     }
+}
+
+/// <summary>Energy of one sample by category, in pJ.</summary>
+public sealed record EnergyPerSample(double Compute, double DeviceWrites, double ActivationTransport, double ErrorTransport, double SyncTransport)
+{
+    public double Total => Compute + DeviceWrites + ActivationTransport + ErrorTransport + SyncTransport;
+
+    public Dictionary<string, double> ToDictionary() => new()
+    {
+        ["compute"] = Compute,
+        ["device_writes"] = DeviceWrites,
+        ["activation_transport"] = ActivationTransport,
+        ["error_transport"] = ErrorTransport,
+        ["sync_transport"] = SyncTransport,
+        ["total"] = Total,
+    };
 }

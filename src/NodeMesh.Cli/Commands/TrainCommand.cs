@@ -5,6 +5,7 @@ using NodeMesh.Actors.Training;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Data;
+using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
@@ -38,6 +39,9 @@ public static class TrainCommand
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
         new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
+        new("map-layout", "column|spread", "column", "fabric placement: the maps of a position share a column (0 hops) or are tiled side by side"),
+        new("layer-hops", "N", "1", "fabric: hops between consecutive layers of the stacked mesh"),
+        new("energy", "FILE", null, "energy model JSON (pJ per bit-hop, device read, write pulse, ADC, DRAM, SRAM, FP32 MAC); default: docs/fabric.md values"),
         new("eval-batch", "N", "250", "batch size of test evaluation (does not change results)"),
         new("quiet", null, null, "no progress bar"),
         new("help", null, null, "show this help"),
@@ -107,7 +111,10 @@ public static class TrainCommand
             : Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Strategy.Describe().Replace('/', '-')}");
         string? save = a.String("save");
         if (save is not null) Checkpoint.CheckWritable(save);
-        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init);
+        var fabric = new FabricLayout(plan, new FabricOptions(
+            a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops")).Validate());
+        var energy = a.String("energy") is { } energyFile ? EnergyModel.Load(energyFile) : EnergyModel.Default;
+        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy);
 
         stdout.WriteLine($"NodeMesh train: {options.Strategy.Describe()} on {data.Train.Source}");
         stdout.WriteLine($"  net {plan.Arch}: {plan.UnitCount:N0} unit actors in {tiles.Tiles.Sum(t => t.Count)} tiles, {plan.UnitParameters:N0} unit parameters ({plan.SharedParameters:N0} if shared)");
@@ -116,7 +123,7 @@ public static class TrainCommand
         stdout.WriteLine($"  {trainCount:N0} train / {testCount:N0} test samples, batch {options.Batch}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, {options.Epochs} epoch(s), seed {options.Seed}; run directory {outDir}");
 
         var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
-        await using var run = new LocalRun(tiles, options, data, weights, progress.Report);
+        await using var run = new LocalRun(tiles, options, data, weights, progress.Report, fabric: fabric);
         var prepared = await run.PrepareAsync();
         stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers");
 
@@ -134,7 +141,7 @@ public static class TrainCommand
             var model = await run.FetchModelAsync();
             var epochResult = new EpochRecord(epoch, trained, eval, trainSeconds, sw.Elapsed.TotalSeconds, ConsensusReport.Measure(plan, model));
             recorder.Add(epochResult);
-            stdout.WriteLine(RunRecorder.EpochLine(epochResult, plan));
+            stdout.WriteLine(recorder.EpochLine(epochResult));
         }
         var final = await run.FetchModelAsync();
         if (save is not null)
@@ -143,9 +150,10 @@ public static class TrainCommand
             stdout.WriteLine($"  saved weights to {save}");
         }
         recorder.Finish(total.Elapsed.TotalSeconds);
+        Reports.ReportWriter.Write(outDir);
         stdout.WriteLine();
         stdout.WriteLine(recorder.SummaryTable());
-        stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}");
+        stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}, {Path.Combine(outDir, "report.md")}");
         return 0;
     }
 }

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Text;
+
+namespace NodeMesh.Cli.Reports;
+
+/// <summary>
+/// Compares finished runs: <c>compare.md</c> (one table), <c>compare.csv</c> and the trade-off
+/// plots: test accuracy against sync bytes (tradeoff_bytes.png), sync byte-hops
+/// (tradeoff_bytehops.png) and total energy (tradeoff_energy.png) per training sample, and the
+/// energy breakdown per run (energy_breakdown.png). Plots whose quantity no run recorded are skipped.
+/// </summary>
+public static class Comparison
+{
+    public const string MarkdownFile = "compare.md";
+    public const string CsvFile = "compare.csv";
+    public const string BytesPng = "tradeoff_bytes.png";
+    public const string ByteHopsPng = "tradeoff_bytehops.png";
+    public const string EnergyPng = "tradeoff_energy.png";
+    public const string BreakdownPng = "energy_breakdown.png";
+
+    public const string CsvHeader = "run,path,strategy,topology,every,epochs,test_accuracy,final_train_loss,sync_bytes_per_sample,sync_byte_hops_per_sample,energy_pj_per_sample,baseline_energy_pj_per_sample";
+
+    /// <summary>Loads every run directory (all errors before any file is written) and gives duplicate names a suffix.</summary>
+    public static IReadOnlyList<RunData> Load(IReadOnlyList<string> dirs)
+    {
+        if (dirs.Count == 0) throw new Core.UserInputException("no run directories given; name one or more directories that hold a summary.json.");
+        var runs = dirs.Select(RunData.Load).ToList();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var r in runs)
+        {
+            seen[r.Name] = seen.TryGetValue(r.Name, out int n) ? n + 1 : 1;
+            if (seen[r.Name] > 1) r.Rename($"{r.Name}#{seen[r.Name]}");
+        }
+        return runs;
+    }
+
+    /// <summary>Writes the comparison of <paramref name="runs"/> into <paramref name="outDir"/>; returns the paths written, compare.md first.</summary>
+    public static IReadOnlyList<string> Write(IReadOnlyList<RunData> runs, string outDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(outDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Core.UserInputException($"--out {outDir}: cannot create the directory ({e.Message}).");
+        }
+        var written = new List<string>();
+        string P(string file)
+        {
+            string path = Path.Combine(outDir, file);
+            written.Add(path);
+            return path;
+        }
+        string md = P(MarkdownFile);
+        string csv = P(CsvFile);
+
+        bool hops = runs.Any(r => r.HasByteHops);
+        bool energy = runs.Any(r => r.HasEnergy);
+        var baseline = runs.Select(r => r.Baseline?.EnergyTotal).FirstOrDefault(b => b is not null);
+
+        Plots.LabelledScatter(P(BytesPng), "Test accuracy against sync bytes per training sample", "sync bytes per sample (log)", "test accuracy",
+            runs.Select(r => new ScatterPoint(r.Name, r.BytesPerSample("sync"), r.FinalTestAccuracy)).ToList());
+        if (hops)
+            Plots.LabelledScatter(P(ByteHopsPng), "Test accuracy against sync byte-hops per training sample", "sync byte-hops per sample (log)", "test accuracy",
+                runs.Where(r => r.HasByteHops).Select(r => new ScatterPoint(r.Name, r.ByteHopsPerSample("sync") ?? 0, r.FinalTestAccuracy)).ToList());
+        if (energy)
+        {
+            Plots.LabelledScatter(P(EnergyPng), "Test accuracy against energy per training sample", "total energy, pJ per sample (log)", "test accuracy",
+                runs.Where(r => r.HasEnergy).Select(r => new ScatterPoint(r.Name, r.EnergyPerSample ?? 0, r.FinalTestAccuracy)).ToList(),
+                referenceX: baseline, referenceLabel: baseline is null ? null : "conventional baseline");
+            WriteBreakdown(P(BreakdownPng), runs);
+        }
+
+        File.WriteAllText(csv, Csv(runs));
+        File.WriteAllText(md, Render(runs, outDir, hops, energy));
+        return written;
+    }
+
+    private static void WriteBreakdown(string path, IReadOnlyList<RunData> runs)
+    {
+        var withEnergy = runs.Where(r => r.HasEnergy).ToList();
+        var labels = withEnergy.Select(r => r.Name).ToList();
+        var rows = withEnergy.Select(r => r.EnergyBreakdown).ToList();
+        // One bar per distinct conventional baseline (normally one: same net, same batch schedule).
+        var baselines = runs.Select(r => r.Baseline).Where(b => b is not null && (b.Energy.Count > 0 || b.EnergyTotal is not null))
+            .Select(b => b!).DistinctBy(b => b.EnergyTotal).ToList();
+        for (int i = 0; i < baselines.Count; i++)
+        {
+            var b = baselines[i];
+            labels.Add(baselines.Count == 1 ? "conventional baseline" : $"conventional baseline {i + 1}");
+            rows.Add(b.Energy.Count > 0 ? b.Energy : [new NamedValue("baseline total", b.EnergyTotal ?? 0)]);
+        }
+        var parts = rows.SelectMany(r => r.Select(x => x.Name)).Distinct().ToList();
+        var segments = parts.Select(p => new BarSeries(Markdown.Words(p), rows.Select(r => r.FirstOrDefault(x => x.Name == p)?.Value ?? double.NaN).ToArray())).ToList();
+        Plots.StackedBars(path, "Energy per training sample by category", "pJ per sample", labels, segments);
+    }
+
+    private static string CsvCell(string s) =>
+        s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+
+    private static string G(double? v) => v is { } x ? x.ToString("G9", CultureInfo.InvariantCulture) : "";
+
+    public static string Csv(IReadOnlyList<RunData> runs)
+    {
+        var sb = new StringBuilder(CsvHeader).Append('\n');
+        foreach (var r in runs)
+        {
+            string[] cells =
+            [
+                r.Name, Path.GetFullPath(r.Dir), r.Strategy, r.Topology ?? "", r.Every.ToString(CultureInfo.InvariantCulture),
+                r.Epochs.Count.ToString(CultureInfo.InvariantCulture), G(r.FinalTestAccuracy), G(r.FinalTrainLoss),
+                G(r.BytesPerSample("sync")), G(r.ByteHopsPerSample("sync")), G(r.EnergyPerSample), G(r.Baseline?.EnergyTotal),
+            ];
+            sb.Append(string.Join(',', cells.Select(CsvCell))).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static string Render(IReadOnlyList<RunData> runs, string outDir, bool hops, bool energy)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"# NodeMesh comparison of {runs.Count} run(s)\n\n");
+        var archs = runs.Select(r => r.Arch).Distinct().ToList();
+        var data = runs.Select(r => r.DataSource).Distinct().ToList();
+        var epochs = runs.Select(r => r.Epochs.Count).Distinct().ToList();
+        if (archs.Count == 1) sb.Append("Network `").Append(archs[0]).Append("`");
+        else sb.Append("Networks differ: ").Append(string.Join(", ", archs.Select(a => $"`{a}`")));
+        sb.Append("; data: ").Append(data.Count == 1 ? data[0] : "differs between runs (" + string.Join("; ", data) + ")");
+        sb.Append("; epochs: ").Append(string.Join(", ", epochs.Select(e => e.ToString(CultureInfo.InvariantCulture)))).Append(".\n\n");
+        if (archs.Count > 1 || data.Count > 1 || epochs.Count > 1)
+            sb.Append("**Note:** the runs differ in network, data or epochs; their accuracies are not directly comparable.\n\n");
+
+        var header = new List<string> { "run", "strategy", "topology", "every", "test accuracy", "sync bytes/sample" };
+        if (hops) header.Add("sync byte-hops/sample");
+        if (energy) header.Add("energy pJ/sample");
+        bool vsBaseline = energy && runs.Any(r => r.Baseline?.EnergyTotal is > 0);
+        if (vsBaseline) header.Add("energy / baseline");
+        string full = Path.GetFullPath(outDir);
+        sb.Append(Markdown.Table(header, "llll", runs.Select(r =>
+        {
+            string report = Path.Combine(r.Dir, ReportWriter.ReportFile);
+            string name = File.Exists(report)
+                ? $"[{r.Name}]({Path.GetRelativePath(full, Path.GetFullPath(report)).Replace('\\', '/')})"
+                : r.Name;
+            var row = new List<string>
+            {
+                name, r.Strategy, r.Strategy == "none" ? "–" : r.Topology ?? "–", r.Strategy == "none" ? "–" : r.Every.ToString(CultureInfo.InvariantCulture),
+                Markdown.Percent(r.FinalTestAccuracy), Markdown.Num(r.BytesPerSample("sync")),
+            };
+            if (hops) row.Add(Markdown.Num(r.ByteHopsPerSample("sync")));
+            if (energy) row.Add(Markdown.Num(r.EnergyPerSample));
+            if (vsBaseline) row.Add(r.EnergyPerSample is { } e && r.Baseline?.EnergyTotal is > 0 ? Markdown.Ratio(e / r.Baseline.EnergyTotal!.Value) : "–");
+            return (IReadOnlyList<string>)row;
+        }))).Append('\n');
+        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's.\n\n");
+
+        var baselines = runs.Where(r => r.Baseline is not null).GroupBy(r => (r.Baseline!.DramBytesPerSample, r.Baseline.SramBytesPerSample, r.Baseline.EnergyTotal)).ToList();
+        foreach (var g in baselines)
+        {
+            var b = g.First().Baseline!;
+            sb.Append("Conventional baseline (one shared kernel per map in DRAM/SRAM, moved to the processor")
+              .Append(baselines.Count > 1 ? $"; runs {string.Join(", ", g.Select(r => r.Name))}" : "").Append("): ");
+            var parts = new List<string>();
+            if (b.DramBytesPerSample is { } d) parts.Add($"{Markdown.Num(d)} DRAM bytes");
+            if (b.SramBytesPerSample is { } s) parts.Add($"{Markdown.Num(s)} SRAM bytes");
+            if (b.EnergyTotal is { } t) parts.Add($"{Markdown.Num(t)} pJ");
+            sb.Append(string.Join(", ", parts)).Append(" per training sample.\n\n");
+        }
+
+        string ZeroNote(Func<RunData, double?> x, string what)
+        {
+            var zero = runs.Where(r => x(r) is { } v && v <= 0).Select(r => r.Name).ToList();
+            return zero.Count == 0 ? "" : $" Runs with no {what} ({string.Join(", ", zero)}) cannot sit on the log axis: they are drawn at the tick labelled 0.";
+        }
+        sb.Append("## Accuracy against sync bytes\n\n");
+        sb.Append("Test accuracy against the sync (weight-tying) payload bytes per training sample, log x.")
+          .Append(ZeroNote(r => r.BytesPerSample("sync"), "sync traffic")).Append("\n\n");
+        sb.Append($"![Accuracy against sync bytes per sample]({BytesPng})\n\n");
+        if (hops)
+        {
+            sb.Append("## Accuracy against sync byte-hops\n\n");
+            sb.Append("Test accuracy against sync bytes × hops per training sample on the emulated fabric, log x.")
+              .Append(ZeroNote(r => r.ByteHopsPerSample("sync"), "sync byte-hops")).Append("\n\n");
+            sb.Append($"![Accuracy against sync byte-hops per sample]({ByteHopsPng})\n\n");
+        }
+        if (energy)
+        {
+            sb.Append("## Accuracy against energy\n\n");
+            sb.Append("Test accuracy against total energy in pJ per training sample, log x")
+              .Append(runs.Any(r => r.Baseline?.EnergyTotal is not null) ? "; the dashed line is the conventional baseline" : "").Append('.')
+              .Append(ZeroNote(r => r.EnergyPerSample, "energy")).Append("\n\n");
+            sb.Append($"![Accuracy against energy per sample]({EnergyPng})\n\n");
+            sb.Append("## Energy breakdown\n\n");
+            var withEnergy = runs.Where(r => r.HasEnergy).ToList();
+            var names = withEnergy.SelectMany(r => r.EnergyBreakdown.Select(x => x.Name)).Distinct().ToList();
+            sb.Append(Markdown.Table(["run", .. names.Select(Markdown.Words), "total"], "l", withEnergy.Select(r => (IReadOnlyList<string>)
+            [
+                r.Name, .. names.Select(n => Markdown.Num(r.EnergyBreakdown.FirstOrDefault(x => x.Name == n)?.Value)), Markdown.Num(r.EnergyPerSample),
+            ]))).Append('\n');
+            sb.Append("pJ per training sample.\n\n");
+            sb.Append($"![Energy per sample by category]({BreakdownPng})\n\n");
+        }
+        sb.Append("Data: `compare.csv` (one row per run).\n");
+        return sb.ToString();
+    }
+}

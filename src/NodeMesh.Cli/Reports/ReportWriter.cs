@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace NodeMesh.Cli.Reports;
+
+/// <summary>
+/// Writes <c>report.md</c> and its PNG plots into a finished run directory: configuration, a
+/// per-epoch table of learning and consensus, traffic per category (and byte-hops when the run has
+/// a fabric model), energy per category and the conventional baseline (when present), measured
+/// sync traffic against its lower bound (when present). Plots: accuracy.png, loss.png,
+/// traffic.png, energy.png (with an energy model) and consensus.png (with conv layers).
+/// </summary>
+public static class ReportWriter
+{
+    public const string ReportFile = "report.md";
+    public const string AccuracyPng = "accuracy.png";
+    public const string LossPng = "loss.png";
+    public const string TrafficPng = "traffic.png";
+    public const string EnergyPng = "energy.png";
+    public const string ConsensusPng = "consensus.png";
+
+    /// <summary>Reads the run directory and writes report.md and the PNGs into it; returns the paths written, report.md first.</summary>
+    public static IReadOnlyList<string> Write(string runDir) => Write(RunData.Load(runDir));
+
+    /// <summary>Writes the report of an already loaded run into its directory.</summary>
+    public static IReadOnlyList<string> Write(RunData run)
+    {
+        var written = new List<string>();
+        string P(string file)
+        {
+            string path = Path.Combine(run.Dir, file);
+            written.Add(path);
+            return path;
+        }
+        string reportPath = P(ReportFile);
+        var ep = run.Epochs;
+        double[] epochs = ep.Select(e => (double)e.Epoch).ToArray();
+
+        Plots.Lines(P(AccuracyPng), $"Accuracy per epoch ({run.Setting})", "epoch", "accuracy",
+            [new("train", epochs, ep.Select(e => e.TrainAccuracy).ToArray()), new("test", epochs, ep.Select(e => e.TestAccuracy).ToArray())],
+            percentY: true);
+        Plots.Lines(P(LossPng), $"Cross-entropy loss per epoch ({run.Setting})", "epoch", "loss",
+            [new("train", epochs, ep.Select(e => e.TrainLoss).ToArray()), new("test", epochs, ep.Select(e => e.TestLoss).ToArray())]);
+
+        var cats = run.Categories;
+        var trafficSeries = new List<BarSeries> { new("payload bytes per sample", cats.Select(run.BytesPerSample).ToArray()) };
+        if (run.HasByteHops) trafficSeries.Add(new("byte-hops per sample", cats.Select(c => run.ByteHopsPerSample(c) ?? double.NaN).ToArray()));
+        Plots.Bars(P(TrafficPng), $"Traffic per training sample by category ({run.Setting})", run.HasByteHops ? "bytes, byte-hops per sample" : "bytes per sample",
+            cats, trafficSeries);
+
+        bool energyPlot = run.HasEnergy;
+        if (energyPlot)
+        {
+            var parts = run.EnergyBreakdown;
+            var baseParts = run.Baseline?.Energy ?? [];
+            var groups = parts.Select(p => p.Name).Concat(baseParts.Select(p => p.Name)).Distinct().Append("total").ToList();
+            var series = new List<BarSeries>
+            {
+                new($"this run ({run.Setting})", groups.Select(g => g == "total" ? run.EnergyPerSample ?? double.NaN : parts.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()),
+            };
+            if (run.Baseline is { } b && (b.Energy.Count > 0 || b.EnergyTotal is not null))
+                series.Add(new("conventional baseline", groups.Select(g => g == "total" ? b.EnergyTotal ?? double.NaN : b.Energy.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()));
+            Plots.Bars(P(EnergyPng), $"Energy per training sample by category ({run.Setting})", "pJ per sample", groups.Select(Markdown.Words).ToList(), series);
+        }
+
+        var layers = run.ConsensusLayers;
+        bool consensusPlot = layers.Count > 0;
+        if (consensusPlot)
+            Plots.Lines(P(ConsensusPng), $"Consensus distance Ξ² per conv layer ({run.Setting})", "epoch", "Ξ² (log)",
+                layers.Select(l => new LineSeries(l, epochs, ep.Select(e => e.Consensus.FirstOrDefault(c => c.Layer == l)?.Xi2 ?? double.NaN).ToArray())).ToList(),
+                logY: true);
+
+        File.WriteAllText(reportPath, Render(run, energyPlot, consensusPlot));
+        return written;
+    }
+
+    private static string Title(RunData run)
+    {
+        string s = run.Strategy == "none" ? "no sharing (none)"
+            : $"{run.Strategy} ({run.Topology ?? "?"}, every {run.Every.ToString(CultureInfo.InvariantCulture)})";
+        return $"NodeMesh run {run.Name}: {s} on {run.Arch}";
+    }
+
+    private static string Render(RunData run, bool energyPlot, bool consensusPlot)
+    {
+        var sb = new StringBuilder();
+        var ep = run.Epochs;
+        sb.Append("# ").Append(Title(run)).Append("\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{ep.Count} epoch(s) on {run.DataSource}: final test accuracy **{Markdown.Percent(run.FinalTestAccuracy)}**, ");
+        sb.Append(CultureInfo.InvariantCulture, $"final train loss {Markdown.Fixed(run.FinalTrainLoss, 4)}");
+        if (run.WallSeconds is { } w) sb.Append(CultureInfo.InvariantCulture, $", wall time {Markdown.Fixed(w, 1)} s");
+        sb.Append(CultureInfo.InvariantCulture, $"; sync traffic {Markdown.Num(run.BytesPerSample("sync"))} B per training sample");
+        if (run.ByteHopsPerSample("sync") is { } sh) sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Num(sh)} byte-hops)");
+        if (run.EnergyPerSample is { } en) sb.Append(CultureInfo.InvariantCulture, $"; energy {Markdown.Num(en)} pJ per sample");
+        if (run.EnergyPerSample is { } e1 && run.Baseline?.EnergyTotal is { } e0 && e0 > 0)
+            sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Ratio(e1 / e0)} the conventional baseline's {Markdown.Num(e0)} pJ)");
+        sb.Append(".\n\n");
+        sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");
+
+        // Configuration
+        sb.Append("## Configuration\n\n");
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var p in run.Config.EnumerateObject())
+        {
+            if (p.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array) continue;
+            string v = p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString() ?? "",
+                JsonValueKind.Null => "–",
+                _ => p.Value.GetRawText(),
+            };
+            rows.Add([p.Name, v]);
+        }
+        sb.Append(Markdown.Table(["setting", "value"], "ll", rows)).Append('\n');
+        if (run.Config.TryGetProperty("layers", out var layers) && layers.ValueKind == JsonValueKind.Array && layers.GetArrayLength() > 0)
+        {
+            static string Dims(JsonElement l, string name) =>
+                l.TryGetProperty(name, out var a) && a.ValueKind == JsonValueKind.Array ? string.Join("×", a.EnumerateArray().Select(x => x.GetRawText())) : "";
+            sb.Append(Markdown.Table(["layer", "kind", "input (C×H×W)", "output (maps×U×V)", "kernel", "units", "fan-in", "tiles"], "llll",
+                layers.EnumerateArray().Select(l => (IReadOnlyList<string>)
+                [
+                    RunData.Str(l, "name") ?? "", RunData.Str(l, "kind") ?? "", Dims(l, "input"), Dims(l, "output"),
+                    RunData.Str(l, "kernel") ?? "", Markdown.Count(RunData.Num(l, "units") ?? double.NaN),
+                    Markdown.Count(RunData.Num(l, "fan_in") ?? double.NaN), RunData.Str(l, "tiles") ?? "",
+                ]))).Append('\n');
+        }
+
+        // Per epoch
+        sb.Append("## Per epoch\n\n");
+        var cats = run.Categories;
+        var layerNames = run.ConsensusLayers;
+        var header = new List<string> { "epoch", "train loss", "train acc", "test loss", "test acc", "train s", "samples/s" };
+        foreach (var c in cats) header.Add($"{c} msgs / bytes");
+        foreach (var l in layerNames) { header.Add($"Ξ² {l}"); header.Add($"SNR {l}"); }
+        sb.Append(Markdown.Table(header, "", ep.Select(e =>
+        {
+            var r = new List<string>
+            {
+                e.Epoch.ToString(CultureInfo.InvariantCulture), Markdown.Fixed(e.TrainLoss, 4), Markdown.Percent(e.TrainAccuracy),
+                Markdown.Fixed(e.TestLoss, 4), Markdown.Percent(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Fixed(e.SamplesPerSecond, 0),
+            };
+            foreach (var c in cats)
+            {
+                var t = e.Traffic.FirstOrDefault(x => x.Category == c);
+                r.Add(t is null ? "–" : $"{RunRecorder.Human((long)t.Messages)} / {RunRecorder.HumanBytes((long)t.PayloadBytes)}");
+            }
+            foreach (var l in layerNames)
+            {
+                var c = e.Consensus.FirstOrDefault(x => x.Layer == l);
+                r.Add(c is null ? "–" : Markdown.Num(c.Xi2));
+                r.Add(c is null ? "–" : Markdown.Num(c.Snr));
+            }
+            return (IReadOnlyList<string>)r;
+        }))).Append('\n');
+        if (layerNames.Count > 0)
+            sb.Append("Ξ² is the mean over a layer's units of ‖w_i − w̄‖², w̄ the mean kernel (and bias) of the unit's map: 0 when the ")
+              .Append("maps are exactly tied. SNR is the mean over maps and weights of |mean| / std across the map's units (inf when exactly tied).\n\n");
+
+        // Traffic
+        sb.Append("## Traffic\n\n");
+        sb.Append("Logical messages of the emulated fabric during training (evaluation is not counted); payload bytes carry the whole batch. ")
+          .Append("Per sample = over all epochs, divided by the training samples.\n\n");
+        bool hops = run.HasByteHops;
+        var th = new List<string> { "epoch", "category", "messages", "payload bytes", "bytes/sample" };
+        if (hops) { th.Add("byte-hops"); th.Add("byte-hops/sample"); }
+        th.Add("actor messages"); th.Add("dropped");
+        sb.Append(Markdown.Table(th, "ll", ep.SelectMany(e => e.Traffic.Select(t =>
+        {
+            var r = new List<string>
+            {
+                e.Epoch.ToString(CultureInfo.InvariantCulture), t.Category, Markdown.Count(t.Messages), Markdown.Count(t.PayloadBytes),
+                Markdown.Num(t.PayloadBytes / Math.Max(1, e.Samples)),
+            };
+            if (hops)
+            {
+                r.Add(t.ByteHops is { } bh ? Markdown.Count(bh) : "–");
+                r.Add(t.ByteHops is { } bh2 ? Markdown.Num(bh2 / Math.Max(1, e.Samples)) : "–");
+            }
+            r.Add(Markdown.Count(t.ActorMessages));
+            r.Add(Markdown.Count(t.Dropped));
+            return (IReadOnlyList<string>)r;
+        })))).Append('\n');
+        var layerRows = ep.SelectMany(e => e.Layers).Select(l => l.Layer).Distinct().ToList();
+        if (layerRows.Count > 0)
+        {
+            double samples = Math.Max(1, run.TotalSamples);
+            sb.Append("Payload bytes per training sample by layer (all epochs")
+              .Append(hops ? "; byte-hops in parentheses where recorded" : "").Append("):\n\n");
+            sb.Append(Markdown.Table(["layer", .. cats], "l", layerRows.Select(l => (IReadOnlyList<string>)
+            [
+                l, .. cats.Select(c =>
+                {
+                    var items = ep.SelectMany(e => e.Layers).Where(x => x.Layer == l && x.Category == c).ToList();
+                    if (items.Count == 0) return "–";
+                    string s = Markdown.Num(items.Sum(x => x.PayloadBytes) / samples);
+                    if (items.Any(x => x.ByteHops is not null)) s += $" ({Markdown.Num(items.Sum(x => x.ByteHops ?? 0) / samples)})";
+                    return s;
+                }),
+            ]))).Append('\n');
+        }
+        sb.Append($"![Traffic per sample by category]({TrafficPng})\n\n");
+
+        // Energy
+        if (run.HasEnergy)
+        {
+            sb.Append("## Energy\n\nEnergy per training sample by category, in pJ, from the run's energy model.\n\n");
+            var names = ep.SelectMany(e => e.Energy.Select(x => x.Name)).Distinct().ToList();
+            sb.Append(Markdown.Table(["epoch", .. names.Select(Markdown.Words), "total"], "", ep.Select(e => (IReadOnlyList<string>)
+            [
+                e.Epoch.ToString(CultureInfo.InvariantCulture),
+                .. names.Select(n => Markdown.Num(e.Energy.FirstOrDefault(x => x.Name == n)?.Value)),
+                Markdown.Num(e.EnergyTotal),
+            ]))).Append('\n');
+        }
+        if (run.Baseline is { } b)
+        {
+            sb.Append(run.HasEnergy ? "### Conventional baseline\n\n" : "## Conventional baseline\n\n");
+            sb.Append(b.Description is { Length: > 0 } desc ? desc.TrimEnd('.') : "A von Neumann accelerator that keeps one shared kernel per map in DRAM/SRAM and moves it to the processor")
+              .Append(", for the same network and batch schedule (per training sample).\n\n");
+            var br = new List<IReadOnlyList<string>>();
+            if (b.DramBytesPerSample is { } d) br.Add(["DRAM bytes / sample", Markdown.Num(d), ""]);
+            if (b.SramBytesPerSample is { } s) br.Add(["SRAM bytes / sample", Markdown.Num(s), ""]);
+            foreach (var o in b.Other) br.Add([Markdown.Words(o.Name), Markdown.Num(o.Value), ""]);
+            foreach (var x in b.Energy) br.Add([$"energy: {Markdown.Words(x.Name)} (pJ / sample)", Markdown.Num(x.Value), ""]);
+            if (b.EnergyTotal is { } t)
+                br.Add(["energy: total (pJ / sample)", Markdown.Num(t),
+                    run.EnergyPerSample is { } mine && t > 0 ? $"this run: {Markdown.Num(mine)} pJ = {Markdown.Ratio(mine / t)} the baseline" : ""]);
+            sb.Append(Markdown.Table(["quantity", "baseline", "this run"], "lrl", br)).Append('\n');
+        }
+        if (energyPlot) sb.Append($"![Energy per sample by category]({EnergyPng})\n\n");
+
+        // Lower bounds
+        if (run.LowerBounds.Count > 0)
+        {
+            sb.Append("## Sync traffic against its lower bound\n\n");
+            sb.Append("Measured sync bytes per unit and sync byte-hops next to the closed-form minimum for the map size ")
+              .Append("(ring all-reduce: 2(N−1)/N·S bytes per unit; a spanning tree over the grid: each of its N−1 links twice with S bytes).\n\n");
+            bool exchanges = run.LowerBounds.Any(l => l.ExchangesPerMap is not null);
+            var lbHeader = new List<string> { "layer" };
+            if (exchanges) lbHeader.Add("exchanges per map");
+            lbHeader.AddRange(["measured sync B/unit", "minimum B/unit", "ratio", "measured byte-hops", "minimum byte-hops", "ratio"]);
+            sb.Append(Markdown.Table(lbHeader, "l", run.LowerBounds.Select(l => (IReadOnlyList<string>)
+            [
+                l.Layer, .. exchanges ? [Markdown.Num(l.ExchangesPerMap)] : Array.Empty<string>(),
+                Markdown.Num(l.MeasuredSyncBytesPerUnit), Markdown.Num(l.MinSyncBytesPerUnit), Markdown.Ratio(l.BytesRatio),
+                Markdown.Num(l.MeasuredByteHops), Markdown.Num(l.MinByteHops), Markdown.Ratio(l.ByteHopsRatio),
+            ]))).Append('\n');
+        }
+
+        // Consensus
+        if (consensusPlot)
+        {
+            var zeros = ep.SelectMany(e => e.Consensus).Any(c => c.Xi2 == 0);
+            sb.Append("## Consensus\n\n");
+            sb.Append("Ξ² per conv layer after each epoch, on a log scale");
+            if (zeros) sb.Append("; Ξ² = 0 (exactly tied kernels) cannot sit on a log axis and is drawn at the tick labelled 0");
+            sb.Append(".\n\n");
+            sb.Append($"![Consensus per conv layer]({ConsensusPng})\n\n");
+        }
+        sb.Append("Files: `config.json` (options), `metrics.csv` (per epoch, layer and category), `summary.json` (this report's source).\n");
+        return sb.ToString();
+    }
+}
