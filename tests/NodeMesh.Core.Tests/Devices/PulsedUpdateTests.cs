@@ -1,0 +1,244 @@
+using NodeMesh.Core.Devices;
+using NodeMesh.Core.Units;
+
+namespace NodeMesh.Core.Tests.Devices;
+
+/// <summary>
+/// The stochastic-compressed pulse-train update: the pulse count per device per sample has mean
+/// lr·|x_j·d|/dw_min (over T trials; bound 5 standard errors from the exact two-stage binomial
+/// variance), BL saturates at desired_bl, the sign rule (sign(x)·sign(d) &gt; 0 → DOWN), the mean
+/// mode's deterministic counts, the patch layout equals the materialised layout, and with a fine
+/// noiseless device the update is SGD.
+/// </summary>
+public sealed class PulsedUpdateTests
+{
+    /// <summary>A device that never clips and has no noise: counts are visible as weight changes too.</summary>
+    private static DeviceConfig Counting(bool um = true, PulseMode mode = PulseMode.Stochastic) => new()
+    {
+        Name = "counting", Model = DeviceModel.ConstantStep, DwMin = 0.001, DwMinDtod = 0, DwMinStd = 0, UpDown = 0, UpDownDtod = 0,
+        WMax = 1000, WMin = -1000, WMaxDtod = 0, WMinDtod = 0, UpdateManagement = um, Mode = mode,
+    };
+
+    public static TheoryData<float, float, bool> Cases() => new()
+    {
+        { 0.05f, 0.01f, true },   // k = 0.6 < 1: BL = 1
+        { 0.4f, 0.01f, true },    // k = 4.8: BL = 5
+        { 0.0005f, 0.5f, false }, // no update management (A = B), BL = 1, no probability above 1
+        { 0.004f, 1.2f, false },  // no update management, k = 5.76: BL = 6
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ExpectedPulseCountIsLrXdOverDwMin(float lr, float d, bool um)
+    {
+        float[] x = [0.9f, -0.3f, 0.05f, 0f, -1.2f, 0.6f, 0.01f, 1f]; // last: bias input
+        const int trials = 20_000;
+        var a = new DeviceArray(Counting(um), x.Length, seed: 4);
+        for (int t = 0; t < trials; t++) a.ApplyOuterProductUpdate(x, d, lr);
+
+        // Exact moments of the scheme: n_d ~ Bin(BL, p_d), n_j | n_d ~ Bin(n_d, p_j).
+        double dwMin = 0.001, xMax = 1.2;
+        double k = lr * xMax * d / dwMin;
+        int bl = Math.Min((int)Math.Ceiling(k), 31);
+        double pd = um ? Math.Sqrt(k / bl) : d * Math.Sqrt(lr / (dwMin * bl));
+        for (int j = 0; j < x.Length; j++)
+        {
+            double pj = um ? Math.Abs(x[j]) * Math.Sqrt(k / bl) / xMax : Math.Abs(x[j]) * Math.Sqrt(lr / (dwMin * bl));
+            Assert.True(pj <= 1 && pd <= 1, "case chosen without probability clipping");
+            double expected = lr * Math.Abs(x[j] * d) / dwMin;
+            Assert.Equal(expected, bl * pd * pj, 1e-6 * expected); // the scheme is unbiased by construction
+            double variance = bl * pd * pj * (1 - pj) + pj * pj * bl * pd * (1 - pd);
+            double mean = (double)a.DevicePulses(j) / trials;
+            double tol = 5 * Math.Sqrt(variance / trials) + 1e-12;
+            Assert.InRange(mean, expected - tol, expected + tol);
+
+            // Pulses are visible as weight: x·d > 0 → DOWN pulses; with this device each moves dw_min.
+            double w = a.PeekWeights()[j], moved = -Math.Sign(x[j] * d) * a.DevicePulses(j) * dwMin;
+            Assert.InRange(w, moved - 0.01 * Math.Abs(moved) - 1e-6, moved + 0.01 * Math.Abs(moved) + 1e-6); // float accumulation
+        }
+        Assert.Equal(Enumerable.Range(0, x.Length).Sum(a.DevicePulses), a.Counters.UpdatePulses);
+    }
+
+    [Theory]
+    [InlineData(4)]  // few active samples: applied sample by sample
+    [InlineData(32)] // most samples active: applied device by device
+    public void BatchUpdateHasTheExpectedCountsInBothOrders(int nonzero)
+    {
+        // A conv-like patch whose runs (5 rows) do not align with the eight-device chunks.
+        const int batch = 32, trials = 3000;
+        const float lr = 0.1f;
+        var g = new PatchGeometry(FirstRow: 2, RunCount: 4, RunLength: 5, RunStride: 7);
+        int rows = 2 + 3 * 7 + 5, length = g.Rows + 1;
+        var rng = new Random(11);
+        var x = new float[rows * batch];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextDouble() < 0.3 ? 0f : (float)(rng.NextDouble() * 3 - 1.5);
+        var d = new float[batch];
+        for (int b = 0; b < nonzero; b++) d[b] = (float)((rng.NextDouble() * 0.008 + 0.002) * (b % 2 == 0 ? 1 : -1));
+        var a = new DeviceArray(Counting(), length, seed: 8);
+        for (int t = 0; t < trials; t++) a.ApplyBatchUpdate(x, g, d, batch, lr);
+
+        for (int j = 0; j < length; j++)
+        {
+            int row = j < g.Rows ? g.FirstRow + j / g.RunLength * g.RunStride + j % g.RunLength : -1;
+            double mean = 0, variance = 0, net = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                if (d[b] == 0) continue;
+                double xMax = 1;
+                for (int i = 0; i < g.Rows; i++) xMax = Math.Max(xMax, Math.Abs(x[(g.FirstRow + i / g.RunLength * g.RunStride + i % g.RunLength) * batch + b]));
+                double xj = row < 0 ? 1 : x[row * batch + b];
+                double k = lr * xMax * Math.Abs(d[b]) / 0.001;
+                int bl = Math.Min((int)Math.Ceiling(k), 31);
+                double q = Math.Sqrt(k / bl), pj = Math.Abs(xj) * q / xMax;
+                mean += bl * q * pj;
+                variance += bl * q * pj * (1 - pj) + pj * pj * bl * q * (1 - q);
+                Assert.Equal(lr * Math.Abs(xj * d[b]) / 0.001, bl * q * pj, 1e-4);
+                net -= lr * xj * d[b] / 0.001;
+            }
+            double observed = (double)a.DevicePulses(j) / trials, tol = 5 * Math.Sqrt(variance / trials) + 1e-9;
+            Assert.InRange(observed, mean - tol, mean + tol);
+            // The weight moved by (UP − DOWN)·dw_min, on average the SGD step −lr Σ_b d_b x_jb per trial.
+            double moved = a.PeekWeights()[j] / 0.001 / trials;
+            Assert.InRange(moved, net - 2 * tol - 1e-3, net + 2 * tol + 1e-3);
+        }
+    }
+
+    [Fact]
+    public void SignRule()
+    {
+        // s = sign(x)·sign(d): s > 0 → DOWN, s < 0 → UP, whatever the signs individually.
+        foreach (float d in new[] { 0.02f, -0.02f })
+        {
+            var a = new DeviceArray(Counting(), 3, seed: 1);
+            for (int t = 0; t < 200; t++) a.ApplyOuterProductUpdate([0.8f, -0.8f, 1f], d, 0.1f);
+            var w = a.PeekWeights();
+            Assert.True(w[0] * d < 0, "x > 0: the weight moves against d");
+            Assert.True(w[1] * d > 0, "x < 0: the weight moves with d");
+            Assert.True(w[2] * d < 0, "bias input 1 behaves like x > 0");
+        }
+    }
+
+    [Fact]
+    public void TrainLengthSaturatesAtDesiredBl()
+    {
+        // k = 10 · 1 · 1 / 0.001 ≫ 31: BL = 31 and every probability is 1, so the largest input gets 31 pulses.
+        var a = new DeviceArray(Counting(), 3, seed: 1);
+        a.ApplyOuterProductUpdate([1f, -0.5f, 1f], 1f, 10f);
+        Assert.Equal(31, a.DevicePulses(0));
+        Assert.Equal(31, a.DevicePulses(2));
+        Assert.InRange(a.DevicePulses(1), 1, 31);
+        var b = new DeviceArray(Counting() with { DesiredBl = 7 }, 3, seed: 1);
+        b.ApplyOuterProductUpdate([1f, -0.5f, 1f], 1f, 10f);
+        Assert.Equal(7, b.DevicePulses(0));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MeanModeCountsAreDeterministicAndExact(bool um)
+    {
+        float[] x = [0.9f, -0.3f, 0.05f, 0f, -1.2f, 1f];
+        const float d = 0.013f, lr = 0.07f;
+        const int trials = 5000;
+        var a = new DeviceArray(Counting(um, PulseMode.Mean), x.Length, seed: 1);
+        var b = new DeviceArray(Counting(um, PulseMode.Mean), x.Length, seed: 999);
+        for (int t = 0; t < trials; t++)
+        {
+            a.ApplyOuterProductUpdate(x, d, lr);
+            b.ApplyOuterProductUpdate(x, d, lr);
+        }
+        double k = lr * 1.2 * d / 0.001;
+        int bl = (int)Math.Ceiling(k);
+        double pd = Math.Min(1, um ? Math.Sqrt(k / bl) : d * Math.Sqrt(lr / (0.001 * bl)));
+        for (int j = 0; j < x.Length; j++)
+        {
+            double pj = um ? Math.Abs(x[j]) * Math.Sqrt(k / bl) / 1.2 : Math.Abs(x[j]) * Math.Sqrt(lr / (0.001 * bl));
+            double expected = bl * pd * Math.Min(1, pj); // without update management large inputs saturate at p = 1
+            if (um) Assert.Equal(lr * Math.Abs(x[j] * d) / 0.001, expected, 1e-6);
+            // Round-to-nearest of the running total: floor(0.5 + T·E), up to float rounding of the carry.
+            Assert.InRange(a.DevicePulses(j), Math.Floor(0.5 + trials * expected) - 2, Math.Floor(0.5 + trials * expected) + 2);
+            Assert.Equal(a.DevicePulses(j), b.DevicePulses(j)); // independent of the seed
+        }
+    }
+
+    [Fact]
+    public void PatchLayoutEqualsMaterialisedLayout()
+    {
+        // A 3×3 kernel over 2 channels at (u, v) = (1, 2) of a padded 5×6 grid, batch 13.
+        const int batch = 13, c = 2, k = 3, pw = 6, ph = 5, u = 1, v = 2;
+        var g = new PatchGeometry((u * pw + v) * c, k, k * c, pw * c);
+        int rows = ph * pw * c, length = g.Rows + 1;
+        var rng = new Random(5);
+        var x = new float[rows * batch];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextDouble() < 0.3 ? 0f : (float)(rng.NextDouble() * 2 - 1);
+        var delta = Enumerable.Range(0, batch).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.05f).ToArray();
+        delta[3] = 0;
+
+        var samples = new float[batch * length];
+        for (int b = 0; b < batch; b++)
+        {
+            int i = 0;
+            for (int r = 0; r < g.RunCount; r++)
+                for (int t = 0; t < g.RunLength; t++, i++)
+                    samples[b * length + i] = x[(g.FirstRow + r * g.RunStride + t) * batch + b];
+            samples[b * length + i] = 1f;
+        }
+        foreach (string preset in new[] { "gokmen-vlasov", "reram-sb", "pcm" })
+        {
+            var config = DeviceConfig.Load(preset);
+            var viaPatch = new DeviceArray(config, length, seed: 17);
+            var viaSamples = new DeviceArray(config, length, seed: 17);
+            for (int step = 0; step < 5; step++)
+            {
+                viaPatch.ApplyBatchUpdate(x, g, delta, batch, 0.2f);
+                viaSamples.ApplyBatchUpdate(samples, delta, batch, 0.2f);
+            }
+            Assert.Equal(viaSamples.PeekWeights().ToArray(), viaPatch.PeekWeights().ToArray());
+            Assert.Equal(viaSamples.Counters, viaPatch.Counters);
+            Assert.True(viaPatch.Counters.UpdatePulses > 0);
+        }
+    }
+
+    [Fact]
+    public void FineNoiselessDeviceInMeanModeIsSgd()
+    {
+        const int batch = 8, fanIn = 20;
+        var fine = Counting(mode: PulseMode.Mean) with { DwMin = 1e-6, DesiredBl = 255 };
+        var rng = new Random(2);
+        var x = Enumerable.Range(0, fanIn * batch).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var d = Enumerable.Range(0, batch).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.01f).ToArray();
+        var g = new PatchGeometry(0, 1, fanIn, 0);
+        var a = new DeviceArray(fine, fanIn + 1, seed: 3);
+        var ideal = new IdealWeightStore(fanIn + 1);
+        var grad = new float[fanIn + 1];
+        for (int step = 0; step < 10; step++)
+        {
+            a.ApplyBatchUpdate(x, g, d, batch, 0.05f);
+            UnitKernels.Backward(ideal.Read(), x, g, d, batch, grad, [], default);
+            ideal.ApplyGradient(grad, 0.05f);
+        }
+        var w = a.PeekWeights();
+        var wi = ideal.Read();
+        for (int j = 0; j <= fanIn; j++) Assert.Equal(wi[j], w[j], 1e-5); // within a few dw_min per sample
+    }
+
+    [Fact]
+    public void GradientWriteHasTheExpectedCountAndDirection()
+    {
+        const int trials = 20_000;
+        float[] g = [0.013f, -0.0071f, 0f, 0.05f];
+        var a = new DeviceArray(Counting(), g.Length, seed: 6);
+        for (int t = 0; t < trials; t++) a.ApplyGradient(g, 0.1f);
+        for (int j = 0; j < g.Length; j++)
+        {
+            double expected = 0.1 * Math.Abs(g[j]) / 0.001, frac = expected - Math.Floor(expected);
+            double tol = 5 * Math.Sqrt(frac * (1 - frac) / trials) + 1e-9;
+            Assert.InRange((double)a.DevicePulses(j) / trials, expected - tol, expected + tol);
+            double moved = -Math.Sign(g[j]) * a.DevicePulses(j) * 0.001;
+            Assert.InRange(a.PeekWeights()[j], moved - 0.01 * Math.Abs(moved) - 1e-6, moved + 0.01 * Math.Abs(moved) + 1e-6);
+        }
+        var capped = new DeviceArray(Counting() with { ProgramMaxPulses = 100 }, 1, seed: 1);
+        capped.ApplyGradient([1000f], 1f);
+        Assert.Equal(100, capped.DevicePulses(0));
+    }
+}
