@@ -16,6 +16,7 @@ public static class NodeMeshCli
           bench    {BenchCommand.Summary}
           compare  {CompareCommand.Summary}
           sweep    {SweepCommand.Summary}
+          devices  {DevicesCommand.Summary}
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
@@ -48,6 +49,12 @@ public static class NodeMeshCli
                         var a = CompareCommand.Parse(rest);
                         if (a.Flag("help")) { stdout.WriteLine(CompareCommand.HelpText); return 0; }
                         return await CompareCommand.RunAsync(a, stdout);
+                    }
+                case "devices":
+                    {
+                        var a = ParsedArgs.Parse("devices", DevicesCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(DevicesCommand.HelpText); return 0; }
+                        return DevicesCommand.Run(a, stdout);
                     }
                 case "sweep":
                     {

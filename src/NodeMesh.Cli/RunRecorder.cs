@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using NodeMesh.Actors.Messages;
 using NodeMesh.Core;
 using NodeMesh.Core.Data;
+using NodeMesh.Core.Devices;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
@@ -33,7 +34,7 @@ public sealed class RunRecorder
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public const string CsvHeader = "epoch,layer,category,messages,payload_bytes,byte_hops,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr";
+    public const string CsvHeader = "epoch,layer,category,messages,payload_bytes,byte_hops,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr,pulses_mean_per_device,pulses_max_per_device,device_reads,stuck_devices,clipped_fraction";
 
     private readonly string _dir;
     private readonly NetworkPlan _plan;
@@ -51,7 +52,7 @@ public sealed class RunRecorder
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
     public static RunRecorder Create(string dir, TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init,
-        FabricLayout? fabric = null, EnergyModel? energy = null)
+        FabricLayout? fabric = null, EnergyModel? energy = null, DeviceConfig? device = null)
     {
         fabric ??= new FabricLayout(plan);
         energy ??= EnergyModel.Default;
@@ -89,6 +90,8 @@ public sealed class RunRecorder
             map_layout = fabric.Options.Layout.ToString().ToLowerInvariant(),
             layer_hops = fabric.Options.LayerHops,
             energy_model = JsonSerializer.Deserialize<JsonElement>(energy.ToJson()),
+            device = device?.Name ?? "ideal",
+            device_parameters = device is null || device.IsIdeal ? null : device.Format(),
             data = dataArg ?? "embedded",
             data_source = data.Train.Source,
             init,
@@ -124,7 +127,8 @@ public sealed class RunRecorder
         string common(string layer)
         {
             var c = e.Consensus.FirstOrDefault(x => x.Layer == layer);
-            return $"{F(e.Trained.Loss)},{F(e.Trained.Accuracy)},{F(e.Test.Loss)},{F(e.Test.Accuracy)},{F(e.TrainSeconds)},{F(e.SamplesPerSecond)},{(c is null ? "" : F(c.ConsensusDistance))},{(c is null ? "" : F(c.SignalToNoise))}";
+            var d = DeviceActivity(ledger, layer);
+            return $"{F(e.Trained.Loss)},{F(e.Trained.Accuracy)},{F(e.Test.Loss)},{F(e.Test.Accuracy)},{F(e.TrainSeconds)},{F(e.SamplesPerSecond)},{(c is null ? "" : F(c.ConsensusDistance))},{(c is null ? "" : F(c.SignalToNoise))},{F(d.MeanPulses)},{d.MaxPulses},{d.Reads},{d.Stuck},{F(d.ClippedFraction)}";
         }
         foreach (TrafficCategory cat in Enum.GetValues<TrafficCategory>())
             sb.Append(CultureInfo.InvariantCulture, $"{e.Epoch},all,{Name(cat)},{ledger.TotalMessages(cat)},{ledger.TotalBytes(cat)},{ledger.TotalByteHops(cat)},{ledger.TotalDelivered(cat)},{ledger.TotalDropped(cat)},{common("all")}\n");
@@ -136,15 +140,37 @@ public sealed class RunRecorder
 
     public static string Name(TrafficCategory c) => c.ToString().ToLowerInvariant();
 
+    /// <summary>Device activity of a layer ("all" = every layer) from a ledger's cumulative counters.</summary>
+    public DeviceActivityRecord DeviceActivity(TrafficLedger ledger, string layer)
+    {
+        var layers = layer == "all" ? _plan.Layers : _plan.Layers.Where(l => l.Name == layer).ToList();
+        long devices = 0, pulses = 0, program = 0, max = 0, reads = 0, clipped = 0, stuck = 0;
+        foreach (var l in layers)
+        {
+            devices += ledger.DeviceOf(l.Index, DeviceField.Devices);
+            pulses += ledger.DeviceOf(l.Index, DeviceField.UpdatePulses);
+            program += ledger.DeviceOf(l.Index, DeviceField.ProgramPulses);
+            max = Math.Max(max, ledger.DeviceOf(l.Index, DeviceField.MaxPulsesPerDevice));
+            reads += ledger.DeviceOf(l.Index, DeviceField.Reads);
+            clipped += ledger.DeviceOf(l.Index, DeviceField.ClippedPulses);
+            stuck += ledger.DeviceOf(l.Index, DeviceField.StuckDevices);
+        }
+        return new DeviceActivityRecord(devices, pulses, program, max, reads, clipped, stuck);
+    }
+
+
     /// <summary>Energy per sample of an epoch by category (pJ), from its counted traffic and the array operations of its samples.</summary>
     public EnergyPerSample Energy(EpochRecord e)
     {
         var l = e.Trained.Ledger;
         double n = Math.Max(1, e.Trained.Samples);
         double compute = _energy.ComputePj(ArrayActivity.PerSample(_plan));
+        var d = DeviceActivity(l, "all");
+        int index = _epochs.IndexOf(e);
+        long before = index > 0 ? DeviceActivity(_epochs[index - 1].Trained.Ledger, "all").TotalPulses : 0;
         return new EnergyPerSample(
             compute,
-            _energy.WritePj(0) / n,
+            _energy.WritePj(d.TotalPulses - before) / n,
             _energy.TransportPj(l.TotalByteHops(TrafficCategory.Activation)) / n,
             _energy.TransportPj(l.TotalByteHops(TrafficCategory.Error)) / n,
             _energy.TransportPj(l.TotalByteHops(TrafficCategory.Sync)) / n);
@@ -259,6 +285,7 @@ public sealed class RunRecorder
                     dropped = e.Trained.Ledger.DroppedOf(l.Index, c),
                 })),
                 consensus = e.Consensus.ToDictionary(c => c.Layer, c => new { xi2 = c.ConsensusDistance, snr = c.SignalToNoise }),
+                devices = new[] { "all" }.Concat(_plan.Layers.Select(l => l.Name)).ToDictionary(n => n, n => DeviceActivity(e.Trained.Ledger, n).ToJson()),
             }),
         };
         File.WriteAllText(Path.Combine(_dir, "summary.json"), JsonSerializer.Serialize(summary, Json));
@@ -312,5 +339,25 @@ public sealed record EnergyPerSample(double Compute, double DeviceWrites, double
         ["error_transport"] = ErrorTransport,
         ["sync_transport"] = SyncTransport,
         ["total"] = Total,
+    };
+}
+
+/// <summary>Device activity, cumulative since training started (initial programming excluded).</summary>
+public sealed record DeviceActivityRecord(long Devices, long UpdatePulses, long ProgramPulses, long MaxPulses, long Reads, long ClippedPulses, long Stuck)
+{
+    public long TotalPulses => UpdatePulses + ProgramPulses;
+    public double MeanPulses => Devices == 0 ? 0 : (double)TotalPulses / Devices;
+    public double ClippedFraction => TotalPulses == 0 ? 0 : (double)ClippedPulses / TotalPulses;
+
+    public object ToJson() => new
+    {
+        devices = Devices,
+        update_pulses = UpdatePulses,
+        program_pulses = ProgramPulses,
+        pulses_mean_per_device = MeanPulses,
+        pulses_max_per_device = MaxPulses,
+        reads = Reads,
+        stuck_devices = Stuck,
+        clipped_fraction = ClippedFraction,
     };
 }

@@ -138,12 +138,12 @@ public sealed class NodeMeshSerializer : SerializerWithStringManifest
     private static W.Ledger ToLedger(TrafficLedger l)
     {
         var p = new W.Ledger { Layers = l.Layers };
-        p.Messages.AddRange(l.Messages); p.Bytes.AddRange(l.Bytes); p.Delivered.AddRange(l.Delivered); p.Dropped.AddRange(l.Dropped); p.ByteHops.AddRange(l.ByteHops);
+        p.Messages.AddRange(l.Messages); p.Bytes.AddRange(l.Bytes); p.Delivered.AddRange(l.Delivered); p.Dropped.AddRange(l.Dropped); p.ByteHops.AddRange(l.ByteHops); p.Devices.AddRange(l.Devices);
         return p;
     }
 
     private static TrafficLedger FromLedger(W.Ledger p) =>
-        new(p.Layers, p.Messages.ToArray(), p.Bytes.ToArray(), p.Delivered.ToArray(), p.Dropped.ToArray(), p.ByteHops.ToArray());
+        new(p.Layers, p.Messages.ToArray(), p.Bytes.ToArray(), p.Delivered.ToArray(), p.Dropped.ToArray(), p.ByteHops.ToArray(), p.Devices.ToArray());
 
     private static string Path(IActorRef? r) => r is null || r.IsNobody() ? "" : Akka.Serialization.Serialization.SerializedActorPath(r);
 

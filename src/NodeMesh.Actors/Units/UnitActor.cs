@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Akka.Actor;
 using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Devices;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
@@ -125,10 +126,11 @@ public sealed class UnitActor : UntypedActor
                 break;
             case LoadSweep l:
                 _state.Store.ProgramTo(l.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
+                (_state.Store as IPulsedWeightStore)?.ResetCounters(); // report training activity, not the initial programming
                 _next.Tell(l);
                 break;
             case ReadSweep r:
-                _state.Store.Read().CopyTo(r.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
+                (_state.Store is DeviceArray da ? da.PeekWeights() : _state.Store.Read()).CopyTo(r.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
                 _next.Tell(r);
                 break;
             case MixRounds m:
@@ -138,6 +140,11 @@ public sealed class UnitActor : UntypedActor
                 StartRound();
                 break;
             case CounterSweep c:
+                if (_state.Store is IPulsedWeightStore p)
+                {
+                    var d = p.Counters;
+                    _ledger.AddDevices(_layer, d.Devices, d.UpdatePulses, d.ProgramPulses, d.MaxPulsesPerDevice, d.Reads, d.ClippedPulses, d.StuckDevices);
+                }
                 c.Ledger.Merge(_ledger);
                 _ledger.Clear();
                 _next.Tell(c);
@@ -151,7 +158,9 @@ public sealed class UnitActor : UntypedActor
     private void OnForward(ForwardSweep f)
     {
         int batch = f.Input.Batch;
-        _state.Forward(f.Input, f.Output.AsSpan(_state.IndexInTile * batch, batch));
+        var y = f.Output.AsSpan(_state.IndexInTile * batch, batch);
+        _state.Forward(f.Input, y);
+        (_state.Store as IPulsedWeightStore)?.AddOutputNoise(y, f.Input.Data, _state.Input, batch);
         if (f.Train)
         {
             _input = f.Input;
@@ -178,7 +187,10 @@ public sealed class UnitActor : UntypedActor
             OpenSync(b.Step, SyncKind.Gradient, (float[])_state.Gradient.Clone());
             return;
         }
-        _state.Store.ApplyGradient(_state.Gradient, _settings.LearningRate);
+        if (_state.Store is IPulsedWeightStore pulsed)
+            pulsed.ApplyBatchUpdate(input.Data, _state.Input, b.Delta.AsSpan(_state.IndexInTile * batch, batch), batch, _settings.LearningRate);
+        else
+            _state.Store.ApplyGradient(_state.Gradient, _settings.LearningRate);
         if (_ties && strategy.AveragesWeightsAfter(b.Step))
             OpenSync(b.Step, SyncKind.Weights, _state.Store.Read().ToArray());
         else if (_gossips && ++_localSteps % strategy.Every == 0)

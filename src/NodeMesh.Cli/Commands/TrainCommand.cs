@@ -5,6 +5,7 @@ using NodeMesh.Actors.Training;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Data;
+using NodeMesh.Core.Devices;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
@@ -39,6 +40,7 @@ public static class TrainCommand
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
         new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
+        new("device", "PRESET|FILE", "ideal", "weight store of every unit: ideal (exact SGD) or a memristor preset (idealized, gokmen-vlasov, reram-es, reram-sb, ecram, capacitor, pcm), or a JSON file; see 'nodemesh devices'"),
         new("map-layout", "column|spread", "column", "fabric placement: the maps of a position share a column (0 hops) or are tiled side by side"),
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers of the stacked mesh"),
         new("energy", "FILE", null, "energy model JSON (pJ per bit-hop, device read, write pulse, ADC, DRAM, SRAM, FP32 MAC); default: docs/fabric.md values"),
@@ -114,16 +116,19 @@ public static class TrainCommand
         var fabric = new FabricLayout(plan, new FabricOptions(
             a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops")).Validate());
         var energy = a.String("energy") is { } energyFile ? EnergyModel.Load(energyFile) : EnergyModel.Default;
-        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy);
+        var device = DeviceConfig.Load(a.String("device") ?? "ideal");
+        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device);
 
         stdout.WriteLine($"NodeMesh train: {options.Strategy.Describe()} on {data.Train.Source}");
+        stdout.WriteLine($"  weights in: {(device.IsIdeal ? "ideal float32 stores (exact SGD)" : $"{device.Name} devices ({device.Model}, dw_min {device.DwMin.ToString(CultureInfo.InvariantCulture)})")}; fabric {fabric.Options.Layout.ToString().ToLowerInvariant()} layout, {fabric.Options.LayerHops} hop(s) between layers");
         stdout.WriteLine($"  net {plan.Arch}: {plan.UnitCount:N0} unit actors in {tiles.Tiles.Sum(t => t.Count)} tiles, {plan.UnitParameters:N0} unit parameters ({plan.SharedParameters:N0} if shared)");
         int trainCount = options.TrainLimit > 0 ? Math.Min(options.TrainLimit, data.Train.Count) : data.Train.Count;
         int testCount = options.TestLimit > 0 ? Math.Min(options.TestLimit, data.Test.Count) : data.Test.Count;
         stdout.WriteLine($"  {trainCount:N0} train / {testCount:N0} test samples, batch {options.Batch}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, {options.Epochs} epoch(s), seed {options.Seed}; run directory {outDir}");
 
         var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
-        await using var run = new LocalRun(tiles, options, data, weights, progress.Report, fabric: fabric);
+        Actors.Tiles.WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(options.Seed, layer.Index, unit));
+        await using var run = new LocalRun(tiles, options, data, weights, progress.Report, stores: stores, fabric: fabric);
         var prepared = await run.PrepareAsync();
         stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers");
 

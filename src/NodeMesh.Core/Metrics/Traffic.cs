@@ -31,6 +31,12 @@ public sealed class TrafficLedger
     /// <summary>Payload bytes × mesh hops of the logical messages (see <c>Fabric.FabricLayout</c>).</summary>
     public long[] ByteHops { get; }
 
+    /// <summary>Device counters per layer (<see cref="DeviceField"/>), cumulative since training started.</summary>
+    public long[] Devices { get; }
+
+    /// <summary>Number of <see cref="DeviceField"/> values per layer.</summary>
+    public const int DeviceFields = 7;
+
     public TrafficLedger(int layers)
     {
         Layers = layers;
@@ -39,14 +45,33 @@ public sealed class TrafficLedger
         Delivered = new long[layers * Categories];
         Dropped = new long[layers * Categories];
         ByteHops = new long[layers * Categories];
+        Devices = new long[layers * DeviceFields];
     }
 
-    public TrafficLedger(int layers, long[] messages, long[] bytes, long[] delivered, long[] dropped, long[] byteHops)
+    public TrafficLedger(int layers, long[] messages, long[] bytes, long[] delivered, long[] dropped, long[] byteHops, long[]? devices = null)
     {
         int n = layers * Categories;
         if (messages.Length != n || bytes.Length != n || delivered.Length != n || dropped.Length != n || byteHops.Length != n)
             throw new ArgumentException("ledger arrays do not match the layer count");
-        Layers = layers; Messages = messages; Bytes = bytes; Delivered = delivered; Dropped = dropped; ByteHops = byteHops;
+        devices ??= new long[layers * DeviceFields];
+        if (devices.Length != layers * DeviceFields) throw new ArgumentException("device counters do not match the layer count");
+        Layers = layers; Messages = messages; Bytes = bytes; Delivered = delivered; Dropped = dropped; ByteHops = byteHops; Devices = devices;
+    }
+
+    /// <summary>Device counter of a layer.</summary>
+    public long DeviceOf(int layer, DeviceField f) => Devices[layer * DeviceFields + (int)f];
+
+    /// <summary>Adds one unit's cumulative device counters (the maximum is kept as a maximum).</summary>
+    public void AddDevices(int layer, long devices, long updatePulses, long programPulses, long maxPulsesPerDevice, long reads, long clippedPulses, long stuck)
+    {
+        int b = layer * DeviceFields;
+        Devices[b + (int)DeviceField.Devices] += devices;
+        Devices[b + (int)DeviceField.UpdatePulses] += updatePulses;
+        Devices[b + (int)DeviceField.ProgramPulses] += programPulses;
+        Devices[b + (int)DeviceField.MaxPulsesPerDevice] = Math.Max(Devices[b + (int)DeviceField.MaxPulsesPerDevice], maxPulsesPerDevice);
+        Devices[b + (int)DeviceField.Reads] += reads;
+        Devices[b + (int)DeviceField.ClippedPulses] += clippedPulses;
+        Devices[b + (int)DeviceField.StuckDevices] += stuck;
     }
 
     private static int At(int layer, TrafficCategory c) => layer * Categories + (int)c;
@@ -89,12 +114,33 @@ public sealed class TrafficLedger
             Dropped[i] += other.Dropped[i];
             ByteHops[i] += other.ByteHops[i];
         }
+        for (int i = 0; i < Devices.Length; i++)
+            Devices[i] = i % DeviceFields == (int)DeviceField.MaxPulsesPerDevice ? Math.Max(Devices[i], other.Devices[i]) : Devices[i] + other.Devices[i];
     }
 
     public void Clear()
     {
-        Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped); Array.Clear(ByteHops);
+        Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped); Array.Clear(ByteHops); Array.Clear(Devices);
     }
 
-    public TrafficLedger Copy() => new(Layers, (long[])Messages.Clone(), (long[])Bytes.Clone(), (long[])Delivered.Clone(), (long[])Dropped.Clone(), (long[])ByteHops.Clone());
+    public TrafficLedger Copy() => new(Layers, (long[])Messages.Clone(), (long[])Bytes.Clone(), (long[])Delivered.Clone(), (long[])Dropped.Clone(), (long[])ByteHops.Clone(), (long[])Devices.Clone());
+}
+
+/// <summary>Device counters kept per layer in a <see cref="TrafficLedger"/> (cumulative since training started).</summary>
+public enum DeviceField
+{
+    /// <summary>Simulated devices (0 for the ideal float store).</summary>
+    Devices = 0,
+    /// <summary>Pulses written by SGD updates (pulse trains and tied-gradient writes).</summary>
+    UpdatePulses = 1,
+    /// <summary>Pulses written by program-to-target (weight averaging, gossip).</summary>
+    ProgramPulses = 2,
+    /// <summary>Largest pulse count of any single device (endurance).</summary>
+    MaxPulsesPerDevice = 3,
+    /// <summary>Device reads (forward and backward passes).</summary>
+    Reads = 4,
+    /// <summary>Pulses that hit a device's bound.</summary>
+    ClippedPulses = 5,
+    /// <summary>Stuck devices.</summary>
+    StuckDevices = 6,
 }

@@ -1,0 +1,76 @@
+using NodeMesh.Actors.Tiles;
+using NodeMesh.Actors.Training;
+using NodeMesh.Core.Devices;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Actors.Tests;
+
+/// <summary>Units whose weights live in simulated memristor arrays.</summary>
+public sealed class DeviceActorTests
+{
+    private const string Arch = "conv3x3x3,relu,maxpool2,conv3x3x4,relu,maxpool2,dense10";
+    private const int Size = 8;
+
+    private static async Task<(float[][] Model, Messages.EpochTrained Epoch)> Train(string preset, StrategyOptions strategy)
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
+        var tiles = TilePlan.Build(plan, 4);
+        var options = new TrainOptions(Arch, strategy, Batch: 8, TrainLimit: 32, Seed: 2).Validate();
+        var device = DeviceConfig.Load(preset);
+        WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(options.Seed, layer.Index, unit));
+        await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, Size, 1), WeightLayout.InitialVectors(plan, 2), stores: stores, name: "devices");
+        await run.PrepareAsync();
+        var epoch = await run.TrainEpochAsync(1);
+        return (await run.FetchModelAsync(), epoch);
+    }
+
+    [Fact]
+    public async Task Tied_gradients_applied_to_each_units_own_devices_let_the_copies_diverge()
+    {
+        var (model, epoch) = await Train("gokmen-vlasov", new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Tree));
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
+        foreach (var l in plan.Layers.Where(l => l.Kind == LayerKind.Conv))
+        {
+            var c = ConsensusReport.Measure(l, model[l.Index]);
+            Assert.True(c.ConsensusDistance > 0, $"{l.Name}: device variation should make the tied copies differ");
+            Assert.True(epoch.Ledger.DeviceOf(l.Index, DeviceField.UpdatePulses) > 0);
+            Assert.Equal(l.UnitCount * (l.FanIn + 1), epoch.Ledger.DeviceOf(l.Index, DeviceField.Devices));
+        }
+    }
+
+    [Fact]
+    public async Task Pulsed_updates_and_reads_are_counted_per_layer()
+    {
+        var (_, epoch) = await Train("reram-sb", new StrategyOptions());
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
+        foreach (var l in plan.Layers)
+        {
+            long devices = epoch.Ledger.DeviceOf(l.Index, DeviceField.Devices);
+            long pulses = epoch.Ledger.DeviceOf(l.Index, DeviceField.UpdatePulses);
+            Assert.Equal(l.UnitCount * (l.FanIn + 1), devices);
+            Assert.True(pulses > 0, $"{l.Name}: no pulses");
+            Assert.True(epoch.Ledger.DeviceOf(l.Index, DeviceField.MaxPulsesPerDevice) * devices >= pulses, "max per device below the mean");
+            Assert.True(epoch.Ledger.DeviceOf(l.Index, DeviceField.Reads) > 0);
+            Assert.Equal(0, epoch.Ledger.DeviceOf(l.Index, DeviceField.ProgramPulses)); // nothing is averaged with none
+        }
+    }
+
+    [Fact]
+    public async Task Weight_averaging_writes_the_average_into_the_devices_by_counted_pulses()
+    {
+        var (_, epoch) = await Train("gokmen-vlasov", new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Ring, ReduceOp.Sum, 2));
+        var conv1 = 0;
+        Assert.True(epoch.Ledger.DeviceOf(conv1, DeviceField.ProgramPulses) > 0, "averaging must program the devices by pulses");
+    }
+
+    [Fact]
+    public async Task The_ideal_store_counts_no_device_activity()
+    {
+        var (_, epoch) = await Train("ideal", new StrategyOptions());
+        Assert.All(epoch.Ledger.Devices, v => Assert.Equal(0, v));
+    }
+}
