@@ -25,7 +25,8 @@ public static class BenchCommand
         new("steps", "N", "40", "timed training steps per configuration (after an equal warm-up)"),
         new("batch", "B", "32", "mini-batch size"),
         new("strategies", "LIST", "none,allreduce-star,allreduce-tree,allreduce-ring", "comma-separated: none, allreduce-star|tree|ring, allreduce-star-every10, …"),
-        new("engine", "on|off", "on", "also time the actor-free engine on the same steps"),
+        new("engine", "on|off", "on", "also time the actor-free engine on the same steps (ideal stores only)"),
+        new("device", "LIST", "ideal", "comma-separated device presets or JSON files to time the actors with, e.g. ideal,gokmen-vlasov,pcm"),
         new("data", "DIR|full", null, "dataset (default: embedded subset)"),
         new("out", "FILE", null, "also write the results as CSV"),
         new("help", null, null, "show this help"),
@@ -92,11 +93,16 @@ public static class BenchCommand
         stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time |");
         stdout.WriteLine("|---|---:|---:|---:|---:|---:|");
         var rows = new List<string> { "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time" };
-        foreach (var (name, strategy) in strategies)
+        var devices = (a.String("device") ?? "ideal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Core.Devices.DeviceConfig.Load).ToList();
+        foreach (var device in devices)
+        foreach (var (strategyName, strategy) in strategies)
         {
+            string name = device.IsIdeal ? strategyName : $"{strategyName} on {device.Name}";
             var options = new TrainOptions(plan.Arch.Text, strategy, Epochs: 2, Batch: batch, TrainLimit: limit, Shuffle: false).Validate();
             double actorRate;
-            await using (var run = new LocalRun(tiles, options, data, weights))
+            Actors.Tiles.WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, Core.Devices.DeviceArray.UnitSeed(1, layer.Index, unit));
+            await using (var run = new LocalRun(tiles, options, data, weights, stores: stores))
             {
                 await run.PrepareAsync();
                 await run.TrainEpochAsync(1);
@@ -105,7 +111,7 @@ public static class BenchCommand
                 actorRate = r.Samples / sw.Elapsed.TotalSeconds;
             }
             double seqRate = double.NaN, parRate = double.NaN;
-            if (engine)
+            if (engine && device.IsIdeal)
             {
                 seqRate = EngineRate(tiles, options, weights, data, parallel: false);
                 parRate = EngineRate(tiles, options, weights, data, parallel: true);
