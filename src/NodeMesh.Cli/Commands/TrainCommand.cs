@@ -39,6 +39,7 @@ public static class TrainCommand
         new("out", "DIR", "runs/<time>-<strategy>", "run directory for config.json, metrics.csv, summary.json"),
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
+        new("unit-init", "tied|independent", "tied", "initial conv kernels: one per map copied to every position (all strategies start from the same ConvNet), or one per unit (PyTorch's locally connected init)"),
         new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
         new("device", "PRESET|FILE", "ideal", "weight store of every unit: ideal (exact SGD) or a memristor preset (idealized, gokmen-vlasov, reram-es, reram-sb, ecram, capacitor, pcm), or a JSON file; see 'nodemesh devices'"),
         new("map-layout", "column|spread", "column", "fabric placement: the maps of a position share a column (0 hops) or are tiled side by side"),
@@ -108,7 +109,9 @@ public static class TrainCommand
         var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan, options.TileSide);
         string? init = a.String("init");
-        var weights = init is null ? WeightLayout.InitialVectors(plan, options.Seed) : Checkpoint.Load(plan, init);
+        bool independent = a.Choice("unit-init", ("tied", false), ("independent", true));
+        if (independent && init is not null) throw new UserInputException("--unit-init and --init both set the initial weights; give one of them.");
+        var weights = init is null ? WeightLayout.InitialVectors(plan, options.Seed, independent) : Checkpoint.Load(plan, init);
         string outDir = a.String("out") is { } o && a.Has("out") ? o
             : Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Strategy.Describe().Replace('/', '-')}");
         string? save = a.String("save");

@@ -129,9 +129,25 @@ public static class WeightLayout
     /// Default initialisation (PyTorch's): weights and bias uniform in ±1/√FanIn, drawn from
     /// <c>new Random(seed)</c> layer by layer. A conv map draws one kernel and bias, copied to
     /// every position (all strategies start from the same ConvNet); dense neurons draw their own.
+    /// With <paramref name="independent"/>, every conv unit draws its own kernel instead (a
+    /// locally connected net initialised the way PyTorch initialises one), map by map and
+    /// position by position from the same source.
     /// </summary>
-    public static float[][] InitialVectors(NetworkPlan plan, int seed)
+    public static float[][] InitialVectors(NetworkPlan plan, int seed, bool independent = false)
     {
+        if (independent)
+        {
+            var r = new Random(seed);
+            var all = new float[plan.Layers.Count][];
+            foreach (var l in plan.Layers)
+            {
+                float bound = 1f / MathF.Sqrt(l.FanIn);
+                var v = new float[(long)l.UnitCount * (l.FanIn + 1)];
+                for (long i = 0; i < v.Length; i++) v[i] = (float)((r.NextDouble() * 2 - 1) * bound);
+                all[l.Index] = v;
+            }
+            return all;
+        }
         var rng = new Random(seed);
         var layers = new float[plan.Layers.Count][];
         foreach (var l in plan.Layers)
