@@ -52,15 +52,7 @@ public sealed partial record DeviceConfig
     /// <summary>Parses a JSON device description (see <see cref="Load"/>); <paramref name="source"/> names it in messages.</summary>
     public static DeviceConfig Parse(string json, string source = "device.json")
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new UserInputException($"{source}: not valid JSON ({e.Message}).");
-        }
+        JsonDocument doc = UserJson.Parse(json, source);
         using (doc)
         {
             var root = doc.RootElement;

@@ -82,15 +82,7 @@ public sealed record EnergyModel
     /// </summary>
     public static EnergyModel Parse(string json, string source = "energy model")
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new UserInputException($"{source}: not valid JSON ({e.Message}).");
-        }
+        JsonDocument doc = UserJson.Parse(json, source);
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
