@@ -36,7 +36,7 @@ public static class TrainCommand
         new("train-limit", "N", "0", "use only the first N training samples (0 = all)"),
         new("test-limit", "N", "0", "use only the first N test samples (0 = all)"),
         new("data", "DIR|full", null, "IDX files (Fashion-MNIST or MNIST); 'full' = /usr/share/datasets/fashion-mnist; default: embedded 2000/500 subset"),
-        new("out", "DIR", "runs/<time>-<strategy>", "run directory for config.json, metrics.csv, summary.json"),
+        new("out", "DIR", "runs/<time>-<strategy>", "run directory for config.json, metrics.csv, summary.json, report.md and its PNG plots"),
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
         new("unit-init", "tied|independent", "tied", "initial conv kernels: one per map copied to every position (all strategies start from the same ConvNet), or one per unit (PyTorch's locally connected init)"),
