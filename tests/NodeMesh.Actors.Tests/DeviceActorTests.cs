@@ -74,3 +74,29 @@ public sealed class DeviceActorTests
         Assert.All(epoch.Ledger.Devices, v => Assert.Equal(0, v));
     }
 }
+
+public sealed class DriftActorTests
+{
+    [Fact]
+    public async Task Conductance_drift_over_simulated_time_changes_the_trained_weights()
+    {
+        const string arch = "conv3x3x2,relu,maxpool2,dense10";
+        var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, 8, 8, 10);
+        var tiles = TilePlan.Build(plan, 4);
+        var options = new TrainOptions(arch, new StrategyOptions(), Batch: 8, TrainLimit: 32, Seed: 2).Validate();
+        var device = DeviceConfig.Parse("""{"preset": "gokmen-vlasov", "drift_nu": 0.1, "drift_t0": 1}""", "drift.json");
+        async Task<float[][]> Run(double stepSeconds)
+        {
+            WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(2, layer.Index, unit));
+            await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, 8, 1), WeightLayout.InitialVectors(plan, 2), stores: stores, name: "drift", stepSeconds: stepSeconds);
+            await run.PrepareAsync();
+            await run.TrainEpochAsync(1);
+            return await run.FetchModelAsync();
+        }
+        var still = await Run(0);
+        var drifted = await Run(1000);
+        Assert.NotEqual(still[0], drifted[0]);
+        // Drift relaxes conductances toward zero: the drifted weights are smaller on average.
+        Assert.True(drifted[0].Sum(Math.Abs) < still[0].Sum(Math.Abs));
+    }
+}

@@ -22,7 +22,7 @@ public sealed class LocalRun : IAsyncDisposable
 
     public LocalRun(TilePlan tiles, TrainOptions options, DatasetPair data, float[][] initialWeights,
         Action<StepProgress>? progress = null, bool serializeMessages = false, WeightStoreFactory? stores = null, string name = "nodemesh",
-        Core.Fabric.FabricLayout? fabric = null)
+        Core.Fabric.FabricLayout? fabric = null, double stepSeconds = 0)
     {
         Tiles = tiles;
         _system = ActorSystem.Create(name, NodeMeshConfig.Local(serializeMessages));
@@ -30,7 +30,7 @@ public sealed class LocalRun : IAsyncDisposable
             ? ActorRefs.Nobody
             : _system.ActorOf(Props.Create(() => new ProgressRelay(progress)), "progress");
         stores ??= (layer, _) => new IdealWeightStore(layer.FanIn + 1);
-        _trainer = _system.ActorOf(TrainerActor.Props(new TrainerSetup(tiles, options, data, initialWeights, stores, progressRef) { Fabric = fabric ?? new Core.Fabric.FabricLayout(tiles.Network) }), "trainer");
+        _trainer = _system.ActorOf(TrainerActor.Props(new TrainerSetup(tiles, options, data, initialWeights, stores, progressRef) { Fabric = fabric ?? new Core.Fabric.FabricLayout(tiles.Network), StepSeconds = stepSeconds }), "trainer");
     }
 
     /// <summary>The ActorSystem (for serializer statistics and tests).</summary>

@@ -22,6 +22,9 @@ public sealed record TrainerSetup(
 {
     /// <summary>Placement of units on the emulated fabric (hop counts); null = no hop counting.</summary>
     public Core.Fabric.FabricLayout? Fabric { get; init; }
+
+    /// <summary>Simulated seconds per training step for device drift (0 = none).</summary>
+    public double StepSeconds { get; init; }
 }
 
 /// <summary>
@@ -72,7 +75,7 @@ public sealed class TrainerActor : UntypedActor
 
     public static Props Props(TrainerSetup setup) => Akka.Actor.Props.Create(() => new TrainerActor(setup));
 
-    private UnitSettings Settings => new(_options.LearningRate, _options.Strategy, _plan.Layers.Count, _options.Seed) { Fabric = _setup.Fabric };
+    private UnitSettings Settings => new(_options.LearningRate, _options.Strategy, _plan.Layers.Count, _options.Seed) { Fabric = _setup.Fabric, StepSeconds = _setup.StepSeconds };
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(ex =>

@@ -15,6 +15,9 @@ public sealed record UnitSettings(float LearningRate, StrategyOptions Strategy, 
 {
     /// <summary>Where units sit on the emulated fabric (for hop counts); read-only, shared.</summary>
     public FabricLayout? Fabric { get; init; }
+
+    /// <summary>Simulated seconds that pass per training step for device drift (0 = no drift clock).</summary>
+    public double StepSeconds { get; init; }
 }
 
 /// <summary>
@@ -191,6 +194,7 @@ public sealed class UnitActor : UntypedActor
             pulsed.ApplyBatchUpdate(input.Data, _state.Input, b.Delta.AsSpan(_state.IndexInTile * batch, batch), batch, _settings.LearningRate);
         else
             _state.Store.ApplyGradient(_state.Gradient, _settings.LearningRate);
+        if (_settings.StepSeconds > 0) (_state.Store as IPulsedWeightStore)?.AdvanceTime(_settings.StepSeconds);
         if (_ties && strategy.AveragesWeightsAfter(b.Step))
             OpenSync(b.Step, SyncKind.Weights, _state.Store.Read().ToArray());
         else if (_gossips && ++_localSteps % strategy.Every == 0)

@@ -42,6 +42,7 @@ public static class TrainCommand
         new("unit-init", "tied|independent", "tied", "initial conv kernels: one per map copied to every position (all strategies start from the same ConvNet), or one per unit (PyTorch's locally connected init)"),
         new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
         new("device", "PRESET|FILE", "ideal", "weight store of every unit: ideal (exact SGD) or a memristor preset (idealized, gokmen-vlasov, reram-es, reram-sb, ecram, capacitor, pcm), or a JSON file; see 'nodemesh devices'"),
+        new("step-seconds", "S", "1", "simulated seconds per training step for device drift (devices with drift_nu > 0 only)"),
         new("map-layout", "column|spread", "column", "fabric placement: the maps of a position share a column (0 hops) or are tiled side by side"),
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers of the stacked mesh"),
         new("energy", "FILE", null, "energy model JSON (pJ per bit-hop, device read, write pulse, ADC, DRAM, SRAM, FP32 MAC); default: docs/fabric.md values"),
@@ -131,7 +132,10 @@ public static class TrainCommand
 
         var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
         Actors.Tiles.WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(options.Seed, layer.Index, unit));
-        await using var run = new LocalRun(tiles, options, data, weights, progress.Report, stores: stores, fabric: fabric);
+        double stepSeconds = a.Float("step-seconds");
+        if (stepSeconds < 0) throw new UserInputException($"--step-seconds {stepSeconds}: simulated time per step cannot be negative.");
+        await using var run = new LocalRun(tiles, options, data, weights, progress.Report, stores: stores, fabric: fabric,
+            stepSeconds: device.DriftNu > 0 ? stepSeconds : 0);
         var prepared = await run.PrepareAsync();
         stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers");
 
