@@ -17,6 +17,7 @@ public sealed class MapReducer : UntypedActor
     private readonly ReduceOp _reduce;
     private readonly TrafficLedger _ledger;
     private IActorRef[] _units = [];
+    private long[] _hopsToUnit = [];
     private float[]?[] _received = [];
     private int _count;
     private long _step = -1;
@@ -43,6 +44,7 @@ public sealed class MapReducer : UntypedActor
             case ConnectReducer c:
                 _units = c.Units;
                 _received = new float[]?[c.Units.Length];
+                _hopsToUnit = Enumerable.Range(0, c.Units.Length).Select(p => (long)(_fabric?.HopsToReducer(_layer, _map, p) ?? 0)).ToArray();
                 break;
             case SyncPartial p:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
@@ -75,7 +77,7 @@ public sealed class MapReducer : UntypedActor
         for (int p = 0; p < _units.Length; p++)
         {
             _units[p].Tell(result);
-            byteHops += bytes * (_fabric?.HopsToReducer(_layer, _map, p) ?? 0);
+            byteHops += bytes * _hopsToUnit[p];
         }
         _ledger.Add(_layer, TrafficCategory.Sync, _units.Length, _units.Length * bytes, byteHops);
         Array.Clear(_received);

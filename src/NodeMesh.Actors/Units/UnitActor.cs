@@ -48,6 +48,7 @@ public sealed class UnitActor : UntypedActor
     private IActorRef? _mixClient;
     private readonly Queue<(object Message, IActorRef Sender)> _queued = new();
     private readonly List<SyncPartial> _partials = [];
+    private readonly Dictionary<int, long> _hops = [];
 
     private Core.Tiles.GridBuffer? _input;
     private ConnectPeers? _peers;
@@ -323,15 +324,11 @@ public sealed class UnitActor : UntypedActor
         if (expected == 0) acc = _own;
         else
         {
-            var mine = _partials.Where(p => p.Step == _syncStep).OrderBy(p => p.Position).ToList();
-            acc = new float[_own.Length];
-            if (_settings.Strategy.Topology == TopologyKind.Ring)
-                TensorPrimitives.Add(mine[0].Values, _own, acc);
-            else
-            {
-                _own.CopyTo(acc, 0);
-                foreach (var p in mine) TensorPrimitives.Add(acc, p.Values, acc);
-            }
+            // Partials of this step, summed by ascending position (the order MapTopology.Sum uses).
+            _partials.Sort(static (a, b) => a.Step != b.Step ? a.Step.CompareTo(b.Step) : a.Position.CompareTo(b.Position));
+            acc = (float[])_own.Clone();
+            foreach (var p in _partials)
+                if (p.Step == _syncStep) TensorPrimitives.Add(acc, p.Values, acc);
             _partials.RemoveAll(p => p.Step == _syncStep);
         }
         _own = null;
@@ -388,13 +385,23 @@ public sealed class UnitActor : UntypedActor
             _ => 0,
         };
         long bytes = (long)floats * FabricModel.FloatBytes;
-        var fabric = _settings.Fabric;
-        long hops = fabric is null ? 0
-            : toPosition == SyncEdge.Reducer ? fabric.HopsToReducer(_layer, _state.Map, _state.Position)
-            : fabric.SyncHops(_layer, _state.Position, toPosition);
-        _ledger.Add(_layer, TrafficCategory.Sync, 1, bytes, bytes * hops);
+        _ledger.Add(_layer, TrafficCategory.Sync, 1, bytes, bytes * HopsTo(toPosition));
         to.Tell(m);
     }
+
+    /// <summary>Mesh hops to a peer position of this map (or the star reducer), computed once per peer.</summary>
+    private long HopsTo(int toPosition)
+    {
+        var fabric = _settings.Fabric;
+        if (fabric is null) return 0;
+        if (_hops.TryGetValue(toPosition, out long h)) return h;
+        h = toPosition == SyncEdge.Reducer
+            ? fabric.HopsToReducer(_layer, _state.Map, _state.Position)
+            : fabric.SyncHops(_layer, _state.Position, toPosition);
+        _hops[toPosition] = h;
+        return h;
+    }
+
 
     private void Apply(SyncResult r)
     {
