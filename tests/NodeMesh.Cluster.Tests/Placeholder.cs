@@ -1,0 +1,1 @@
+namespace NodeMesh.Cluster.Tests;
