@@ -22,6 +22,7 @@ public sealed class UnitEngine
     private readonly UnitState[][][] _byMap;        // [layer][map][position]
     private readonly TileCompute[][] _compute;
     private readonly MapTopology?[] _topology;
+    private readonly TileLinks _links;
     private readonly ParallelOptions _parallel;
     private long _step;
 
@@ -36,6 +37,7 @@ public sealed class UnitEngine
         _byMap = new UnitState[n][][];
         _compute = new TileCompute[n][];
         _topology = new MapTopology?[n];
+        _links = new TileLinks(tiles);
         foreach (var l in _plan.Layers)
         {
             var list = tiles.Tiles[l.Index];
@@ -63,60 +65,79 @@ public sealed class UnitEngine
             throw new NotSupportedException("the actor-free engine does not model asynchronous gossip");
     }
 
-    /// <summary>Runs the forward pass; returns the logits grid and every layer's input.</summary>
-    private GridBuffer Forward(GridBuffer input, GridBuffer[] inputs)
+    /// <summary>
+    /// Runs the forward pass as the tiles do: each tile's input region is assembled from its
+    /// producers' pieces (the padded images for the first layer); returns the logits
+    /// ([classes][B]) and keeps every tile's input region for the backward pass.
+    /// </summary>
+    private float[] Forward(GridBuffer paddedImages, GridBuffer[][] regions)
     {
-        var cur = input;
+        int batch = paddedImages.Batch;
+        float[][] outputs = [];
         foreach (var l in _plan.Layers)
         {
-            inputs[l.Index] = cur;
-            var next = l.Index + 1 < _plan.Layers.Count
-                ? LayerAssembler.NewInput(_plan.Layers[l.Index + 1], cur.Batch)
-                : new GridBuffer(1, 1, l.OutMaps, 0, cur.Batch);
-            var outputs = new float[_compute[l.Index].Length][];
-            var layerInput = cur;
-            Parallel.For(0, _compute[l.Index].Length, _parallel, t =>
+            var compute = _compute[l.Index];
+            var previous = outputs;
+            var layerRegions = regions[l.Index] = new GridBuffer[compute.Length];
+            var layerOutputs = new float[compute.Length][];
+            Parallel.For(0, compute.Length, _parallel, t =>
             {
-                var c = _compute[l.Index][t];
-                var buf = c.ForwardBuffer(layerInput.Batch);
+                var c = compute[t];
+                var region = new GridBuffer(c.Region.Height, c.Region.Width, l.InChannels, 0, batch);
+                if (l.Index == 0) c.WriteImages(paddedImages, region);
+                else
+                    foreach (var link in _links.InputsOf(l.Index, t))
+                        c.WriteInput(link, _compute[l.Index - 1][link.Producer].OutputPiece(link, previous[link.Producer], batch), region);
+                layerRegions[t] = region;
+                var buf = c.ForwardBuffer(batch);
                 var units = _units[l.Index][t];
                 for (int i = 0; i < units.Length; i++)
-                    units[i].Forward(layerInput, buf.AsSpan(i * layerInput.Batch, layerInput.Batch));
-                outputs[t] = c.FinishForward(buf, layerInput.Batch, null);
+                    units[i].Forward(region, buf.AsSpan(i * batch, batch));
+                layerOutputs[t] = c.FinishForward(buf, batch, null);
             });
-            foreach (var t in _tiles.Tiles[l.Index]) LayerAssembler.WriteOutput(next, l, t, outputs[t.Index]);
-            cur = next;
+            outputs = layerOutputs;
         }
-        return cur;
+        return outputs[0]; // the last layer is dense: one tile holding every logit
     }
 
     /// <summary>One SGD step on a batch; returns the summed loss and the number of correct predictions.</summary>
     public (double Loss, int Correct) TrainStep(GridBuffer input, ReadOnlySpan<byte> labels)
     {
-        var inputs = new GridBuffer[_plan.Layers.Count];
-        var logits = Forward(input, inputs);
+        int n = _plan.Layers.Count;
+        var regions = new GridBuffer[n][];
+        var logits = Forward(input, regions);
         int batch = input.Batch;
-        var grad = new GridBuffer(1, 1, _plan.Classes, 0, batch);
-        double loss = SoftmaxCrossEntropy.Evaluate(logits.Data, labels, _plan.Classes, batch, grad.Data, out int correct);
+        var delta = new float[_plan.Classes * batch];
+        double loss = SoftmaxCrossEntropy.Evaluate(logits, labels, _plan.Classes, batch, delta, out int correct);
         var strategy = _options.Strategy;
-        for (int li = _plan.Layers.Count - 1; li >= 0; li--)
+        float[][] errors = [];
+        for (int li = n - 1; li >= 0; li--)
         {
             var l = _plan.Layers[li];
-            var errors = new float[_compute[li].Length][];
-            var g = grad;
+            var compute = _compute[li];
+            var above = errors;
+            var layerErrors = new float[compute.Length][];
             bool tiedGradient = _topology[li] is not null && strategy.TiesGradients;
-            Parallel.For(0, _compute[li].Length, _parallel, t =>
+            Parallel.For(0, compute.Length, _parallel, t =>
             {
-                var c = _compute[li][t];
-                var delta = c.BeginBackward(g, null);
+                var c = compute[t];
+                float[] grad;
+                if (li == n - 1) grad = delta; // the loss site's delta, as the driver sends it
+                else
+                {
+                    grad = new float[c.Output.Cells * l.OutMaps * batch];
+                    foreach (var link in _links.OutputsOf(li, t))
+                        c.AddGradPiece(link, _compute[li + 1][link.Consumer].ErrorPiece(link, above[link.Consumer], batch), grad, batch);
+                }
+                var d = c.BeginBackward(grad, batch, null);
                 var err = c.NewInputError(batch);
                 var units = _units[li][t];
                 for (int i = 0; i < units.Length; i++)
                 {
-                    units[i].Backward(inputs[li], delta.AsSpan(i * batch, batch), err);
+                    units[i].Backward(regions[li][t], d.AsSpan(i * batch, batch), err);
                     if (!tiedGradient) units[i].Store.ApplyGradient(units[i].Gradient, _options.LearningRate);
                 }
-                errors[t] = err;
+                layerErrors[t] = err;
             });
             if (_topology[li] is { } topo)
             {
@@ -125,11 +146,7 @@ public sealed class UnitEngine
                 else if (strategy.AveragesWeightsAfter(_step)) Reduce(li, topo, u => u.Store.Read().ToArray(), true,
                     (u, total) => u.Store.ProgramTo(total));
             }
-            if (li > 0)
-            {
-                grad = LayerAssembler.NewInput(l, batch);
-                foreach (var t in _tiles.Tiles[li]) LayerAssembler.AddError(grad, l, t, errors[t.Index]);
-            }
+            errors = layerErrors;
         }
         _step++;
         return (loss, correct);
@@ -151,8 +168,8 @@ public sealed class UnitEngine
     /// <summary>Forward only; returns summed loss and correct count.</summary>
     public (double Loss, int Correct) EvaluateBatch(GridBuffer input, ReadOnlySpan<byte> labels)
     {
-        var logits = Forward(input, new GridBuffer[_plan.Layers.Count]);
-        double loss = SoftmaxCrossEntropy.Evaluate(logits.Data, labels, _plan.Classes, input.Batch, [], out int correct);
+        var logits = Forward(input, new GridBuffer[_plan.Layers.Count][]);
+        double loss = SoftmaxCrossEntropy.Evaluate(logits, labels, _plan.Classes, input.Batch, [], out int correct);
         return (loss, correct);
     }
 

@@ -69,38 +69,42 @@ public sealed class MapTopology
     };
 
     /// <summary>
-    /// Reduces the vectors of all positions in this topology's exact order into
-    /// <paramref name="result"/> (sum). <paramref name="vector"/> returns position p's vector.
+    /// Reduces the vectors of all positions into <paramref name="result"/> (sum) in exactly the
+    /// order the units' exchanges do: every partial is <see cref="Exchanges.TyingWiring.Combine"/>
+    /// of a unit's own vector and its inputs' partials (see <see cref="Exchanges.TyingWiring.AllReduce"/>).
+    /// <paramref name="vector"/> returns position p's vector.
     /// </summary>
-    public void Sum(Func<int, ReadOnlyMemory<float>> vector, Span<float> result)
+    public void Sum(Func<int, float[]> vector, Span<float> result)
     {
         switch (Kind)
         {
             case TopologyKind.Star:
-                vector(0).Span.CopyTo(result);
-                for (int p = 1; p < Count; p++) System.Numerics.Tensors.TensorPrimitives.Add(result, vector(p).Span, result);
-                break;
+                {
+                    var rest = new float[Count - 1][];
+                    for (int p = 1; p < Count; p++) rest[p - 1] = vector(p);
+                    Exchanges.TyingWiring.Combine(vector(0), rest, result);
+                    break;
+                }
             case TopologyKind.Tree:
-                SubtreeSum(Root, vector, result);
+                Partial(Root, vector, result);
                 break;
             case TopologyKind.Ring:
-                vector(Snake[0]).Span.CopyTo(result);
-                for (int k = 1; k < Count; k++) System.Numerics.Tensors.TensorPrimitives.Add(result, vector(Snake[k]).Span, result);
+                Partial(Snake[Count - 1], vector, result);
                 break;
             default:
                 throw new InvalidOperationException($"{Kind} is not an all-reduce topology");
         }
     }
 
-    private void SubtreeSum(int p, Func<int, ReadOnlyMemory<float>> vector, Span<float> result)
+    private void Partial(int p, Func<int, float[]> vector, Span<float> result)
     {
-        vector(p).Span.CopyTo(result);
-        if (Children[p].Length == 0) return;
-        var tmp = new float[result.Length];
-        foreach (int c in Children[p])
+        var inputs = Exchanges.TyingWiring.AllReduce(this, p).Inputs;
+        var partials = new float[inputs.Length][];
+        for (int i = 0; i < inputs.Length; i++)
         {
-            SubtreeSum(c, vector, tmp);
-            System.Numerics.Tensors.TensorPrimitives.Add(result, tmp, result);
+            partials[i] = new float[result.Length];
+            Partial(inputs[i], vector, partials[i]);
         }
+        Exchanges.TyingWiring.Combine(vector(p), partials, result);
     }
 }

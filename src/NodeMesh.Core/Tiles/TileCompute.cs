@@ -4,30 +4,77 @@ using NodeMesh.Core.Model;
 namespace NodeMesh.Core.Tiles;
 
 /// <summary>
-/// The part of a tile that is not its units: buffers for the sweeps, the post-ops (activation
-/// and pooling) of its region, and the tile's share of the logical traffic. A tile actor wraps
-/// one; the actor-free engine holds one per tile. Never touches a weight.
+/// The part of a tile that is not its units: its input region (its rectangle of the layer's
+/// input plus the kernel halo, assembled from the pieces its producer tiles send), buffers for
+/// the sweeps, the post-ops (activation and pooling) of its region, the pieces it sends on
+/// (activations forward, input errors backward), and the tile's share of the logical traffic.
+/// A tile actor wraps one; the actor-free engine holds one per tile. Never touches a weight.
 /// </summary>
 public sealed class TileCompute
 {
     public WeightedLayer Layer { get; }
     public Tile Tile { get; }
+
+    /// <summary>The tile's input region in padded input coordinates (see <see cref="TileLinks.InputRegion"/>).</summary>
+    public Rect Region { get; }
+
+    /// <summary>The tile's pooled output rectangle in the next layer's input (interior coordinates).</summary>
+    public Rect Output { get; }
+
     private readonly TilePostOps _post;
     private readonly long _poolMessages;
     private readonly long _poolByteHopsPerSample;
+    private GridBuffer? _input;
     private float[] _pre = [];
     private float[] _delta = [];
+    private float[] _grad = [];
     private int _batch = -1;
 
     public TileCompute(WeightedLayer layer, Tile tile, Fabric.FabricLayout? fabric = null)
     {
         Layer = layer; Tile = tile;
+        Region = TileLinks.InputRegion(layer, tile);
+        Output = TileLinks.OutputRect(layer, tile);
         _post = new TilePostOps(layer.PostOps, tile.Height, tile.Width, tile.Maps);
         _poolMessages = FabricModel.PoolMessages(layer, tile);
         _poolByteHopsPerSample = fabric?.PoolTransfers(layer, tile, 1).ByteHops ?? 0;
-        var r = TilePlan.OutputRegion(layer, tile);
-        if (_post.OutputHeight != r.Height || _post.OutputWidth != r.Width)
-            throw new InvalidOperationException($"tile {tile} pools to {_post.OutputHeight}x{_post.OutputWidth}, plan says {r.Height}x{r.Width}");
+        if (_post.OutputHeight != Output.Height || _post.OutputWidth != Output.Width)
+            throw new InvalidOperationException($"tile {tile} pools to {_post.OutputHeight}x{_post.OutputWidth}, plan says {Output.Height}x{Output.Width}");
+    }
+
+    /// <summary>Floats per cell of the input region (input channels × batch).</summary>
+    private int InCell(int batch) => Layer.InChannels * batch;
+
+    /// <summary>Floats per cell of the pooled output (maps × batch).</summary>
+    private int OutCell(int batch) => Tile.Maps * batch;
+
+    /// <summary>
+    /// The input region buffer for a batch, [rows][cols][C][B] with the conv padding left zero.
+    /// Reused while the batch size stays: a tile receives the next step's input only after its
+    /// units finished the previous step's backward sweep, the last reader of the buffer.
+    /// </summary>
+    public GridBuffer InputBuffer(int batch)
+    {
+        if (_input is null || _input.Batch != batch)
+            _input = new GridBuffer(Region.Height, Region.Width, Layer.InChannels, 0, batch);
+        return _input;
+    }
+
+    /// <summary>Copies a producer's piece ([h][w][C][B] over <paramref name="link"/>'s area) into the input region.</summary>
+    public void WriteInput(TileLink link, ReadOnlySpan<float> piece, GridBuffer input)
+    {
+        var a = link.Area;
+        if (piece.Length != a.Cells * InCell(input.Batch))
+            throw new ArgumentException($"tile {Layer.Name}/{Tile.Index}: a piece from tile {link.Producer} holds {piece.Length} floats, its area needs {a.Cells * InCell(input.Batch)}", nameof(piece));
+        var (y, x) = TileLinks.InRegion(Layer, Tile, a);
+        RegionCopy.Copy(piece, a.Width, 0, 0, input.Data, Region.Width, y, x, a.Height, a.Width, InCell(input.Batch));
+    }
+
+    /// <summary>The first layer's input region cut from a padded image grid ([H+2p][W+2p][C][B]).</summary>
+    public void WriteImages(GridBuffer paddedImages, GridBuffer input)
+    {
+        if (paddedImages.Batch != input.Batch) throw new ArgumentException("batch mismatch", nameof(paddedImages));
+        RegionCopy.Copy(paddedImages.Data, paddedImages.PaddedWidth, Region.Y0, Region.X0, input.Data, Region.Width, 0, 0, Region.Height, Region.Width, InCell(input.Batch));
     }
 
     /// <summary>The buffer a forward sweep fills: [unit-in-tile][B]; reused across steps of equal batch.</summary>
@@ -49,20 +96,45 @@ public sealed class TileCompute
         return output;
     }
 
-    /// <summary>
-    /// Reads this tile's share of the gradient w.r.t. the layer's post-op output and back-propagates
-    /// it through the post-ops; returns the per-unit deltas [unit-in-tile][B] (reused buffer).
-    /// </summary>
-    public float[] BeginBackward(GridBuffer gradOutput, TrafficLedger? ledger)
+    /// <summary>The piece of a pooled output that <paramref name="link"/> carries to its consumer (a new array).</summary>
+    public float[] OutputPiece(TileLink link, ReadOnlySpan<float> output, int batch)
     {
-        int batch = gradOutput.Batch;
+        var a = link.Area;
+        var piece = new float[a.Cells * OutCell(batch)];
+        RegionCopy.Copy(output, Output.Width, a.Y0 - Output.Y0, a.X0 - Output.X0, piece, a.Width, 0, 0, a.Height, a.Width, OutCell(batch));
+        return piece;
+    }
+
+    /// <summary>A zeroed gradient buffer over the pooled output ([h][w][M][B]) into which consumers' errors are added.</summary>
+    public float[] GradBuffer(int batch)
+    {
+        int n = _post.OutputLength(batch);
+        if (_grad.Length != n) _grad = new float[n];
+        else Array.Clear(_grad);
+        return _grad;
+    }
+
+    /// <summary>Adds a consumer's input error over <paramref name="link"/>'s area into the output gradient.</summary>
+    public void AddGradPiece(TileLink link, ReadOnlySpan<float> piece, float[] grad, int batch)
+    {
+        var a = link.Area;
+        if (piece.Length != a.Cells * OutCell(batch))
+            throw new ArgumentException($"tile {Layer.Name}/{Tile.Index}: an error piece from tile {link.Consumer} holds {piece.Length} floats, its area needs {a.Cells * OutCell(batch)}", nameof(piece));
+        RegionCopy.Add(piece, a.Width, 0, 0, grad, Output.Width, a.Y0 - Output.Y0, a.X0 - Output.X0, a.Height, a.Width, OutCell(batch));
+    }
+
+    /// <summary>
+    /// Back-propagates the gradient w.r.t. this tile's pooled output ([h][w][M][B]) through the
+    /// post-ops; returns the per-unit deltas [unit-in-tile][B] (reused buffer).
+    /// </summary>
+    public float[] BeginBackward(ReadOnlySpan<float> gradOutput, int batch, TrafficLedger? ledger)
+    {
         if (batch != _batch) throw new InvalidOperationException($"backward batch {batch} differs from the forward batch {_batch}");
-        var r = TilePlan.OutputRegion(Layer, Tile);
-        var g = new float[r.Height * r.Width * Tile.Maps * batch];
-        gradOutput.ReadRegion(r.Y0, r.X0, r.Height, r.Width, g);
+        if (gradOutput.Length != _post.OutputLength(batch))
+            throw new ArgumentException($"tile {Layer.Name}/{Tile.Index}: output gradient holds {gradOutput.Length} floats, expected {_post.OutputLength(batch)}", nameof(gradOutput));
         int n = Tile.UnitCount * batch;
         if (_delta.Length != n) _delta = new float[n];
-        _post.Backward(g, batch, _delta);
+        _post.Backward(gradOutput, batch, _delta);
         ledger?.Add(Layer.Index, TrafficCategory.Error, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes, _poolByteHopsPerSample * batch);
         return _delta;
     }
@@ -71,30 +143,16 @@ public sealed class TileCompute
     public float[] NewInputError(int batch)
     {
         if (Layer.Index == 0) return [];
-        var r = TilePlan.ErrorRegion(Layer, Tile);
-        return new float[r.Height * r.Width * Layer.InChannels * batch];
-    }
-}
-
-/// <summary>Builds each layer's input grid from tile outputs and each layer's error grid from tile errors.</summary>
-public static class LayerAssembler
-{
-    /// <summary>An empty input grid for <paramref name="layer"/> (padded for conv).</summary>
-    public static GridBuffer NewInput(WeightedLayer layer, int batch) =>
-        new(layer.InHeight, layer.InWidth, layer.InChannels, layer.Padding, batch);
-
-    /// <summary>Writes a tile's pooled output into the next layer's input grid.</summary>
-    public static void WriteOutput(GridBuffer nextInput, WeightedLayer layer, Tile tile, ReadOnlySpan<float> output)
-    {
-        var r = TilePlan.OutputRegion(layer, tile);
-        if (r.Height == 0 || r.Width == 0) return;
-        nextInput.WriteRegion(r.Y0, r.X0, r.Height, r.Width, output);
+        return new float[Region.Cells * InCell(batch)];
     }
 
-    /// <summary>Adds a tile's input-error region into the layer's input-error grid (same shape as its input grid).</summary>
-    public static void AddError(GridBuffer inputError, WeightedLayer layer, Tile tile, ReadOnlySpan<float> error)
+    /// <summary>The piece of this tile's input error that <paramref name="link"/> carries back to its producer (a new array).</summary>
+    public float[] ErrorPiece(TileLink link, ReadOnlySpan<float> inputError, int batch)
     {
-        var r = TilePlan.ErrorRegion(layer, tile);
-        inputError.AddPaddedRegion(r.Y0, r.X0, r.Height, r.Width, error);
+        var a = link.Area;
+        var piece = new float[a.Cells * InCell(batch)];
+        var (y, x) = TileLinks.InRegion(Layer, Tile, a);
+        RegionCopy.Copy(inputError, Region.Width, y, x, piece, a.Width, 0, 0, a.Height, a.Width, InCell(batch));
+        return piece;
     }
 }

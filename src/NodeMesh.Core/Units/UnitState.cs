@@ -15,7 +15,10 @@ public sealed class UnitState
     public int U { get; }
     public int V { get; }
     public int IndexInTile { get; }
+    /// <summary>The receptive field in the tile's input region (see <see cref="TileLinks.InputRegion"/>).</summary>
     public PatchGeometry Input { get; }
+
+    /// <summary>The receptive field in the tile's input-error region (the same rectangle as the input region).</summary>
     public PatchGeometry Error { get; }
     public IWeightStore Store { get; }
 
@@ -29,7 +32,7 @@ public sealed class UnitState
         Layer = layer;
         IndexInTile = indexInTile;
         (Map, U, V) = tile.UnitAt(indexInTile);
-        Input = TilePlan.InputGeometry(layer, U, V);
+        Input = TilePlan.ErrorGeometry(layer, tile, U, V);
         Error = TilePlan.ErrorGeometry(layer, tile, U, V);
         Store = store;
         Gradient = new float[layer.FanIn + 1];
@@ -41,7 +44,7 @@ public sealed class UnitState
     /// <summary>Position of the unit within its map's grid (u·W + v).</summary>
     public int Position => U * Layer.OutWidth + V;
 
-    /// <summary>Writes this unit's pre-activations for the batch into <paramref name="y"/>.</summary>
+    /// <summary>Writes this unit's pre-activations for the batch into <paramref name="y"/>; <paramref name="input"/> is the tile's input region.</summary>
     public void Forward(GridBuffer input, Span<float> y) =>
         UnitKernels.Forward(Store.Read(), input.Data, Input, input.Batch, y);
 

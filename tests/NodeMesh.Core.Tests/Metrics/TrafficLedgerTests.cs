@@ -59,7 +59,7 @@ public sealed class TrafficLedgerTests
         const int batch = 5;
         c.FinishForward(new float[tile.UnitCount * batch], batch, ledger);
         Assert.Equal((36L, 36L * batch * 4), (ledger.MessagesOf(0, TrafficCategory.Activation), ledger.BytesOf(0, TrafficCategory.Activation)));
-        c.BeginBackward(new GridBuffer(4, 4, 3, 0, batch), ledger);
+        c.BeginBackward(new float[2 * 2 * 3 * batch], batch, ledger);
         Assert.Equal((36L, 36L * batch * 4), (ledger.MessagesOf(0, TrafficCategory.Error), ledger.BytesOf(0, TrafficCategory.Error)));
     }
 }
