@@ -141,7 +141,7 @@ public sealed class RunRecorder
     public static string Name(TrafficCategory c) => c.ToString().ToLowerInvariant();
 
     /// <summary>Device activity of a layer ("all" = every layer) from a ledger's cumulative counters.</summary>
-    public DeviceActivityRecord DeviceActivity(TrafficLedger ledger, string layer)
+    public DeviceActivityRecord DeviceActivity(TrafficCounts ledger, string layer)
     {
         var layers = layer == "all" ? _plan.Layers : _plan.Layers.Where(l => l.Name == layer).ToList();
         long devices = 0, pulses = 0, program = 0, max = 0, reads = 0, clipped = 0, stuck = 0;

@@ -1,5 +1,6 @@
 using NodeMesh.Actors.Messages;
-using NodeMesh.Actors.Training;
+using NodeMesh.Actors.Driving;
+using NodeMesh.Core.Placement;
 using NodeMesh.Core.Engine;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
@@ -24,14 +25,16 @@ public sealed class ActorEquivalenceTests
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(SmallArch), 1, Size, Size, 10);
         var tiles = TilePlan.Build(plan, tile);
-        var options = new TrainOptions(SmallArch, strategy, Epochs: 1, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: Samples).Validate();
+        var options = new TrainOptions(SmallArch, strategy, Epochs: 1, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: Samples, TileSide: tile).Validate();
         return (tiles, options, WeightLayout.InitialVectors(plan, 3));
     }
 
-    private static async Task<(float[][] Weights, EpochTrained Epoch)> TrainActors(TilePlan tiles, TrainOptions options, float[][] weights, bool serialize = false)
+    private static async Task<(float[][] Weights, EpochTrained Epoch)> TrainActors(TilePlan tiles, TrainOptions options, float[][] weights, bool serialize = false,
+        int members = 1, PlacementKind placement = PlacementKind.Block)
     {
         var data = TestData.Random(Samples, 16, Size, 5);
-        await using var run = new LocalRun(tiles, options, data, weights, serializeMessages: serialize, name: "equiv");
+        var spec = RunSpecs.From(options, tiles.Network, shipsWeights: true, placement: placement, members: members);
+        await using var run = await LocalRun.StartAsync(spec, options, data, weights, serializeMessages: serialize, name: "equiv");
         await run.PrepareAsync();
         var epoch = await run.TrainEpochAsync(1);
         return (await run.FetchModelAsync(), epoch);
@@ -175,8 +178,35 @@ public sealed class ActorEquivalenceTests
             Assert.Equal(steps * fabric.Error.ByteHops, epoch.Ledger.ByteHopsOf(l.Index, TrafficCategory.Error));
             long errorUnits = l.Index == 0 ? 0 : unitMsgs;
             Assert.Equal(steps * (errorUnits + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Error));
-            // Actor messages: one forward and one backward sweep hop per unit per step, plus the tile's own.
-            Assert.Equal(steps * (l.UnitCount + 2L * tiles.Tiles[l.Index].Count + tiles.Tiles[l.Index].Count), epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Activation));
+            // Actor messages: one forward sweep hop per unit per step, every activation piece a tile
+            // receives (the driver's images for the first layer), each tile's returning sweep, and
+            // the logits the driver receives from the last layer.
+            var links = new TileLinks(tiles);
+            long pieces = l.Index == 0 ? tiles.Tiles[0].Count : tiles.Tiles[l.Index].Sum(t => links.InputsOf(l.Index, t.Index).Count);
+            long logits = l.Index == plan.Layers.Count - 1 ? 1 : 0;
+            Assert.Equal(steps * (l.UnitCount + pieces + tiles.Tiles[l.Index].Count + logits), epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Activation));
+        }
+    }
+
+    public static TheoryData<string, int, int, PlacementKind> Spread => new()
+    {
+        { "none", 1, 2, PlacementKind.Block }, { "tree", 1, 3, PlacementKind.RoundRobin }, { "star", 1, 2, PlacementKind.Stripe },
+        { "ring", 1, 3, PlacementKind.Block }, { "ring", 3, 2, PlacementKind.RoundRobin }, { "star", 2, 3, PlacementKind.Block },
+    };
+
+    [Theory]
+    [MemberData(nameof(Spread))]
+    public async Task Tiles_spread_over_several_member_hosts_give_the_same_weights_and_counts_as_one(string topology, int every, int members, PlacementKind placement)
+    {
+        var (tiles, options, weights) = Setup(Parse(topology, every));
+        var (one, oneEpoch) = await TrainActors(tiles, options, weights);
+        var (many, manyEpoch) = await TrainActors(tiles, options, weights, members: members, placement: placement);
+        for (int l = 0; l < one.Length; l++) Assert.Equal(one[l], many[l]);
+        foreach (var c in Enum.GetValues<TrafficCategory>())
+        {
+            Assert.Equal(oneEpoch.Ledger.TotalMessages(c), manyEpoch.Ledger.TotalMessages(c));
+            Assert.Equal(oneEpoch.Ledger.TotalBytes(c), manyEpoch.Ledger.TotalBytes(c));
+            Assert.Equal(oneEpoch.Ledger.TotalByteHops(c), manyEpoch.Ledger.TotalByteHops(c));
         }
     }
 

@@ -1,5 +1,4 @@
-using NodeMesh.Actors.Tiles;
-using NodeMesh.Actors.Training;
+using NodeMesh.Actors.Driving;
 using NodeMesh.Core.Devices;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
@@ -18,11 +17,9 @@ public sealed class DeviceActorTests
     private static async Task<(float[][] Model, Messages.EpochTrained Epoch)> Train(string preset, StrategyOptions strategy)
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
-        var tiles = TilePlan.Build(plan, 4);
-        var options = new TrainOptions(Arch, strategy, Batch: 8, TrainLimit: 32, Seed: 2).Validate();
+        var options = new TrainOptions(Arch, strategy, Batch: 8, TrainLimit: 32, Seed: 2, TileSide: 4).Validate();
         var device = DeviceConfig.Load(preset);
-        WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(options.Seed, layer.Index, unit));
-        await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, Size, 1), WeightLayout.InitialVectors(plan, 2), stores: stores, name: "devices");
+        await using var run = await LocalRun.StartAsync(RunSpecs.From(options, plan, device), options, TestData.Random(32, 8, Size, 1), name: "devices");
         await run.PrepareAsync();
         var epoch = await run.TrainEpochAsync(1);
         return (await run.FetchModelAsync(), epoch);
@@ -71,7 +68,7 @@ public sealed class DeviceActorTests
     public async Task The_ideal_store_counts_no_device_activity()
     {
         var (_, epoch) = await Train("ideal", new StrategyOptions());
-        Assert.All(epoch.Ledger.Devices, v => Assert.Equal(0, v));
+        Assert.All(epoch.Ledger.Devices.ToArray(), v => Assert.Equal(0, v));
     }
 }
 
@@ -82,13 +79,11 @@ public sealed class DriftActorTests
     {
         const string arch = "conv3x3x2,relu,maxpool2,dense10";
         var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, 8, 8, 10);
-        var tiles = TilePlan.Build(plan, 4);
-        var options = new TrainOptions(arch, new StrategyOptions(), Batch: 8, TrainLimit: 32, Seed: 2).Validate();
+        var options = new TrainOptions(arch, new StrategyOptions(), Batch: 8, TrainLimit: 32, Seed: 2, TileSide: 4).Validate();
         var device = DeviceConfig.Parse("""{"preset": "gokmen-vlasov", "drift_nu": 0.1, "drift_t0": 1}""", "drift.json");
         async Task<float[][]> Run(double stepSeconds)
         {
-            WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(2, layer.Index, unit));
-            await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, 8, 1), WeightLayout.InitialVectors(plan, 2), stores: stores, name: "drift", stepSeconds: stepSeconds);
+            await using var run = await LocalRun.StartAsync(RunSpecs.From(options, plan, device, stepSeconds: stepSeconds), options, TestData.Random(32, 8, 8, 1), name: "drift");
             await run.PrepareAsync();
             await run.TrainEpochAsync(1);
             return await run.FetchModelAsync();

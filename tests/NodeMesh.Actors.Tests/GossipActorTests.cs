@@ -1,4 +1,4 @@
-using NodeMesh.Actors.Training;
+using NodeMesh.Actors.Driving;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
@@ -17,7 +17,7 @@ public sealed class GossipActorTests
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
         var strategy = new StrategyOptions(StrategyKind.Gossip, topology, ReduceOp.Sum, 1, fanout, 0.5f, drop);
-        var options = new TrainOptions(Arch, strategy, Batch: 8, TrainLimit: 32, Seed: 4).Validate();
+        var options = new TrainOptions(Arch, strategy, Batch: 8, TrainLimit: 32, Seed: 4, TileSide: 4).Validate();
         return (TilePlan.Build(plan, 4), options);
     }
 
@@ -46,7 +46,7 @@ public sealed class GossipActorTests
     {
         var (tiles, options) = Setup(topology, fanout: 2);
         var weights = WeightLayout.InitialVectors(tiles.Network, 9); // one kernel per map, copied to every position
-        await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, Size, 1), weights, name: "gossip-same");
+        await using var run = await LocalRun.StartAsync(RunSpecs.From(options, tiles.Network, shipsWeights: true), options, TestData.Random(32, 8, Size, 1), weights, name: "gossip-same");
         await run.PrepareAsync();
         await run.MixAsync(3);
         var model = await run.FetchModelAsync();
@@ -62,7 +62,7 @@ public sealed class GossipActorTests
         var (tiles, options) = Setup(topology, fanout);
         var plan = tiles.Network;
         var weights = DistinctKernels(plan, 11);
-        await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, Size, 1), weights, name: "gossip-mix");
+        await using var run = await LocalRun.StartAsync(RunSpecs.From(options, tiles.Network, shipsWeights: true), options, TestData.Random(32, 8, Size, 1), weights, name: "gossip-mix");
         await run.PrepareAsync();
         var conv = plan.Layers.Where(l => l.Kind == LayerKind.Conv).ToList();
         var previous = conv.Select(l => ConsensusReport.Measure(l, weights[l.Index]).ConsensusDistance).ToArray();
@@ -101,7 +101,7 @@ public sealed class GossipActorTests
     {
         var (tiles, options) = Setup(TopologyKind.Grid, fanout: 2, drop: 0.3f);
         var weights = DistinctKernels(tiles.Network, 5);
-        await using var run = new LocalRun(tiles, options, TestData.Random(32, 8, Size, 1), weights, name: "gossip-drop");
+        await using var run = await LocalRun.StartAsync(RunSpecs.From(options, tiles.Network, shipsWeights: true), options, TestData.Random(32, 8, Size, 1), weights, name: "gossip-drop");
         await run.PrepareAsync();
         var epoch = await run.TrainEpochAsync(1);
         Assert.Equal(4, epoch.Steps);

@@ -1,4 +1,4 @@
-using NodeMesh.Actors.Training;
+using NodeMesh.Actors.Driving;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
@@ -29,7 +29,7 @@ public sealed class LearningTests
             _ => new StrategyOptions(StrategyKind.AllReduce, Enum.Parse<TopologyKind>(topology, true), ReduceOp.Sum, every),
         };
         var options = new TrainOptions(Arch, strategy, Epochs: 2, Batch: 32, LearningRate: 0.05f, Seed: 1, TrainLimit: 0, TestLimit: 500).Validate();
-        await using var run = new LocalRun(TilePlan.Build(plan), options, data, WeightLayout.InitialVectors(plan, 1), name: "learn");
+        await using var run = await LocalRun.StartAsync(RunSpecs.From(options, plan), options, data, name: "learn");
         await run.PrepareAsync();
         var first = await run.TrainEpochAsync(1);
         var second = await run.TrainEpochAsync(2);

@@ -2,19 +2,19 @@ using NodeMesh.Core.Metrics;
 
 namespace NodeMesh.Actors.Messages;
 
-// Driver protocol: the runner (CLI, tests, a cluster node) <-> the trainer.
+// Driver protocol: a run's client (the CLI, tests) <-> the driver actor.
 
-/// <summary>Command: create and wire tiles, units and reducers and load the initial weights.</summary>
+/// <summary>Command: have every member build its region and load the initial weights.</summary>
 public sealed record Prepare : INodeMeshMessage;
 
 /// <summary>Event: the network is built and loaded.</summary>
-public sealed record Prepared(int Units, int Tiles, int Reducers) : INodeMeshMessage;
+public sealed record Prepared(int Units, int Tiles, int Reducers, int Members) : INodeMeshMessage;
 
 /// <summary>Command: train one epoch (1-based number).</summary>
 public sealed record TrainEpoch(int Epoch) : INodeMeshMessage;
 
 /// <summary>Event: an epoch's training result: mean loss and accuracy over its samples, and its traffic.</summary>
-public sealed record EpochTrained(int Epoch, double Loss, double Accuracy, int Samples, int Steps, TrafficLedger Ledger) : INodeMeshMessage;
+public sealed record EpochTrained(int Epoch, double Loss, double Accuracy, int Samples, int Steps, TrafficCounts Ledger) : INodeMeshMessage;
 
 /// <summary>Command: evaluate on the test set.</summary>
 public sealed record Evaluate : INodeMeshMessage;
@@ -35,4 +35,7 @@ public sealed record StepProgress(int Epoch, int Step, int Steps, double MeanLos
 public sealed record FetchTraffic : INodeMeshMessage;
 
 /// <summary>Response to <see cref="FetchTraffic"/>.</summary>
-public sealed record TrafficResponse(TrafficLedger Ledger) : INodeMeshMessage;
+public sealed record TrafficResponse(TrafficCounts Ledger) : INodeMeshMessage;
+
+/// <summary>Event, to the driver: a member of the run was lost (unreachable, removed, or its process died).</summary>
+public sealed record MemberLost(string Address, string Reason) : INodeMeshMessage;

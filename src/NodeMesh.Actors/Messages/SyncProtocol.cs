@@ -1,57 +1,41 @@
+using NodeMesh.Core.Exchanges;
+
 namespace NodeMesh.Actors.Messages;
 
-/// <summary>What a tying exchange carries.</summary>
-public enum SyncKind
+// Weight-tying protocol between the units of one map (and the map's star reducer). Units are
+// addressed by integers — layer, map and position p = u·W + v, −1 for the reducer — so that a
+// message to a unit on another member goes to that member's host, which forwards it locally;
+// no actor path travels with it and no sender is attached.
+
+/// <summary>A message routed to one unit (or, with To = −1, the map's reducer) by a member host.</summary>
+public interface IUnitAddressed : INodeMeshMessage
 {
-    /// <summary>Gradients, combined by sum or mean, applied as an SGD step (all-reduce, F = 1).</summary>
-    Gradient = 0,
-    /// <summary>Weights, averaged and written into the units (periodic model averaging).</summary>
-    Weights = 1,
+    int Layer { get; }
+    int Map { get; }
+    int To { get; }
 }
 
-/// <summary>
-/// Command: wires a unit into its map's tying topology. <paramref name="Up"/> is where the unit's
-/// partial goes (star reducer, tree parent, next unit on the ring; null at the end of the
-/// reduction). <paramref name="Down"/> are the units the final result is passed to (tree children,
-/// next unit on the ring). <paramref name="ExpectedPartials"/> is how many partials it waits for
-/// before sending its own (tree: children; ring: 1 except the first unit).
-/// For gossip, <paramref name="Gossip"/> holds the units of the map by position (shared, read-only).
-/// </summary>
-public sealed record ConnectPeers(Akka.Actor.IActorRef? Up, Akka.Actor.IActorRef[] Down, int ExpectedPartials, int GroupSize, Akka.Actor.IActorRef[]? Gossip = null) : INodeMeshMessage;
-
-/// <summary>Command: wires a star reducer to the units of its map (indexed by position).</summary>
-public sealed record ConnectReducer(Akka.Actor.IActorRef[] Units) : INodeMeshMessage;
-
-/// <summary>A unit's vector, or a partial sum of several, travelling toward the reduction's end.</summary>
-public sealed record SyncPartial(long Step, SyncKind Kind, int Position, float[] Values) : INodeMeshMessage;
+/// <summary>A unit's vector, or a partial sum of several, travelling toward the end of the reduction.</summary>
+public sealed record SyncPartial(int Layer, int Map, int To, int From, long Step, SyncKind Kind, float[] Values) : IUnitAddressed;
 
 /// <summary>The reduced vector (sum, mean or average) travelling back to the units.</summary>
-public sealed record SyncResult(long Step, SyncKind Kind, float[] Values) : INodeMeshMessage;
-
-/// <summary>Command: the <see cref="ConnectPeers"/> of each unit of a tile, in sweep order; the tile passes them on.</summary>
-public sealed record ConnectTile(ConnectPeers[] Peers) : INodeMeshMessage;
+public sealed record SyncResult(int Layer, int Map, int To, long Step, SyncKind Kind, float[] Values) : IUnitAddressed;
 
 /// <summary>
 /// Gossip, push half: a unit offers its weights to a peer of its map. The peer answers with
-/// exactly one of <see cref="GossipReply"/>, <see cref="GossipDecline"/> or
+/// exactly one of <see cref="GossipReply"/>, <see cref="GossipDeclined"/> or
 /// <see cref="GossipLost"/>, or — when the two offers cross — consumes it as the answer to its own.
 /// </summary>
-public sealed record GossipOffer(long Round, int Position, float[] Values) : INodeMeshMessage;
+public sealed record GossipOffer(int Layer, int Map, int To, int From, long Round, float[] Values) : IUnitAddressed;
 
 /// <summary>Gossip, pull half: the peer's weights as they were when it mixed in the offer.</summary>
-public sealed record GossipReply(int Position, float[] Values) : INodeMeshMessage;
+public sealed record GossipReply(int Layer, int Map, int To, int From, float[] Values) : IUnitAddressed;
 
 /// <summary>The peer is in an exchange of its own; the offer is refused and nobody mixes.</summary>
-public sealed record GossipDecline(int Position) : INodeMeshMessage;
+public sealed record GossipDeclined(int Layer, int Map, int To, int From) : IUnitAddressed;
 
 /// <summary>
 /// Emulated loss notice: the peer's reply was lost on the fabric (counted as dropped). It stands
 /// for the link-level timeout of real hardware, so that the offering unit stops waiting.
 /// </summary>
-public sealed record GossipLost(int Position) : INodeMeshMessage;
-
-/// <summary>Command: run <paramref name="Rounds"/> gossip rounds now without training (mixing experiments).</summary>
-public sealed record MixRounds(int Rounds) : INodeMeshMessage;
-
-/// <summary>Event: a unit or tile finished its <see cref="MixRounds"/>.</summary>
-public sealed record RoundsMixed(int Layer, int Tile) : INodeMeshMessage;
+public sealed record GossipLost(int Layer, int Map, int To, int From) : IUnitAddressed;

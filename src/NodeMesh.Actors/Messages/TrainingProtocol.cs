@@ -2,33 +2,51 @@ using NodeMesh.Core.Tiles;
 
 namespace NodeMesh.Actors.Messages;
 
-// Training protocol: trainer <-> tiles <-> units. A tile "sweeps" its units: one message visits
-// the units in the tile's fixed order and returns to the tile. The sweep's buffer is a value in
-// transit, owned by whichever actor currently holds the message (a linear hand-off, the same
-// semantics as when each hop serialises it, which is what happens with serialize-messages = on
-// or across a node boundary).
+// Training protocol (the data plane). Activations move tile to tile forward and errors tile to
+// tile backward; the driver injects each batch's images into the first layer and exchanges only
+// logits and their gradient with the last layer. Pieces carry a rectangle of the receiving
+// layer's input grid laid out [h][w][C][B] (see Core.Tiles.TileLinks). A tile "sweeps" its units
+// with one message that visits them in a fixed order and returns to the tile; sweeps never leave
+// their member (units are their tile's children).
 
-/// <summary>Command: run the forward pass of this layer's tile on <paramref name="Input"/> (the layer's whole input grid).</summary>
-public sealed record ForwardBatch(long Step, bool Train, GridBuffer Input) : INodeMeshMessage;
+/// <summary>A message routed to one tile by (layer, tile): a member host forwards it to its local tile.</summary>
+public interface ITileAddressed : INodeMeshMessage
+{
+    int Layer { get; }
+    int Tile { get; }
+}
 
 /// <summary>
-/// Sweep: each unit writes its pre-activations for the batch into its slot of
-/// <paramref name="Output"/> ([unit-in-tile][B]) and passes the sweep on.
+/// Event: tile <paramref name="From"/> of layer <paramref name="Layer"/> − 1 (or the driver, −1,
+/// for the first layer) produced the activations over its link's area for tile
+/// <paramref name="Tile"/> of <paramref name="Layer"/>. From the driver, <paramref name="Data"/> is
+/// the tile's whole input region.
+/// </summary>
+public sealed record ActivationsProduced(int Layer, int Tile, int From, long Step, bool Train, float[] Data) : ITileAddressed;
+
+/// <summary>
+/// Event: tile <paramref name="From"/> of layer <paramref name="Layer"/> + 1 (or the driver, −1,
+/// with the logits' gradient for the last layer) produced the error over its link's area for
+/// tile <paramref name="Tile"/> of <paramref name="Layer"/>.
+/// </summary>
+public sealed record ErrorsProduced(int Layer, int Tile, int From, long Step, float[] Data) : ITileAddressed;
+
+/// <summary>Event, last layer → driver: the logits of a step ([classes][B]).</summary>
+public sealed record LogitsProduced(int Tile, long Step, bool Train, float[] Logits) : INodeMeshMessage;
+
+/// <summary>Event, first-layer tile → driver: the tile finished the step's backward pass.</summary>
+public sealed record StepBackpropagated(int Tile, long Step) : INodeMeshMessage;
+
+/// <summary>
+/// Sweep (member-local): each unit writes its pre-activations for the batch into its slot of
+/// <paramref name="Output"/> ([unit-in-tile][B]) and passes the sweep on. <paramref name="Input"/>
+/// is the tile's input region; the buffers are owned by whichever actor holds the sweep.
 /// </summary>
 public sealed record ForwardSweep(long Step, bool Train, GridBuffer Input, float[] Output) : INodeMeshMessage;
 
-/// <summary>Event: a tile's pooled output region ([h][w][maps][B]) for a step.</summary>
-public sealed record TileActivated(int Layer, int Tile, long Step, float[] Output) : INodeMeshMessage;
-
-/// <summary>Command: back-propagate <paramref name="GradOutput"/> (gradient w.r.t. the layer's post-op output grid).</summary>
-public sealed record BackwardBatch(long Step, GridBuffer GradOutput) : INodeMeshMessage;
-
 /// <summary>
-/// Sweep: each unit reads its delta ([unit-in-tile][B] in <paramref name="Delta"/>), computes its
-/// gradient, adds its input error into <paramref name="InputError"/> (empty for the first layer)
-/// and passes the sweep on before it applies its update.
+/// Sweep (member-local): each unit reads its delta ([unit-in-tile][B] in <paramref name="Delta"/>),
+/// computes its gradient, adds its input error into <paramref name="InputError"/> (empty for the
+/// first layer) and passes the sweep on before it applies its update.
 /// </summary>
 public sealed record BackwardSweep(long Step, float[] Delta, float[] InputError) : INodeMeshMessage;
-
-/// <summary>Event: a tile's input-error region (padded input coordinates) for a step; empty for the first layer.</summary>
-public sealed record TileBackpropagated(int Layer, int Tile, long Step, float[] InputError) : INodeMeshMessage;

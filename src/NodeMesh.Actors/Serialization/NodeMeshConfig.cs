@@ -26,6 +26,9 @@ public static class NodeMeshConfig
           log-dead-letters = 0
           log-dead-letters-during-shutdown = off
           actor {
+            # A failing top-level actor (the driver, a member host) stops; it is never restarted
+            # with empty state. Its watchers turn that into a run failure.
+            guardian-supervisor-strategy = "Akka.Actor.StoppingSupervisorStrategy"
             serialize-messages = {{(serializeMessages ? "on" : "off")}}
             default-dispatcher {
               throughput = 100

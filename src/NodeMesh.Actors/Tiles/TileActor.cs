@@ -4,90 +4,84 @@ using NodeMesh.Actors.Units;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Tiles;
-using NodeMesh.Core.Units;
 
 namespace NodeMesh.Actors.Tiles;
 
-/// <summary>Creates the weight store of each unit (the ideal float store, or a device array).</summary>
-public delegate IWeightStore WeightStoreFactory(WeightedLayer layer, int globalUnitIndex);
-
 /// <summary>
-/// A rectangular region of one layer with all its maps. It owns its units (children), routes
-/// the layer's input and error to them by sweeps, and applies the activation and pooling of its
-/// region. It never reads or writes a weight.
+/// A rectangular region of one layer with all its maps. It owns its units (children) and sweeps
+/// them; it assembles its input region from the pieces its producer tiles (or the driver) send,
+/// applies the activation and pooling of its region, sends each consumer tile the piece it reads,
+/// and, backward, sums its consumers' error pieces in tile order and sends its own input error to
+/// its producers. It never reads or writes a weight. All pieces for a step arrive before the
+/// driver starts the next one, so one input buffer per tile suffices.
 /// </summary>
 public sealed class TileActor : UntypedActor
 {
-    private readonly NetworkPlan _plan;
-    private readonly TileCompute _compute;
     private readonly UnitSettings _settings;
-    private readonly WeightStoreFactory _stores;
+    private readonly WeightedLayer _layer;
+    private readonly Tile _tile;
+    private readonly TileCompute _compute;
     private readonly TrafficLedger _ledger;
+    private readonly IReadOnlyList<TileLink> _inputs, _outputs;
+    private readonly bool _last;
     private IActorRef[] _units = [];
+    private IReadOnlyList<IActorRef> _producers = [], _consumers = [];
+    private IActorRef _driver = ActorRefs.Nobody;
     private IActorRef _client = ActorRefs.Nobody;
+    private GridBuffer? _input;
+    private int _inputsReceived = -1;
+    private float[]?[] _errors = [];
+    private int _errorsReceived;
+    private int _batch;
     private int _mixPending;
 
-    public TileActor(NetworkPlan plan, WeightedLayer layer, Tile tile, UnitSettings settings, WeightStoreFactory stores)
+    public TileActor(UnitSettings settings, WeightedLayer layer, Tile tile, IReadOnlyList<TileLink> inputs, IReadOnlyList<TileLink> outputs)
     {
-        _plan = plan;
-        _compute = new TileCompute(layer, tile, settings.Fabric);
         _settings = settings;
-        _stores = stores;
+        _layer = layer;
+        _tile = tile;
+        _compute = new TileCompute(layer, tile, settings.Fabric);
         _ledger = new TrafficLedger(settings.LayerCount);
+        _inputs = inputs;
+        _outputs = outputs;
+        _last = layer.Index == settings.LayerCount - 1;
+        _errors = new float[]?[Math.Max(1, outputs.Count)];
     }
 
-    public static Props Props(NetworkPlan plan, WeightedLayer layer, Tile tile, UnitSettings settings, WeightStoreFactory stores) =>
-        Akka.Actor.Props.Create(() => new TileActor(plan, layer, tile, settings, stores));
-
-    private WeightedLayer Layer => _compute.Layer;
-    private Tile Tile => _compute.Tile;
+    public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, IReadOnlyList<TileLink> inputs, IReadOnlyList<TileLink> outputs) =>
+        Akka.Actor.Props.Create(() => new TileActor(settings, layer, tile, inputs, outputs));
 
     protected override void PreStart()
     {
         // Created last to first so that each unit knows the next one of the sweep; the last hands back to the tile.
-        var units = new IActorRef[Tile.UnitCount];
+        var units = new IActorRef[_tile.UnitCount];
         IActorRef next = Self;
         for (int i = units.Length - 1; i >= 0; i--)
         {
-            var (m, u, v) = Tile.UnitAt(i);
-            var store = _stores(Layer, TilePlan.GlobalUnitIndex(Layer, m, u, v));
-            var state = new UnitState(Layer, Tile, i, store);
-            units[i] = Context.ActorOf(UnitActor.Props(state, next, _settings, _plan), $"u{m}-{u}-{v}");
+            var (m, u, v) = _tile.UnitAt(i);
+            units[i] = Context.ActorOf(UnitActor.Props(_settings, _layer, _tile, i, next), $"u{m}-{u}-{v}");
             next = units[i];
         }
         _units = units;
+        Context.Parent.Tell(new UnitsCreated(_layer.Index, _tile.Index, units.ToArray()));
     }
 
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(_ => Directive.Escalate);
+    // A unit that throws has lost its exchange state (and restarting it would rebuild an empty
+    // store): never restart, let the member host end the run.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
 
     protected override void OnReceive(object message)
     {
         switch (message)
         {
-            case ForwardBatch f:
-                _client = Sender;
-                if (f.Train) _ledger.Deliver(Layer.Index, TrafficCategory.Activation);
-                _units[0].Tell(new ForwardSweep(f.Step, f.Train, f.Input, _compute.ForwardBuffer(f.Input.Batch)));
-                break;
-            case ForwardSweep done:
-                {
-                    if (done.Train) _ledger.Deliver(Layer.Index, TrafficCategory.Activation);
-                    var output = _compute.FinishForward(done.Output, done.Input.Batch, done.Train ? _ledger : null);
-                    _client.Tell(new TileActivated(Layer.Index, Tile.Index, done.Step, output));
-                    break;
-                }
-            case BackwardBatch b:
-                {
-                    _client = Sender;
-                    _ledger.Deliver(Layer.Index, TrafficCategory.Error);
-                    var delta = _compute.BeginBackward(b.GradOutput, _ledger);
-                    _units[0].Tell(new BackwardSweep(b.Step, delta, _compute.NewInputError(b.GradOutput.Batch)));
-                    break;
-                }
-            case BackwardSweep done:
-                _ledger.Deliver(Layer.Index, TrafficCategory.Error);
-                _client.Tell(new TileBackpropagated(Layer.Index, Tile.Index, done.Step, done.InputError));
+            case ActivationsProduced a: OnActivations(a); break;
+            case ForwardSweep done: OnForwardDone(done); break;
+            case ErrorsProduced e: OnErrors(e); break;
+            case BackwardSweep done: OnBackwardDone(done); break;
+            case ConnectTile c:
+                if (c.Producers.Count != _inputs.Count || c.Consumers.Count != _outputs.Count)
+                    throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} wired with {c.Producers.Count}/{c.Consumers.Count} routes for {_inputs.Count}/{_outputs.Count} links");
+                _producers = c.Producers; _consumers = c.Consumers; _driver = c.Driver;
                 break;
             case MixRounds m:
                 _client = Sender;
@@ -95,40 +89,124 @@ public sealed class TileActor : UntypedActor
                 foreach (var u in _units) u.Tell(m);
                 break;
             case RoundsMixed:
-                if (--_mixPending == 0) _client.Tell(new RoundsMixed(Layer.Index, Tile.Index));
+                if (--_mixPending == 0) _client.Tell(new RoundsMixed(-1));
                 break;
-            case FetchUnits:
-                Sender.Tell(new UnitsResponse(Layer.Index, Tile.Index, _units));
-                break;
-            case ConnectTile c:
-                for (int i = 0; i < _units.Length; i++) _units[i].Tell(c.Peers[i]);
-                break;
-            case LoadWeights l:
+            case LoadTileWeights l:
                 _client = Sender;
                 _units[0].Tell(new LoadSweep(l.Vectors));
                 break;
             case LoadSweep:
-                _client.Tell(new WeightsLoaded(Layer.Index, Tile.Index));
+                _client.Tell(new TileWeightsLoaded(_layer.Index, _tile.Index));
                 break;
-            case FetchWeights:
+            case FetchTileWeights:
                 _client = Sender;
-                _units[0].Tell(new ReadSweep(new float[_units.Length * (Layer.FanIn + 1)]));
+                _units[0].Tell(new ReadSweep(new float[_units.Length * (_layer.FanIn + 1)]));
                 break;
             case ReadSweep r:
-                _client.Tell(new WeightsResponse(Layer.Index, Tile.Index, r.Vectors));
+                _client.Tell(new TileWeights(_layer.Index, _tile.Index, r.Vectors));
                 break;
-            case FetchCounters:
+            case FetchUnitCounters:
                 _client = Sender;
-                _units[0].Tell(new CounterSweep(new TrafficLedger(_settings.LayerCount)));
+                _units[0].Tell(new CounterSweep(TrafficCounts.Empty(_settings.LayerCount)));
                 break;
             case CounterSweep c:
-                c.Ledger.Merge(_ledger);
+                _client.Tell(new CounterSweep(c.Counts.Plus(_ledger.Snapshot())));
                 _ledger.Clear();
-                _client.Tell(new CountersResponse(Layer.Index, Tile.Index, c.Ledger));
                 break;
             default:
                 Unhandled(message);
                 break;
         }
+    }
+
+    private void OnActivations(ActivationsProduced a)
+    {
+        if (a.Train) _ledger.Deliver(_layer.Index, TrafficCategory.Activation);
+        if (a.From < 0)
+        {
+            // The driver sends the first layer its whole input region.
+            int batch = a.Data.Length / Math.Max(1, _compute.Region.Cells * _layer.InChannels);
+            StartForward(a.Step, a.Train, new GridBuffer(_compute.Region.Height, _compute.Region.Width, _layer.InChannels, 0, batch, a.Data));
+            return;
+        }
+        int slot = Slot(_inputs, a.From, producer: true);
+        int b = a.Data.Length / Math.Max(1, _inputs[slot].Area.Cells * _layer.InChannels);
+        if (_inputsReceived < 0) { _input = _compute.InputBuffer(b); _inputsReceived = 0; }
+        _compute.WriteInput(_inputs[slot], a.Data, _input!);
+        if (++_inputsReceived < _inputs.Count) return;
+        _inputsReceived = -1;
+        StartForward(a.Step, a.Train, _input!);
+    }
+
+    private void StartForward(long step, bool train, GridBuffer input)
+    {
+        _batch = input.Batch;
+        _units[0].Tell(new ForwardSweep(step, train, input, _compute.ForwardBuffer(input.Batch)));
+    }
+
+    private void OnForwardDone(ForwardSweep done)
+    {
+        if (done.Train) _ledger.Deliver(_layer.Index, TrafficCategory.Activation);
+        var output = _compute.FinishForward(done.Output, _batch, done.Train ? _ledger : null);
+        if (_last)
+        {
+            _driver.Tell(new LogitsProduced(_tile.Index, done.Step, done.Train, output), ActorRefs.NoSender);
+            return;
+        }
+        for (int i = 0; i < _outputs.Count; i++)
+        {
+            var link = _outputs[i];
+            _consumers[i].Tell(new ActivationsProduced(link.Layer, link.Consumer, _tile.Index, done.Step, done.Train, _compute.OutputPiece(link, output, _batch)), ActorRefs.NoSender);
+        }
+        // A tile whose whole region is cut off by pooling feeds nobody: its gradient is zero, known now.
+        if (done.Train && _outputs.Count == 0) StartBackward(done.Step, _compute.GradBuffer(_batch));
+    }
+
+    private void OnErrors(ErrorsProduced e)
+    {
+        _ledger.Deliver(_layer.Index, TrafficCategory.Error);
+        if (e.From < 0)
+        {
+            StartBackward(e.Step, e.Data); // the loss gradient of the last layer, as computed by the driver
+            return;
+        }
+        int slot = Slot(_outputs, e.From, producer: false);
+        if (_errors[slot] is not null) throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got two error pieces from tile {e.From} in step {e.Step}");
+        _errors[slot] = e.Data;
+        if (++_errorsReceived < _outputs.Count) return;
+        // Sum the consumers' pieces in consumer order, as one process summing whole error grids would.
+        var grad = _compute.GradBuffer(_batch);
+        for (int i = 0; i < _outputs.Count; i++) _compute.AddGradPiece(_outputs[i], _errors[i], grad, _batch);
+        Array.Clear(_errors);
+        _errorsReceived = 0;
+        StartBackward(e.Step, grad);
+    }
+
+    private void StartBackward(long step, float[] gradOutput)
+    {
+        var delta = _compute.BeginBackward(gradOutput, _batch, _ledger);
+        _units[0].Tell(new BackwardSweep(step, delta, _compute.NewInputError(_batch)));
+    }
+
+    private void OnBackwardDone(BackwardSweep done)
+    {
+        _ledger.Deliver(_layer.Index, TrafficCategory.Error);
+        if (_layer.Index == 0)
+        {
+            _driver.Tell(new StepBackpropagated(_tile.Index, done.Step), ActorRefs.NoSender);
+            return;
+        }
+        for (int i = 0; i < _inputs.Count; i++)
+        {
+            var link = _inputs[i];
+            _producers[i].Tell(new ErrorsProduced(link.Layer - 1, link.Producer, _tile.Index, done.Step, _compute.ErrorPiece(link, done.InputError, _batch)), ActorRefs.NoSender);
+        }
+    }
+
+    private int Slot(IReadOnlyList<TileLink> links, int tile, bool producer)
+    {
+        for (int i = 0; i < links.Count; i++)
+            if ((producer ? links[i].Producer : links[i].Consumer) == tile) return i;
+        throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got a piece from tile {tile}, which is not linked to it");
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using NodeMesh.Actors.Training;
+using NodeMesh.Actors.Driving;
 using NodeMesh.Core;
 using NodeMesh.Core.Data;
 using NodeMesh.Core.Engine;
@@ -101,8 +101,8 @@ public static class BenchCommand
             string name = device.IsIdeal ? strategyName : $"{strategyName} on {device.Name}";
             var options = new TrainOptions(plan.Arch.Text, strategy, Epochs: 2, Batch: batch, TrainLimit: limit, Shuffle: false).Validate();
             double actorRate;
-            Actors.Tiles.WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, Core.Devices.DeviceArray.UnitSeed(1, layer.Index, unit));
-            await using (var run = new LocalRun(tiles, options, data, weights, stores: stores))
+            var spec = RunSpecs.From(options, plan, device);
+            await using (var run = await LocalRun.StartAsync(spec, options, data))
             {
                 await run.PrepareAsync();
                 await run.TrainEpochAsync(1);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NodeMesh.Actors.Messages;
-using NodeMesh.Actors.Training;
+using NodeMesh.Actors.Driving;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Data;
@@ -131,11 +131,10 @@ public static class TrainCommand
         stdout.WriteLine($"  {trainCount:N0} train / {testCount:N0} test samples, batch {options.Batch}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, {options.Epochs} epoch(s), seed {options.Seed}; run directory {outDir}");
 
         var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
-        Actors.Tiles.WeightStoreFactory stores = (layer, unit) => device.CreateStore(layer.FanIn + 1, DeviceArray.UnitSeed(options.Seed, layer.Index, unit));
         double stepSeconds = a.Float("step-seconds");
         if (stepSeconds < 0) throw new UserInputException($"--step-seconds {stepSeconds}: simulated time per step cannot be negative.");
-        await using var run = new LocalRun(tiles, options, data, weights, progress.Report, stores: stores, fabric: fabric,
-            stepSeconds: device.DriftNu > 0 ? stepSeconds : 0);
+        var spec = RunSpecs.From(options, plan, device, fabric.Options, stepSeconds, independent, shipsWeights: init is not null);
+        await using var run = await LocalRun.StartAsync(spec, options, data, init is null ? null : weights, progress.Report);
         var prepared = await run.PrepareAsync();
         stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers");
 

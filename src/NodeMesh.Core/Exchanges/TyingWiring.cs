@@ -72,21 +72,27 @@ public static class TyingWiring
     /// <summary>
     /// The positions a gossiping unit may send to: the peers it offers to (its candidates) and
     /// the units that offer to it (it answers them), ascending. Random gossip may meet any unit
-    /// of the map.
+    /// of the map. For every position of the map at once (the exponential graph is directed, so
+    /// the in-neighbours come from inverting every unit's candidates).
     /// </summary>
-    public static int[] GossipRoutes(TopologyKind kind, int height, int width, int position)
+    public static int[][] GossipRoutes(TopologyKind kind, int height, int width)
     {
         int n = height * width;
-        if (kind == TopologyKind.Random) return Enumerable.Range(0, n).Where(p => p != position).ToArray();
-        var set = new SortedSet<int>(GossipPeers.Candidates(kind, height, width, position));
-        if (kind == TopologyKind.Exp)
-        {
-            // The exponential graph is directed: also answer the units whose candidates include us.
-            for (int p = 0; p < n; p++)
-                if (p != position && Array.IndexOf(GossipPeers.Candidates(kind, height, width, p), position) >= 0) set.Add(p);
-        }
-        return set.ToArray();
+        if (kind == TopologyKind.Random)
+            return Enumerable.Range(0, n).Select(p => Enumerable.Range(0, n).Where(q => q != p).ToArray()).ToArray();
+        var sets = new SortedSet<int>[n];
+        for (int p = 0; p < n; p++) sets[p] = [];
+        for (int p = 0; p < n; p++)
+            foreach (int q in GossipPeers.Candidates(kind, height, width, p))
+            {
+                sets[p].Add(q);
+                sets[q].Add(p);
+            }
+        return sets.Select(s => s.ToArray()).ToArray();
     }
+
+    /// <summary>The gossip routes of one position (see <see cref="GossipRoutes(TopologyKind, int, int)"/>).</summary>
+    public static int[] GossipRoutes(TopologyKind kind, int height, int width, int position) => GossipRoutes(kind, height, width)[position];
 
     /// <summary>
     /// The one definition of how a tying exchange sums: the unit's own vector, then each input

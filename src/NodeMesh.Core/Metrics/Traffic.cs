@@ -103,6 +103,24 @@ public sealed class TrafficLedger
     public long TotalDelivered(TrafficCategory c) => Enumerable.Range(0, Layers).Sum(l => DeliveredOf(l, c));
     public long TotalDropped(TrafficCategory c) => Enumerable.Range(0, Layers).Sum(l => DroppedOf(l, c));
 
+    /// <summary>An immutable copy of the counters (what an actor sends).</summary>
+    public TrafficCounts Snapshot() => new(Layers, Messages, Bytes, Delivered, Dropped, ByteHops, Devices);
+
+    /// <summary>Adds a snapshot into this ledger.</summary>
+    public void Merge(TrafficCounts other)
+    {
+        if (other.Layers != Layers) throw new ArgumentException($"cannot merge counts of {other.Layers} layers into a ledger of {Layers}", nameof(other));
+        Add(Messages, other.Messages); Add(Bytes, other.Bytes); Add(Delivered, other.Delivered); Add(Dropped, other.Dropped); Add(ByteHops, other.ByteHops);
+        var d = other.Devices;
+        for (int i = 0; i < Devices.Length; i++)
+            Devices[i] = i % DeviceFields == (int)DeviceField.MaxPulsesPerDevice ? Math.Max(Devices[i], d[i]) : Devices[i] + d[i];
+    }
+
+    private static void Add(long[] into, ReadOnlySpan<long> from)
+    {
+        for (int i = 0; i < into.Length; i++) into[i] += from[i];
+    }
+
     /// <summary>Adds another ledger into this one.</summary>
     public void Merge(TrafficLedger other)
     {

@@ -1,0 +1,184 @@
+using Akka.Actor;
+using NodeMesh.Actors.Members;
+using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Data;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Actors.Driving;
+
+// Running passes, collecting counters and weights, and mixing.
+public sealed partial class DriverActor
+{
+    private bool _train;
+    private int _epoch;
+    private long _globalStep;
+    private int[] _order = [];
+    private int _cursor, _end, _stepInEpoch, _stepsInEpoch;
+    private int[] _batchIdx = [];
+    private double _lossSum;
+    private int _correct, _samples;
+    private Dataset _set = null!;
+    private bool _awaitingLogits;
+    private int _backwardPending;
+
+    private void BeginPass(bool train, int epoch)
+    {
+        _train = train;
+        _epoch = epoch;
+        var o = _setup.Options;
+        _set = train ? _setup.Data.Train : _setup.Data.Test;
+        int count = train
+            ? (o.TrainLimit > 0 ? Math.Min(o.TrainLimit, _set.Count) : _set.Count)
+            : (o.TestLimit > 0 ? Math.Min(o.TestLimit, _set.Count) : _set.Count);
+        _order = train ? EpochOrder.Build(count, o.Shuffle, o.Seed, epoch) : Enumerable.Range(0, count).ToArray();
+        int batch = train ? o.Batch : o.EvalBatch;
+        _stepsInEpoch = (count + batch - 1) / batch;
+        _cursor = 0; _stepInEpoch = 0;
+        _lossSum = 0; _correct = 0; _samples = 0;
+        NextBatch();
+    }
+
+    private void NextBatch()
+    {
+        if (_cursor >= _order.Length)
+        {
+            _phase = Phase.Idle;
+            if (_train) { _phase = Phase.Counting; StartCounting(trafficOnly: false); }
+            else Done(new Evaluated(_lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples));
+            return;
+        }
+        int batch = _train ? _setup.Options.Batch : _setup.Options.EvalBatch;
+        _end = Math.Min(_order.Length, _cursor + batch);
+        _batchIdx = _order[_cursor.._end];
+        var first = _plan.Layers[0];
+        var images = GridBuffer.FromImages(_set.Images, _plan.InputChannels, _plan.InputHeight, _plan.InputWidth, first.Kind == LayerKind.Conv ? first.Padding : 0, _batchIdx);
+        int cell = first.InChannels * images.Batch;
+        _awaitingLogits = true;
+        foreach (var t in _tiles.Tiles[0])
+        {
+            var r = TileLinks.InputRegion(first, t);
+            var region = new float[r.Cells * cell];
+            RegionCopy.Copy(images.Data, images.PaddedWidth, r.Y0, r.X0, region, r.Width, 0, 0, r.Height, r.Width, cell);
+            TileRoute(0, t.Index).Tell(new ActivationsProduced(0, t.Index, -1, _globalStep, _train, region));
+        }
+    }
+
+    private void OnLogits(LogitsProduced l)
+    {
+        Expect(Phase.Stepping, l);
+        if (!_awaitingLogits || l.Train != _train) throw new InvalidOperationException($"unexpected logits of step {l.Step}");
+        _awaitingLogits = false;
+        int batch = _batchIdx.Length, last = _plan.Layers.Count - 1;
+        var labels = new byte[batch];
+        for (int b = 0; b < batch; b++) labels[b] = _set.Labels[_batchIdx[b]];
+        var delta = _train ? new float[_plan.Classes * batch] : [];
+        double loss = SoftmaxCrossEntropy.Evaluate(l.Logits, labels, _plan.Classes, batch, delta, out int correct);
+        _lossSum += loss; _correct += correct; _samples += batch;
+        if (!_train)
+        {
+            _cursor = _end;
+            _stepInEpoch++;
+            NextBatch();
+            return;
+        }
+        _ledger.Deliver(last, TrafficCategory.Activation);
+        long flows = _plan.Classes;
+        long lossByteHops = _lossByteHopsPerSample * batch;
+        _ledger.Add(last, TrafficCategory.Activation, flows, flows * batch * FabricModel.FloatBytes, lossByteHops);
+        _ledger.Add(last, TrafficCategory.Error, flows, flows * batch * FabricModel.FloatBytes, lossByteHops);
+        _backwardPending = _tiles.Tiles[0].Count;
+        TileRoute(last, 0).Tell(new ErrorsProduced(last, 0, -1, _globalStep, delta));
+    }
+
+    private void OnBackpropagated(StepBackpropagated b)
+    {
+        Expect(Phase.Stepping, b);
+        if (b.Step != _globalStep) throw new InvalidOperationException($"tile {b.Tile} finished step {b.Step} during step {_globalStep}");
+        _ledger.Deliver(0, TrafficCategory.Control);
+        if (--_backwardPending > 0) return;
+        _globalStep++;
+        _stepInEpoch++;
+        _cursor = _end;
+        _setup.Progress.Tell(new StepProgress(_epoch, _stepInEpoch, _stepsInEpoch, _lossSum / _samples));
+        NextBatch();
+    }
+
+    // ---- counters: units and tiles of every member first, then the star reducers -----------
+
+    private int _countersPending;
+    private bool _reducersAsked, _trafficOnly;
+    private TrafficLedger? _collected;
+
+    private void StartCounting(bool trafficOnly)
+    {
+        _trafficOnly = trafficOnly;
+        _collected = new TrafficLedger(_plan.Layers.Count);
+        _collected.Merge(_ledger);
+        _ledger.Clear();
+        _reducersAsked = false;
+        _countersPending = _setup.Hosts.Count;
+        foreach (var h in _setup.Hosts) h.Tell(FetchUnitCounters.Instance);
+    }
+
+    private void OnMemberCounters(MemberCounters c)
+    {
+        Expect(Phase.Counting, c);
+        _collected!.Merge(c.Counts);
+        if (--_countersPending > 0) return;
+        if (!_reducersAsked)
+        {
+            _reducersAsked = true;
+            _countersPending = _setup.Hosts.Count;
+            foreach (var h in _setup.Hosts) h.Tell(FetchReducerCounters.Instance);
+            return;
+        }
+        var counts = _collected.Snapshot();
+        _collected = null;
+        Done(_trafficOnly
+            ? new TrafficResponse(counts)
+            : new EpochTrained(_epoch, _lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples, _stepInEpoch, counts));
+    }
+
+    // ---- model ----------------------------------------------------------------------------
+
+    private float[][] _model = [];
+
+    private void StartFetchModel()
+    {
+        _model = _plan.Layers.Select(l => new float[(long)l.UnitCount * (l.FanIn + 1)]).ToArray();
+        _weightsPending = _tiles.Tiles.Sum(t => t.Count);
+        foreach (var l in _plan.Layers)
+            foreach (var t in _tiles.Tiles[l.Index])
+                TileRoute(l.Index, t.Index).Tell(new FetchTileWeights(l.Index, t.Index));
+    }
+
+    private void OnTileWeights(TileWeights w)
+    {
+        Expect(Phase.FetchingModel, w);
+        var l = _plan.Layers[w.Layer];
+        WeightSlices.IntoLayer(l, _tiles.Tiles[w.Layer][w.Tile], w.Vectors, _model[w.Layer]);
+        if (--_weightsPending > 0) return;
+        var model = _model;
+        _model = [];
+        Done(new ModelResponse(model));
+    }
+
+    // ---- gossip mixing without training -------------------------------------------------
+
+    private int _mixPending;
+
+    private void StartMix(MixRounds m)
+    {
+        _mixPending = _setup.Hosts.Count;
+        foreach (var h in _setup.Hosts) h.Tell(m);
+    }
+
+    private void OnRoundsMixed()
+    {
+        Expect(Phase.Mixing, "RoundsMixed");
+        if (--_mixPending == 0) Done(new RoundsMixed(-1));
+    }
+}

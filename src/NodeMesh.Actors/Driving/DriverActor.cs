@@ -1,0 +1,200 @@
+using Akka.Actor;
+using Akka.Event;
+using NodeMesh.Actors.Members;
+using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Data;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Placement;
+using NodeMesh.Core.Tiles;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Actors.Driving;
+
+/// <summary>What the driver of a run needs. Local to the driver's process: the dataset never leaves it.</summary>
+/// <param name="Spec">The run's settings, sent to every member.</param>
+/// <param name="Options">Epochs, batches, limits and shuffling (the driver's business only).</param>
+/// <param name="Data">Training and test sets.</param>
+/// <param name="ShippedWeights">Initial weights to ship (<c>--init</c>), or null when members derive them from the seed.</param>
+/// <param name="Hosts">The host actor of every member, indexed by member.</param>
+/// <param name="Progress">Receives a <see cref="StepProgress"/> after every training step (or Nobody).</param>
+public sealed record DriverSetup(RunSpec Spec, TrainOptions Options, DatasetPair Data, float[][]? ShippedWeights, IReadOnlyList<IActorRef> Hosts, IActorRef Progress)
+{
+    /// <summary>How long the driver waits for any reply before it declares the run stalled.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(300);
+}
+
+/// <summary>
+/// Drives a run: has every member build its region, injects each batch's images into the first
+/// layer's tiles, computes the loss from the logits the last layer sends, sends the logits'
+/// gradient back, waits for the first layer to finish the backward pass, and collects counters,
+/// weights and mixing results. It holds no weights and no tile state. Each protocol has its own
+/// phase and counter; a failure anywhere (an actor, a member, a stall) ends the run with a reply
+/// that says what happened, never a silent hang.
+/// </summary>
+public sealed partial class DriverActor : UntypedActor
+{
+    private enum Phase { Idle, Preparing, LoadingWeights, Stepping, Counting, FetchingModel, Mixing, Failed }
+
+    private readonly DriverSetup _setup;
+    private readonly NetworkPlan _plan;
+    private readonly TilePlan _tiles;
+    private readonly TilePlacement _placement;
+    private readonly TrafficLedger _ledger;
+    private readonly long _lossByteHopsPerSample;
+    private Phase _phase = Phase.Idle;
+    private IActorRef _client = ActorRefs.Nobody;
+    private string _failure = "";
+
+    public DriverActor(DriverSetup setup)
+    {
+        _setup = setup;
+        _plan = setup.Spec.Plan();
+        _tiles = setup.Spec.Tiles(_plan);
+        _placement = TilePlacement.Build(_tiles, setup.Spec.Members, setup.Spec.Placement);
+        _ledger = new TrafficLedger(_plan.Layers.Count);
+        _lossByteHopsPerSample = new Core.Fabric.FabricLayout(_plan, setup.Spec.Fabric).LossTransfers(1).ByteHops;
+        if (setup.Hosts.Count != setup.Spec.Members)
+            throw new ArgumentException($"the spec names {setup.Spec.Members} members but {setup.Hosts.Count} hosts were given", nameof(setup));
+        if (_tiles.Tiles[^1].Count != 1)
+            throw new ArgumentException("the last layer must be one tile (a dense layer)", nameof(setup));
+    }
+
+    public static Props Props(DriverSetup setup) => Akka.Actor.Props.Create(() => new DriverActor(setup));
+
+    protected override void PreStart()
+    {
+        foreach (var h in _setup.Hosts) Context.Watch(h);
+        Context.SetReceiveTimeout(_setup.StallTimeout);
+    }
+
+    protected override void OnReceive(object message)
+    {
+        try
+        {
+            Dispatch(message);
+        }
+        catch (Exception e)
+        {
+            Fail($"the driver failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private void Dispatch(object message)
+    {
+        switch (message)
+        {
+            case RunFailed f: Fail($"member {f.Member} failed: {f.Reason}"); return;
+            case MemberLost l: Fail($"lost member {l.Address}: {l.Reason}"); return;
+            case Terminated t: Fail($"the host of member {IndexOf(t.ActorRef)} ({t.ActorRef.Path.Address}) stopped"); return;
+            case ReceiveTimeout:
+                if (_phase is not (Phase.Idle or Phase.Failed))
+                    Fail($"no progress for {_setup.StallTimeout.TotalSeconds:F0} s while {Waiting()}");
+                return;
+        }
+        if (_phase == Phase.Failed)
+        {
+            Sender.Tell(new Status.Failure(new RunFailedException(_failure)));
+            return;
+        }
+        switch (message)
+        {
+            case Prepare: Begin(Phase.Preparing); StartPrepare(); break;
+            case RegionBuilt r: OnRegionBuilt(r); break;
+            case TileWeightsLoaded: OnWeightsLoaded(); break;
+            case TrainEpoch e: Begin(Phase.Stepping); BeginPass(true, e.Epoch); break;
+            case Evaluate: Begin(Phase.Stepping); BeginPass(false, _epoch); break;
+            case LogitsProduced l: OnLogits(l); break;
+            case StepBackpropagated b: OnBackpropagated(b); break;
+            case FetchTraffic: Begin(Phase.Counting); StartCounting(trafficOnly: true); break;
+            case MemberCounters c: OnMemberCounters(c); break;
+            case FetchModel: Begin(Phase.FetchingModel); StartFetchModel(); break;
+            case TileWeights w: OnTileWeights(w); break;
+            case MixRounds m: Begin(Phase.Mixing); StartMix(m); break;
+            case RoundsMixed: OnRoundsMixed(); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private void Begin(Phase phase)
+    {
+        if (_phase != Phase.Idle) throw new InvalidOperationException($"a {phase} request arrived while {_phase} is in progress");
+        _phase = phase;
+        _client = Sender;
+    }
+
+    private void Done(object reply)
+    {
+        _phase = Phase.Idle;
+        _client.Tell(reply);
+    }
+
+    private void Fail(string reason)
+    {
+        if (_phase == Phase.Failed) return;
+        _failure = reason;
+        _phase = Phase.Failed;
+        Context.System.Log.Error("NodeMesh run failed: {0}", reason);
+        _client.Tell(new Status.Failure(new RunFailedException(reason)));
+    }
+
+    private int IndexOf(IActorRef host)
+    {
+        for (int i = 0; i < _setup.Hosts.Count; i++) if (_setup.Hosts[i].Equals(host)) return i;
+        return -1;
+    }
+
+    private IActorRef TileRoute(int layer, int tile) => _setup.Hosts[_placement.MemberOf(layer, tile)];
+
+    // ---- preparing ------------------------------------------------------------------------
+
+    private int _regionsPending, _weightsPending, _units, _tileCount, _reducers;
+
+    private void StartPrepare()
+    {
+        _regionsPending = _setup.Hosts.Count;
+        _units = _tileCount = _reducers = 0;
+        for (int m = 0; m < _setup.Hosts.Count; m++)
+            _setup.Hosts[m].Tell(new BuildRegion(_setup.Spec, m, _setup.Hosts, Self));
+    }
+
+    private void OnRegionBuilt(RegionBuilt r)
+    {
+        Expect(Phase.Preparing, r);
+        _units += r.Units; _tileCount += r.Tiles; _reducers += r.Reducers;
+        if (--_regionsPending > 0) return;
+        if (_setup.ShippedWeights is null) { Done(Prepared()); return; }
+        _phase = Phase.LoadingWeights;
+        _weightsPending = _tiles.Tiles.Sum(t => t.Count);
+        foreach (var l in _plan.Layers)
+            foreach (var t in _tiles.Tiles[l.Index])
+                TileRoute(l.Index, t.Index).Tell(new LoadTileWeights(l.Index, t.Index, WeightSlices.ForTile(l, t, _setup.ShippedWeights[l.Index])));
+    }
+
+    private void OnWeightsLoaded()
+    {
+        Expect(Phase.LoadingWeights, "TileWeightsLoaded");
+        if (--_weightsPending == 0) Done(Prepared());
+    }
+
+    private Prepared Prepared() => new(_units, _tileCount, _reducers, _setup.Hosts.Count);
+
+    private void Expect(Phase phase, object what)
+    {
+        if (_phase != phase) throw new InvalidOperationException($"{(what is string s ? s : what.GetType().Name)} arrived while {_phase}");
+    }
+
+    private string Waiting() => _phase switch
+    {
+        Phase.Preparing => $"waiting for {_regionsPending} of {_setup.Hosts.Count} members to build their regions",
+        Phase.LoadingWeights => $"waiting for {_weightsPending} tiles to load their weights",
+        Phase.Stepping => $"waiting for step {_stepInEpoch + 1} of {_stepsInEpoch} ({(_train ? $"epoch {_epoch}" : "evaluation")}; {(_awaitingLogits ? "logits" : $"{_backwardPending} first-layer tiles to finish the backward pass")})",
+        Phase.Counting => $"waiting for the counters of {_countersPending} members",
+        Phase.FetchingModel => $"waiting for the weights of {_weightsPending} tiles",
+        Phase.Mixing => $"waiting for {_mixPending} members to finish their gossip rounds",
+        _ => _phase.ToString(),
+    };
+}
+
+/// <summary>A run ended because of a failure (an actor, a lost member, a stall); the message says which.</summary>
+public sealed class RunFailedException(string message) : Exception(message);

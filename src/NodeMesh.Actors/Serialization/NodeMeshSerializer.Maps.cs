@@ -1,0 +1,139 @@
+using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Devices;
+using NodeMesh.Core.Exchanges;
+using NodeMesh.Core.Fabric;
+using NodeMesh.Core.Placement;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Training;
+using W = NodeMesh.Actors.Wire;
+
+namespace NodeMesh.Actors.Serialization;
+
+// One line per message type: manifest, to-proto and from-proto. Manifests are short and constant.
+public sealed partial class NodeMeshSerializer
+{
+    private void MapTraining()
+    {
+        Map<ActivationsProduced, W.ActivationsProduced>("ap", m => new() { Layer = m.Layer, Tile = m.Tile, From = m.From, Step = m.Step, Train = m.Train, Data = Bytes(m.Data) },
+            W.ActivationsProduced.Parser, p => new(p.Layer, p.Tile, p.From, p.Step, p.Train, Floats(p.Data)));
+        Map<ErrorsProduced, W.ErrorsProduced>("ep", m => new() { Layer = m.Layer, Tile = m.Tile, From = m.From, Step = m.Step, Data = Bytes(m.Data) },
+            W.ErrorsProduced.Parser, p => new(p.Layer, p.Tile, p.From, p.Step, Floats(p.Data)));
+        Map<LogitsProduced, W.LogitsProduced>("lp", m => new() { Tile = m.Tile, Step = m.Step, Train = m.Train, Logits = Bytes(m.Logits) },
+            W.LogitsProduced.Parser, p => new(p.Tile, p.Step, p.Train, Floats(p.Logits)));
+        Map<StepBackpropagated, W.StepBackpropagated>("sb", m => new() { Tile = m.Tile, Step = m.Step }, W.StepBackpropagated.Parser, p => new(p.Tile, p.Step));
+        Map<ForwardSweep, W.ForwardSweep>("fs", m => new() { Step = m.Step, Train = m.Train, Input = ToGrid(m.Input), Output = Bytes(m.Output) },
+            W.ForwardSweep.Parser, p => new(p.Step, p.Train, FromGrid(p.Input), Floats(p.Output)));
+        Map<BackwardSweep, W.BackwardSweep>("bs", m => new() { Step = m.Step, Delta = Bytes(m.Delta), InputError = Bytes(m.InputError) },
+            W.BackwardSweep.Parser, p => new(p.Step, Floats(p.Delta), Floats(p.InputError)));
+    }
+
+    private void MapSync()
+    {
+        Map<SyncPartial, W.SyncPartial>("sp", m => new() { Layer = m.Layer, Map = m.Map, To = m.To, From = m.From, Step = m.Step, Kind = (W.SyncKind)m.Kind, Values = Bytes(m.Values) },
+            W.SyncPartial.Parser, p => new(p.Layer, p.Map, p.To, p.From, p.Step, Kind(p.Kind), Floats(p.Values)));
+        Map<SyncResult, W.SyncResult>("sr", m => new() { Layer = m.Layer, Map = m.Map, To = m.To, Step = m.Step, Kind = (W.SyncKind)m.Kind, Values = Bytes(m.Values) },
+            W.SyncResult.Parser, p => new(p.Layer, p.Map, p.To, p.Step, Kind(p.Kind), Floats(p.Values)));
+        Map<GossipOffer, W.GossipOffer>("go", m => new() { Layer = m.Layer, Map = m.Map, To = m.To, From = m.From, Round = m.Round, Values = Bytes(m.Values) },
+            W.GossipOffer.Parser, p => new(p.Layer, p.Map, p.To, p.From, p.Round, Floats(p.Values)));
+        Map<GossipReply, W.GossipReply>("gr", m => new() { Layer = m.Layer, Map = m.Map, To = m.To, From = m.From, Values = Bytes(m.Values) },
+            W.GossipReply.Parser, p => new(p.Layer, p.Map, p.To, p.From, Floats(p.Values)));
+        Map<GossipDeclined, W.GossipDeclined>("gd", m => new() { Layer = m.Layer, Map = m.Map, To = m.To, From = m.From }, W.GossipDeclined.Parser, p => new(p.Layer, p.Map, p.To, p.From));
+        Map<GossipLost, W.GossipLost>("gl", m => new() { Layer = m.Layer, Map = m.Map, To = m.To, From = m.From }, W.GossipLost.Parser, p => new(p.Layer, p.Map, p.To, p.From));
+    }
+
+    private void MapMember()
+    {
+        Map<BuildRegion, W.BuildRegion>("br", m =>
+            {
+                var p = new W.BuildRegion { Spec = ToSpec(m.Spec), Member = m.Member, Driver = Path(m.Driver) };
+                p.Hosts.AddRange(m.Hosts.Select(Path));
+                return p;
+            },
+            W.BuildRegion.Parser, p => new(FromSpec(p.Spec), p.Member, p.Hosts.Select(Ref).ToArray(), Ref(p.Driver)));
+        Map<RegionBuilt, W.RegionBuilt>("rb", m => new() { Member = m.Member, Tiles = m.Tiles, Units = m.Units, Reducers = m.Reducers },
+            W.RegionBuilt.Parser, p => new(p.Member, p.Tiles, p.Units, p.Reducers));
+        Map<LoadTileWeights, W.LoadTileWeights>("lw", m => new() { Layer = m.Layer, Tile = m.Tile, Vectors = Bytes(m.Vectors) },
+            W.LoadTileWeights.Parser, p => new(p.Layer, p.Tile, Floats(p.Vectors)));
+        Map<TileWeightsLoaded, W.TileWeightsLoaded>("wl", m => new() { Layer = m.Layer, Tile = m.Tile }, W.TileWeightsLoaded.Parser, p => new(p.Layer, p.Tile));
+        Map<FetchTileWeights, W.FetchTileWeights>("fw", m => new() { Layer = m.Layer, Tile = m.Tile }, W.FetchTileWeights.Parser, p => new(p.Layer, p.Tile));
+        Map<TileWeights, W.TileWeights>("tw", m => new() { Layer = m.Layer, Tile = m.Tile, Vectors = Bytes(m.Vectors) },
+            W.TileWeights.Parser, p => new(p.Layer, p.Tile, Floats(p.Vectors)));
+        Map<FetchUnitCounters, W.FetchUnitCounters>("fu", _ => new(), W.FetchUnitCounters.Parser, _ => FetchUnitCounters.Instance);
+        Map<FetchReducerCounters, W.FetchReducerCounters>("fr", _ => new(), W.FetchReducerCounters.Parser, _ => FetchReducerCounters.Instance);
+        Map<MemberCounters, W.MemberCounters>("mc", m => new() { Member = m.Member, Counts = ToCounts(m.Counts) }, W.MemberCounters.Parser, p => new(p.Member, FromCounts(p.Counts)));
+        Map<MixRounds, W.MixRounds>("mx", m => new() { Rounds = m.Rounds }, W.MixRounds.Parser, p => new(p.Rounds));
+        Map<RoundsMixed, W.RoundsMixed>("md", m => new() { Member = m.Member }, W.RoundsMixed.Parser, p => new(p.Member));
+        Map<RunFailed, W.RunFailed>("rf", m => new() { Member = m.Member, Reason = m.Reason }, W.RunFailed.Parser, p => new(p.Member, p.Reason));
+        Map<EndRun, W.EndRun>("er", m => new() { Success = m.Success, Reason = m.Reason }, W.EndRun.Parser, p => new(p.Success, p.Reason));
+        Map<UnitsCreated, W.UnitsCreated>("uc", m => { var p = new W.UnitsCreated { Layer = m.Layer, Tile = m.Tile }; p.Units.AddRange(m.Units.Select(Path)); return p; },
+            W.UnitsCreated.Parser, p => new(p.Layer, p.Tile, p.Units.Select(Ref).ToArray()));
+        Map<ConnectTile, W.ConnectTile>("ct", m =>
+            {
+                var p = new W.ConnectTile { Driver = Path(m.Driver) };
+                p.Producers.AddRange(m.Producers.Select(Path));
+                p.Consumers.AddRange(m.Consumers.Select(Path));
+                return p;
+            },
+            W.ConnectTile.Parser, p => new(p.Producers.Select(Ref).ToArray(), p.Consumers.Select(Ref).ToArray(), Ref(p.Driver)));
+        Map<ConnectPeers, W.ConnectPeers>("cp", m =>
+            {
+                var p = new W.ConnectPeers();
+                foreach (var (pos, route) in m.Routes.All) { p.Positions.Add(pos); p.Routes.Add(Path(route)); }
+                return p;
+            },
+            W.ConnectPeers.Parser, p =>
+            {
+                if (p.Positions.Count != p.Routes.Count) throw new InvalidDataException("peer positions and routes differ in number");
+                return new(new PeerRoutes(p.Positions.Select((pos, i) => (pos, Ref(p.Routes[i])))));
+            });
+        Map<LoadSweep, W.LoadSweep>("ls", m => new() { Vectors = Bytes(m.Vectors) }, W.LoadSweep.Parser, p => new(Floats(p.Vectors)));
+        Map<ReadSweep, W.ReadSweep>("rs", m => new() { Vectors = Bytes(m.Vectors) }, W.ReadSweep.Parser, p => new(Floats(p.Vectors)));
+        Map<CounterSweep, W.CounterSweep>("cs", m => new() { Counts = ToCounts(m.Counts) }, W.CounterSweep.Parser, p => new(FromCounts(p.Counts)));
+    }
+
+    private void MapDriver()
+    {
+        Map<Prepare, W.Prepare>("pr", _ => new(), W.Prepare.Parser, _ => new());
+        Map<Prepared, W.Prepared>("pd", m => new() { Units = m.Units, Tiles = m.Tiles, Reducers = m.Reducers, Members = m.Members }, W.Prepared.Parser, p => new(p.Units, p.Tiles, p.Reducers, p.Members));
+        Map<TrainEpoch, W.TrainEpoch>("te", m => new() { Epoch = m.Epoch }, W.TrainEpoch.Parser, p => new(p.Epoch));
+        Map<EpochTrained, W.EpochTrained>("et", m => new() { Epoch = m.Epoch, Loss = m.Loss, Accuracy = m.Accuracy, Samples = m.Samples, Steps = m.Steps, Counts = ToCounts(m.Ledger) },
+            W.EpochTrained.Parser, p => new(p.Epoch, p.Loss, p.Accuracy, p.Samples, p.Steps, FromCounts(p.Counts)));
+        Map<Evaluate, W.Evaluate>("ev", _ => new(), W.Evaluate.Parser, _ => new());
+        Map<Evaluated, W.Evaluated>("ed", m => new() { Loss = m.Loss, Accuracy = m.Accuracy, Samples = m.Samples }, W.Evaluated.Parser, p => new(p.Loss, p.Accuracy, p.Samples));
+        Map<FetchModel, W.FetchModel>("fm", _ => new(), W.FetchModel.Parser, _ => new());
+        Map<ModelResponse, W.ModelResponse>("mr", m => { var p = new W.ModelResponse(); p.Layers.AddRange(m.Layers.Select(l => new W.FloatArray { Values = Bytes(l) })); return p; },
+            W.ModelResponse.Parser, p => new(p.Layers.Select(l => Floats(l.Values)).ToArray()));
+        Map<FetchTraffic, W.FetchTraffic>("ft", _ => new(), W.FetchTraffic.Parser, _ => new());
+        Map<TrafficResponse, W.TrafficResponse>("tr", m => new() { Counts = ToCounts(m.Ledger) }, W.TrafficResponse.Parser, p => new(FromCounts(p.Counts)));
+        Map<StepProgress, W.StepProgress>("st", m => new() { Epoch = m.Epoch, Step = m.Step, Steps = m.Steps, MeanLoss = m.MeanLoss },
+            W.StepProgress.Parser, p => new(p.Epoch, p.Step, p.Steps, p.MeanLoss));
+        Map<MemberLost, W.MemberLost>("ml", m => new() { Address = m.Address, Reason = m.Reason }, W.MemberLost.Parser, p => new(p.Address, p.Reason));
+    }
+
+    private static W.RunSpec ToSpec(RunSpec s) => new()
+    {
+        Arch = s.Arch, InputChannels = s.InputChannels, InputHeight = s.InputHeight, InputWidth = s.InputWidth, Classes = s.Classes,
+        Strategy = new W.Strategy
+        {
+            Kind = (int)s.Strategy.Kind, Topology = (int)s.Strategy.Topology, Reduce = (int)s.Strategy.Reduce, Every = s.Strategy.Every,
+            Fanout = s.Strategy.Fanout, Mix = s.Strategy.Mix, Drop = s.Strategy.Drop,
+        },
+        LearningRate = s.LearningRate, Seed = s.Seed, TileSide = s.TileSide, IndependentInit = s.IndependentInit, ShipsWeights = s.ShipsWeights,
+        DeviceJson = DeviceConfig.ToJson(s.Device), StepSeconds = s.StepSeconds, MapLayout = (int)s.Fabric.Layout, LayerHops = s.Fabric.LayerHops,
+        Placement = (int)s.Placement, Members = s.Members,
+    };
+
+    private static T Enum<T>(int v, string what) where T : struct, System.Enum =>
+        System.Enum.IsDefined(typeof(T), v) ? (T)(object)v : throw new InvalidDataException($"unknown {what} {v}");
+
+    private static RunSpec FromSpec(W.RunSpec? p)
+    {
+        if (p is null) throw new InvalidDataException("missing run spec");
+        var st = p.Strategy ?? throw new InvalidDataException("missing strategy");
+        var strategy = new StrategyOptions(Enum<StrategyKind>(st.Kind, "strategy"), Enum<TopologyKind>(st.Topology, "topology"), Enum<ReduceOp>(st.Reduce, "reduce op"),
+            st.Every, st.Fanout, st.Mix, st.Drop);
+        return new RunSpec(p.Arch, p.InputChannels, p.InputHeight, p.InputWidth, p.Classes, strategy, p.LearningRate, p.Seed, p.TileSide,
+            p.IndependentInit, p.ShipsWeights, DeviceConfig.FromJson(p.DeviceJson), p.StepSeconds,
+            new FabricOptions(Enum<MapLayout>(p.MapLayout, "map layout"), p.LayerHops), Enum<PlacementKind>(p.Placement, "placement"), p.Members);
+    }
+}
