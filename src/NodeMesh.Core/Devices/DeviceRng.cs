@@ -7,7 +7,8 @@ using System.Runtime.Intrinsics;
 namespace NodeMesh.Core.Devices;
 
 /// <summary>
-/// The random source a <see cref="DeviceArray"/> owns: xoshiro256** (Blackman &amp; Vigna) seeded
+/// The random source of a <see cref="DeviceArray"/> (its <see cref="DeviceNoiseSource"/> and each
+/// parameter-draw stream): xoshiro256** (Blackman &amp; Vigna) seeded
 /// through SplitMix64, with a 128-layer ziggurat for standard normal draws (Marsaglia &amp; Tsang
 /// 2000; the layer index and the magnitude come from disjoint bits of one 64-bit draw). A mutable
 /// struct: keep it in a field and call it through that field, never copy it.

@@ -3,13 +3,12 @@ using NodeMesh.Core.Devices;
 namespace NodeMesh.Core.Tests.Devices;
 
 /// <summary>
-/// The update-once rules of every model against the reference equations, evaluated with each
-/// device's own drawn parameters: the exact step without cycle-to-cycle noise, and the mean and
-/// variance of the step over N = 20,000 pulses from the same weight with noise (bounds: 5 standard
-/// errors of the sample mean, σ²·5·sqrt(2/(N−1)) for the sample variance of Gaussian noise).
-/// Also: soft bounds saturate at b_max / b_min and settle at their symmetry point, every device is
-/// clipped at its own bounds, stuck devices never move, the seed determines the devices, and the
-/// device-to-device draws have the reference's means and spreads.
+/// The update-once rules of every model (<see cref="DeviceStep"/>) against the reference equations,
+/// evaluated with each device's own drawn parameters: the exact step without cycle-to-cycle noise,
+/// and the mean and variance of the step over N = 20,000 pulses from the same weight with noise
+/// (bounds: 5 standard errors of the sample mean, σ²·5·sqrt(2/(N−1)) for the sample variance of
+/// Gaussian noise). Also: soft bounds saturate at b_max / b_min and settle at their symmetry point,
+/// every device is clipped at its own bounds, and a step draws exactly the normals its model needs.
 /// </summary>
 public sealed class DeviceStepTests
 {
@@ -26,7 +25,7 @@ public sealed class DeviceStepTests
     };
 
     /// <summary>The reference's step for device parameters <paramref name="p"/> at weight <paramref name="w"/>.</summary>
-    private static double ExpectedStep(DeviceConfig c, DeviceArray.DeviceParams p, double w, bool up)
+    private static double ExpectedStep(DeviceConfig c, DeviceParameters p, double w, bool up)
     {
         switch (c.Model)
         {
@@ -48,7 +47,7 @@ public sealed class DeviceStepTests
         }
     }
 
-    private static double ExpectedSd(DeviceConfig c, DeviceArray.DeviceParams p, double mu, double w, bool up)
+    private static double ExpectedSd(DeviceConfig c, DeviceParameters p, double mu, double w, bool up)
     {
         double s = c.DwMinStd;
         if (c.Model == DeviceModel.ExpStep && (c.DwMinStdAdd > 0 || c.DwMinStdSlope > 0))
@@ -225,100 +224,42 @@ public sealed class DeviceStepTests
         Assert.InRange(a.Counters.ClippedFraction, 0.1, 0.9);
     }
 
-    [Fact]
-    public void StuckDevicesNeverMove()
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ANoisyStepDrawsOneNormalAndANoiselessStepNone(DeviceModel model, bool mult, bool complex)
     {
-        var c = Config(DeviceModel.ConstantStep, 0.3) with { CorruptDevicesProb = 0.25, CorruptDevicesRange = 0.1 };
-        const int length = 4000;
-        var a = new DeviceArray(c, length, seed: 9);
-        DeviceRngTests.AssertBinomial(a.StuckCount, length, 0.25);
-        Assert.Equal(a.StuckCount, a.Counters.StuckDevices);
-        var before = a.PeekWeights().ToArray();
-        var stuck = Enumerable.Range(0, length).Where(d => a.ParamsOf(d).Stuck).ToArray();
-        foreach (int d in stuck) Assert.InRange(before[d], -0.1f, 0.1f);
-        Assert.True(stuck.Select(d => before[d]).Distinct().Count() > stuck.Length / 2, "stuck values are spread");
+        // The step's noise is the next normal of the array's stream, applied as the model says:
+        // multiplicative dw (1 + σξ), additive dw + dw_up σξ, or ExpStep's dw + σ(|dw| + add + slope |w|)ξ.
+        var p = new DeviceParameters { BMin = -0.5f, BMax = 0.7f, DwUp = 0.001f, DwDown = 0.0012f, SUp = 0.8f, SDown = 1.3f };
+        const float w = 0.1f;
+        var quiet = new DeviceStep(Config(model, sigma: 0, mult, complex), new DeviceNoiseSource(99));
+        float dw0 = quiet.Of(w, ref p, up: true);
+        Assert.NotEqual(0f, dw0);
 
-        var rng = new Random(1);
-        var g = new float[length];
-        for (int step = 0; step < 20; step++)
-        {
-            for (int j = 0; j < length; j++) g[j] = (float)(rng.NextDouble() - 0.5);
-            a.ApplyGradient(g, 0.05f);
-        }
-        var target = Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() - 0.5) * 0.4f).ToArray();
-        a.ProgramTo(target);
-        var after = a.PeekWeights().ToArray();
-        foreach (int d in stuck) Assert.Equal(before[d], after[d]);
-        // Every other device moved (except the rare ones whose drawn bound was clamped to 0 and that sit on it).
-        var free = Enumerable.Range(0, length).Where(d => !a.ParamsOf(d).Stuck && a.ParamsOf(d).BMax > 0 && a.ParamsOf(d).BMin < 0).ToArray();
-        Assert.True(free.Length > length - stuck.Length - 20);
-        Assert.All(free, d => Assert.NotEqual(before[d], after[d]));
+        var noise = new DeviceNoiseSource(99);
+        var reference = new DeviceNoiseSource(99);
+        var noisy = new DeviceStep(Config(model, sigma: 0.3, mult, complex), noise);
+        float dw = noisy.Of(w, ref p, up: true);
+        float xi = reference.Normal();
+        float expected = complex ? dw0 + 0.3f * (MathF.Abs(dw0) + 0.0005f + 0.002f * MathF.Abs(w)) * xi
+            : !mult && model is DeviceModel.LinearStep or DeviceModel.SoftBounds ? dw0 + p.DwUp * 0.3f * xi
+            : dw0 * (1f + 0.3f * xi);
+        Assert.Equal(expected, dw);
+        Assert.Equal(reference.Normal(), noise.Normal()); // exactly one normal was drawn
+
+        var silent = new DeviceNoiseSource(99);
+        _ = new DeviceStep(Config(model, sigma: 0, mult, complex), silent).Of(w, ref p, up: false);
+        Assert.Equal(new DeviceNoiseSource(99).Normal(), silent.Normal()); // none without noise
     }
 
     [Fact]
-    public void TheSeedDeterminesTheDevices()
+    public void APowStepDeviceWithoutRangeNeitherMovesNorDraws()
     {
-        var c = DeviceConfig.Load("reram-es") with { CorruptDevicesProb = 0.1 };
-        var a = new DeviceArray(c, 200, seed: 77);
-        var b = new DeviceArray(c, 200, seed: 77);
-        var other = new DeviceArray(c, 200, seed: 78);
-        int differ = 0;
-        for (int d = 0; d < 200; d++)
-        {
-            Assert.Equal(a.ParamsOf(d), b.ParamsOf(d));
-            if (!a.ParamsOf(d).Equals(other.ParamsOf(d))) differ++;
-        }
-        Assert.Equal(200, differ);
-
-        // Same seed, same updates: identical weights (pulse noise comes from the same stream too).
-        var x = Enumerable.Range(0, 200).Select(i => (float)Math.Sin(i)).ToArray();
-        x[^1] = 1;
-        foreach (var arr in new[] { a, b, other })
-            for (int s = 0; s < 50; s++) arr.ApplyOuterProductUpdate(x, 0.02f * (s % 3 - 1), 0.1f);
-        Assert.Equal(a.PeekWeights().ToArray(), b.PeekWeights().ToArray());
-        Assert.NotEqual(a.PeekWeights().ToArray(), other.PeekWeights().ToArray());
-
-        Assert.NotEqual(DeviceArray.UnitSeed(1, 0, 0), DeviceArray.UnitSeed(1, 0, 1));
-        Assert.NotEqual(DeviceArray.UnitSeed(1, 0, 0), DeviceArray.UnitSeed(1, 1, 0));
-        Assert.NotEqual(DeviceArray.UnitSeed(1, 0, 0), DeviceArray.UnitSeed(2, 0, 0));
-        Assert.Equal(DeviceArray.UnitSeed(5, 2, 3), DeviceArray.UnitSeed(5, 2, 3));
-    }
-
-    [Fact]
-    public void DeviceToDeviceDrawsFollowTheReference()
-    {
-        // b_max = w_max (1 + w_max_dtod ξ); dw_up = |gain + r| dw_min with gain = 1 + dw_min_dtod ξ, r = up_down_dtod ξ;
-        // LinearStep γ_ij = |γ + γ_dtod ξ|. Spreads small enough that the clamps (b >= 0, |.|) never act.
-        var c = new DeviceConfig
-        {
-            Model = DeviceModel.LinearStep, DwMin = 0.002, DwMinDtod = 0.1, UpDown = 0, UpDownDtod = 0.05,
-            WMax = 0.8, WMin = -0.4, WMaxDtod = 0.1, WMinDtod = 0.2, GammaUp = 0.5, GammaUpDtod = 0.05, GammaDown = 0.3, GammaDownDtod = 0.02,
-        };
-        const int n = 20_000;
-        var a = new DeviceArray(c, n, seed: 123);
-        var ps = Enumerable.Range(0, n).Select(a.ParamsOf).ToArray();
-        AssertMeanSd(ps.Select(p => (double)p.BMax), 0.8, 0.08);
-        AssertMeanSd(ps.Select(p => (double)p.BMin), -0.4, 0.08);
-        AssertMeanSd(ps.Select(p => (double)p.DwUp), 0.002, 0.002 * Math.Sqrt(0.1 * 0.1 + 0.05 * 0.05));
-        AssertMeanSd(ps.Select(p => (double)(p.DwUp + p.DwDown) / 2), 0.002, 0.002 * 0.1); // the asymmetry r cancels
-        AssertMeanSd(ps.Select(p => (double)p.SUp * 0.8), 0.5, 0.05);
-        AssertMeanSd(ps.Select(p => (double)p.SDown * 0.4), 0.3, 0.02);
-
-        // up_down: up_bias = min(up_down, 0), down_bias = -max(up_down, 0): dw_down = (1 - up_down) dw_up on average.
-        var asym = new DeviceArray(new DeviceConfig { UpDown = 0.2, DwMinDtod = 0, UpDownDtod = 0 }, 10, seed: 1);
-        Assert.Equal(0.001, asym.ParamsOf(0).DwUp, 1e-9);
-        Assert.Equal(0.0008, asym.ParamsOf(0).DwDown, 1e-9);
-        var asymDown = new DeviceArray(new DeviceConfig { UpDown = -0.2, DwMinDtod = 0, UpDownDtod = 0 }, 10, seed: 1);
-        Assert.Equal(0.0008, asymDown.ParamsOf(0).DwUp, 1e-9);
-        Assert.Equal(0.001, asymDown.ParamsOf(0).DwDown, 1e-9);
-    }
-
-    private static void AssertMeanSd(IEnumerable<double> values, double mean, double sd)
-    {
-        var v = values.ToArray();
-        double m = v.Average();
-        double s = Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Length - 1));
-        Assert.InRange(m, mean - 5 * sd / Math.Sqrt(v.Length), mean + 5 * sd / Math.Sqrt(v.Length));
-        Assert.InRange(s, sd * (1 - 5 / Math.Sqrt(2.0 * v.Length)), sd * (1 + 5 / Math.Sqrt(2.0 * v.Length)));
+        var p = new DeviceParameters { BMin = 0.2f, BMax = 0.2f, DwUp = 0.001f, DwDown = 0.001f, SUp = 1.7f, SDown = 1.7f };
+        var noise = new DeviceNoiseSource(5);
+        var step = new DeviceStep(Config(DeviceModel.PowStep, sigma: 0.3), noise);
+        Assert.Equal(0f, step.Of(0.2f, ref p, up: true));
+        Assert.Equal(0f, step.Of(0.2f, ref p, up: false));
+        Assert.Equal(new DeviceNoiseSource(5).Normal(), noise.Normal());
     }
 }

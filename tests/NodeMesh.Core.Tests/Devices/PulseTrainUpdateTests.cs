@@ -1,24 +1,20 @@
 using NodeMesh.Core.Devices;
 using NodeMesh.Core.Units;
+using static NodeMesh.Core.Tests.Devices.TestDevices;
 
 namespace NodeMesh.Core.Tests.Devices;
 
 /// <summary>
-/// The stochastic-compressed pulse-train update: the pulse count per device per sample has mean
-/// lr·|x_j·d|/dw_min (over T trials; bound 5 standard errors from the exact two-stage binomial
-/// variance), BL saturates at desired_bl, the sign rule (sign(x)·sign(d) &gt; 0 → DOWN), the mean
-/// mode's deterministic counts, the patch layout equals the materialised layout, and with a fine
-/// noiseless device the update is SGD.
+/// The stochastic-compressed pulse-train update (<see cref="PulseTrainUpdater"/>): the pulse count
+/// per device per sample has mean lr·|x_j·d|/dw_min (over T trials; bound 5 standard errors from
+/// the exact two-stage binomial variance), BL saturates at desired_bl, the sign rule
+/// (sign(x)·sign(d) &gt; 0 → DOWN), the mean mode's deterministic counts, the patch layout equals
+/// the materialised layout, with a fine noiseless device the update is SGD, gradient writes have
+/// the expected count, a zero update draws nothing, the patch walkers visit the right inputs, and
+/// the update loops do not allocate.
 /// </summary>
-public sealed class PulsedUpdateTests
+public sealed class PulseTrainUpdateTests
 {
-    /// <summary>A device that never clips and has no noise: counts are visible as weight changes too.</summary>
-    private static DeviceConfig Counting(bool um = true, PulseMode mode = PulseMode.Stochastic) => new()
-    {
-        Name = "counting", Model = DeviceModel.ConstantStep, DwMin = 0.001, DwMinDtod = 0, DwMinStd = 0, UpDown = 0, UpDownDtod = 0,
-        WMax = 1000, WMin = -1000, WMaxDtod = 0, WMinDtod = 0, UpdateManagement = um, Mode = mode,
-    };
-
     public static TheoryData<float, float, bool> Cases() => new()
     {
         { 0.05f, 0.01f, true },   // k = 0.6 < 1: BL = 1
@@ -240,5 +236,129 @@ public sealed class PulsedUpdateTests
         var capped = new DeviceArray(Counting() with { ProgramMaxPulses = 100 }, 1, seed: 1);
         capped.ApplyGradient([1000f], 1f);
         Assert.Equal(100, capped.DevicePulses(0));
+    }
+
+    [Fact]
+    public void AnUpdateWithoutDeltaOrLearningRateWritesAndDrawsNothing()
+    {
+        // A zero delta, an empty batch or lr = 0 gives no pulse and consumes no random draw: the
+        // array continues exactly like one that never saw those calls.
+        var c = DeviceConfig.Load("reram-sb");
+        var g = new PatchGeometry(0, 1, 15, 0);
+        var x = Targets(15 * 8, 1.5, 1);
+        var d = Targets(8, 0.02, 2);
+        var touched = new DeviceArray(c, 16, seed: 2);
+        var fresh = new DeviceArray(c, 16, seed: 2);
+        touched.ApplyBatchUpdate(x, g, new float[8], 8, 0.1f);
+        touched.ApplyBatchUpdate(x, g, d, 0, 0.1f);
+        touched.ApplyBatchUpdate(x, g, d, 8, 0f);
+        touched.ApplyOuterProductUpdate(x.AsSpan(0, 16), 0f, 0.1f);
+        touched.ApplyGradient(new float[16], 0.1f);
+        Assert.Equal(0, touched.Counters.TotalPulses);
+        foreach (var a in new[] { touched, fresh })
+            for (int step = 0; step < 3; step++) a.ApplyBatchUpdate(x, g, d, 8, 0.1f);
+        Assert.True(fresh.Counters.UpdatePulses > 0);
+        Assert.Equal(fresh.PeekWeights().ToArray(), touched.PeekWeights().ToArray());
+        Assert.Equal(fresh.Counters, touched.Counters);
+    }
+
+    [Fact]
+    public void ANegativeLearningRateIsTheUpdateOfTheNegatedDelta()
+    {
+        var x = Targets(12, 1, 3);
+        x[^1] = 1;
+        var viaLr = new DeviceArray(DeviceConfig.Load("gokmen-vlasov"), 12, seed: 5);
+        var viaDelta = new DeviceArray(DeviceConfig.Load("gokmen-vlasov"), 12, seed: 5);
+        for (int s = 0; s < 40; s++)
+        {
+            float d = 0.01f * (s % 5 - 2);
+            viaLr.ApplyOuterProductUpdate(x, d, -0.2f);
+            viaDelta.ApplyOuterProductUpdate(x, -d, 0.2f);
+        }
+        Assert.True(viaLr.Counters.UpdatePulses > 0);
+        Assert.Equal(viaDelta.PeekWeights().ToArray(), viaLr.PeekWeights().ToArray());
+    }
+
+    [Fact]
+    public void PatchCursorVisitsTheRunsInDeviceOrderThenTheBiasThenZeros()
+    {
+        const int batch = 4, sample = 1;
+        var g = new PatchGeometry(FirstRow: 2, RunCount: 3, RunLength: 5, RunStride: 7);
+        var x = new float[(2 + 2 * 7 + 5) * batch];
+        for (int i = 0; i < x.Length; i++) x[i] = i / batch * 10 + i % batch; // row·10 + sample
+        int[] rows = [2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16, 17, 18, 19, 20];
+
+        var it = new PatchCursor(g, batch, sample, implicitBias: true);
+        Assert.Equal(16, it.Total);
+        foreach (int row in rows) Assert.Equal(row * 10 + sample, it.Next(ref x[0]));
+        Assert.Equal(1f, it.Next(ref x[0]));
+        Assert.Equal(0f, it.Next(ref x[0]));
+
+        var skipping = new PatchCursor(g, batch, sample, implicitBias: false);
+        Assert.Equal(15, skipping.Total);
+        skipping.Skip(5); // a whole run: on to the next
+        Assert.Equal((1, 0, (nint)(9 * batch + sample)), (skipping.Run, skipping.Offset, skipping.Index));
+        Assert.Equal(9 * 10 + sample, skipping.Next(ref x[0]));
+        for (int i = 0; i < 9; i++) skipping.Next(ref x[0]);
+        Assert.Equal(0f, skipping.Next(ref x[0])); // no bias: zeros straight away
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(9)]
+    [InlineData(33)]
+    [InlineData(70)]
+    public void InputScalesAreThePerSampleAbsMax(int batch)
+    {
+        // Batches that exercise the four-vector blocks, single vectors and the scalar tail.
+        var g = new PatchGeometry(FirstRow: 1, RunCount: 2, RunLength: 3, RunStride: 4);
+        var rng = new Random(batch);
+        var x = new float[(1 + 4 + 3) * batch];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((rng.NextDouble() * 2 - 1) * (i % 3 == 0 ? 0.5 : 2.5));
+        var scales = new float[batch + 3];
+        foreach (bool bias in new[] { false, true })
+        {
+            PatchInputScales.AbsMax(x, g, batch, bias, scales);
+            for (int b = 0; b < batch; b++)
+            {
+                float expected = bias ? 1f : 0f;
+                foreach (int row in new[] { 1, 2, 3, 5, 6, 7 }) expected = Math.Max(expected, Math.Abs(x[row * batch + b]));
+                Assert.Equal(expected, scales[b]);
+            }
+            Assert.Equal(0f, scales[batch]); // nothing written past the batch
+        }
+    }
+
+    [Theory]
+    [InlineData("gokmen-vlasov", 32)] // device by device
+    [InlineData("gokmen-vlasov", 3)]  // sample by sample
+    [InlineData("reram-es", 32)]
+    [InlineData("pcm", 32)]           // one-sided: refresh and re-program at the end of every mini-batch
+    [InlineData("gv-mean", 32)]       // mean mode
+    public void UpdatesDoNotAllocateAfterTheFirstBatch(string scenario, int active)
+    {
+        var c = DeviceArrayGoldenTests.Scenario(scenario);
+        const int batch = 32;
+        var g = new PatchGeometry(FirstRow: 1, RunCount: 3, RunLength: 9, RunStride: 12);
+        var x = Targets((1 + 2 * 12 + 9) * batch, 1.5, 4);
+        var d = Targets(batch, 0.01, 5);
+        for (int b = active; b < batch; b++) d[b] = 0;
+        var grad = Targets(g.Rows + 1, 0.05, 6);
+        var samples = Targets(batch * (g.Rows + 1), 1, 7);
+        var a = new DeviceArray(c, g.Rows + 1, seed: 3);
+        a.ProgramTo(Targets(g.Rows + 1, 0.3, 8));
+        void Round()
+        {
+            a.ApplyBatchUpdate(x, g, d, batch, 0.1f);
+            a.ApplyBatchUpdate(samples, d, batch, 0.1f);
+            a.ApplyGradient(grad, 0.1f);
+            a.ApplyOuterProductUpdate(samples.AsSpan(0, g.Rows + 1), 0.02f, 0.1f);
+        }
+        Round();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) Round();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(a.Counters.UpdatePulses > 0);
     }
 }
