@@ -67,7 +67,7 @@ public class TrainingSession : IAsyncDisposable
         };
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_onDispose is not null) await _onDispose().ConfigureAwait(false);
         if (_host is not null)

@@ -74,7 +74,11 @@ public sealed class MemberHost : UntypedActor
             case IUnitAddressed u when _build is not null:
                 Unit(u).Forward(u);
                 break;
+            case EndRun e:
+                Context.System.EventStream.Publish(e); // the member's process decides how to exit
+                break;
             case BuildRegion b:
+                Context.System.EventStream.Publish(b);
                 if (_build is not null) { b.Driver.Tell(new RunFailed(b.Member, $"member {Member} was asked to build a second region")); break; }
                 try { Build(b); }
                 catch (Exception e) when (e is Core.UserInputException or ArgumentException or InvalidOperationException)

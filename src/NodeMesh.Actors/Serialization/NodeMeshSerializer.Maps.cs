@@ -91,6 +91,21 @@ public sealed partial class NodeMeshSerializer
         Map<CounterSweep, W.CounterSweep>("cs", m => new() { Counts = ToCounts(m.Counts) }, W.CounterSweep.Parser, p => new(FromCounts(p.Counts)));
     }
 
+    private void MapCluster()
+    {
+        Map<FetchWireReport, W.FetchWireReport>("fx", _ => new(), W.FetchWireReport.Parser, _ => FetchWireReport.Instance);
+        Map<WireReport, W.WireReport>("wx", m =>
+            {
+                var p = new W.WireReport { Address = m.Address, MaxFrameSize = m.MaxFrameSize };
+                p.Wire.AddRange(m.Wire.Select(r => new W.WireRecord { Peer = r.Peer, Sent = r.Sent, Key = r.Key, Frames = r.Frames, WireBytes = r.WireBytes, PayloadBytes = r.PayloadBytes }));
+                p.Serialized.AddRange(m.Serialized.Select(r => new W.SerializedRecord { Manifest = r.Manifest, OutMessages = r.OutMessages, OutBytes = r.OutBytes, InMessages = r.InMessages, InBytes = r.InBytes }));
+                return p;
+            },
+            W.WireReport.Parser, p => new(p.Address, p.MaxFrameSize,
+                p.Wire.Select(r => new WireRecord(r.Peer, r.Sent, r.Key, r.Frames, r.WireBytes, r.PayloadBytes)).ToArray(),
+                p.Serialized.Select(r => new SerializedRecord(r.Manifest, r.OutMessages, r.OutBytes, r.InMessages, r.InBytes)).ToArray()));
+    }
+
     private void MapDriver()
     {
         Map<Prepare, W.Prepare>("pr", _ => new(), W.Prepare.Parser, _ => new());

@@ -35,6 +35,7 @@ public sealed partial class NodeMeshSerializer : SerializerWithStringManifest
         MapSync();
         MapMember();
         MapDriver();
+        MapCluster();
     }
 
     public override int Identifier => Id;
