@@ -1,1 +1,0 @@
-namespace NodeMesh.Cluster.Tests;
