@@ -3,8 +3,11 @@ using NodeMesh.Core;
 
 namespace NodeMesh.Cli;
 
-/// <summary>One option of a command: name, value placeholder (null for a flag), default and help.</summary>
-public sealed record OptionDef(string Name, string? Value, string? Default, string Help);
+/// <summary>
+/// One option of a command: name, value placeholder (null for a flag), default and help; with
+/// <see cref="Env"/>, an environment variable that sets it when the command line does not.
+/// </summary>
+public sealed record OptionDef(string Name, string? Value, string? Default, string Help, string? Env = null);
 
 /// <summary>A small, strict parser: --name value, --name=value and flags; unknown options are errors with a suggestion.</summary>
 public sealed class ParsedArgs
@@ -53,17 +56,35 @@ public sealed class ParsedArgs
         return new ParsedArgs(command, defs, values);
     }
 
-    public bool Has(string name) => _values.ContainsKey(name);
+    /// <summary>True when the command line gives the option (or its environment variable is set).</summary>
+    public bool Has(string name) => _values.ContainsKey(name) || EnvValue(name) is not null;
+
+    /// <summary>True when the command line itself gives the option.</summary>
+    public bool Given(string name) => _values.ContainsKey(name);
+
+    private string? EnvValue(string name) =>
+        _defs.FirstOrDefault(d => d.Name == name)?.Env is { } env && Environment.GetEnvironmentVariable(env) is { Length: > 0 } v ? v : null;
 
     public bool Flag(string name) => _values.ContainsKey(name);
 
-    public string? String(string name) => _values.TryGetValue(name, out var v) ? v : _defs.First(d => d.Name == name).Default;
+    public string? String(string name) => _values.TryGetValue(name, out var v) ? v : EnvValue(name) ?? _defs.First(d => d.Name == name).Default;
+
+    /// <summary>The option as a 64-bit whole number.</summary>
+    public long Long(string name)
+    {
+        string s = String(name) ?? "0";
+        return long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v)
+            ? v : throw new UserInputException($"--{name} '{s}' is not a whole number{EnvNote(name)}.");
+    }
+
+    private string EnvNote(string name) =>
+        !_values.ContainsKey(name) && EnvValue(name) is not null ? $" (from {_defs.First(d => d.Name == name).Env})" : "";
 
     public int Int(string name)
     {
         string s = String(name) ?? "0";
         return int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
-            ? v : throw new UserInputException($"--{name} '{s}' is not a whole number.");
+            ? v : throw new UserInputException($"--{name} '{s}' is not a whole number{EnvNote(name)}.");
     }
 
     public float Float(string name)
@@ -94,7 +115,8 @@ public sealed class ParsedArgs
     /// <summary>Formats the option table of a command's help.</summary>
     public static string Help(IReadOnlyList<OptionDef> defs)
     {
-        var lines = defs.Select(d => ($"  --{d.Name}{(d.Value is null ? "" : " " + d.Value)}", d.Help + (d.Default is null ? "" : $" [default: {d.Default}]"))).ToList();
+        var lines = defs.Select(d => ($"  --{d.Name}{(d.Value is null ? "" : " " + d.Value)}",
+            d.Help + (d.Default is null ? "" : $" [default: {d.Default}]") + (d.Env is null ? "" : $" [env: {d.Env}]"))).ToList();
         int w = lines.Max(l => l.Item1.Length) + 2;
         return string.Join('\n', lines.Select(l => l.Item1.PadRight(w) + l.Item2));
     }

@@ -13,6 +13,8 @@ public static class NodeMeshCli
 
         Commands:
           train    {TrainCommand.Summary}
+          node     {NodeCommand.Summary}
+          cluster  {ClusterCommand.Summary}
           bench    {BenchCommand.Summary}
           compare  {CompareCommand.Summary}
           sweep    {SweepCommand.Summary}
@@ -38,6 +40,14 @@ public static class NodeMeshCli
                         if (a.Flag("help")) { stdout.WriteLine(TrainCommand.HelpText); return 0; }
                         return await TrainCommand.RunAsync(a, stdout, stderr);
                     }
+                case "node":
+                    {
+                        var a = ParsedArgs.Parse("node", NodeCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(NodeCommand.HelpText); return 0; }
+                        return await NodeCommand.RunAsync(a, stdout);
+                    }
+                case "cluster":
+                    return await ClusterCommand.RunAsync(rest, stdout, stderr);
                 case "bench":
                     {
                         var a = ParsedArgs.Parse("bench", BenchCommand.Options, rest);

@@ -52,7 +52,7 @@ public sealed class RunRecorder
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
     public static RunRecorder Create(string dir, TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init,
-        FabricLayout? fabric = null, EnergyModel? energy = null, DeviceConfig? device = null)
+        FabricLayout? fabric = null, EnergyModel? energy = null, DeviceConfig? device = null, int workers = 0, string? placement = null)
     {
         fabric ??= new FabricLayout(plan);
         energy ??= EnergyModel.Default;
@@ -70,7 +70,9 @@ public sealed class RunRecorder
         var config = new
         {
             tool = "nodemesh train",
-            mode = "local",
+            mode = workers > 0 ? "cluster" : "local",
+            workers,
+            placement = workers > 0 ? placement : null,
             arch = plan.Arch.Text,
             strategy = s.Kind.ToString().ToLowerInvariant(),
             topology = s.Kind == Core.Strategies.StrategyKind.None ? null : s.Topology.ToString().ToLowerInvariant(),
@@ -240,12 +242,36 @@ public sealed class RunRecorder
         _ => $"{n} B",
     };
 
-    public void Finish(double wallSeconds)
+    /// <summary>The cluster run's cross-member traffic (null in local mode).</summary>
+    public ClusterTraffic? Cluster { get; set; }
+
+    /// <summary>Writes summary.json for a run that stopped on a failure: why, and the epochs it finished.</summary>
+    public void Fail(string reason, double wallSeconds)
+    {
+        if (_epochs.Count > 0) Finish(wallSeconds, reason);
+        else
+            File.WriteAllText(Path.Combine(_dir, "summary.json"), JsonSerializer.Serialize(new
+            {
+                config = _config,
+                status = "failed",
+                failure = reason,
+                wall_seconds = wallSeconds,
+                cluster = Cluster?.Summary(),
+                epochs = Array.Empty<object>(),
+            }, Json));
+    }
+
+    public void Finish(double wallSeconds) => Finish(wallSeconds, null);
+
+    private void Finish(double wallSeconds, string? failure)
     {
         var last = _epochs[^1];
         var summary = new
         {
             config = _config,
+            status = failure is null ? "completed" : "failed",
+            failure,
+            cluster = Cluster?.Summary(),
             final_test_accuracy = last.Test.Accuracy,
             final_test_loss = last.Test.Loss,
             final_train_loss = last.Trained.Loss,

@@ -49,6 +49,7 @@ public static class ClusterHosting
         return $$"""
             akka {
               remote {
+                log-remote-lifecycle-events = off
                 dot-netty.tcp {
                   maximum-frame-size = {{frame}}b
                   send-buffer-size = {{buffer}}b

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Hosting;
 using Microsoft.Extensions.Hosting;
 using NodeMesh.Actors.Driving;
 using NodeMesh.Actors.Hosting;
@@ -28,6 +29,7 @@ public sealed class ClusterRun : TrainingSession
     private readonly IActorRef _watch;
     private readonly IHost _host;
     private readonly MemberOptions _options;
+    private readonly HashSet<Address> _workers;
     private bool _ended;
 
     private ClusterRun(ActorSystem system, DriverSetup setup, IHost host, MemberOptions options, IReadOnlyList<ClusterMember> members,
@@ -39,6 +41,7 @@ public sealed class ClusterRun : TrainingSession
         _hosts = setup.Hosts;
         _wires = wires;
         Members = members;
+        _workers = workers.ToHashSet();
         _watch = system.ActorOf(MemberWatch.Props(workers.ToArray(), Driver), "member-watch");
     }
 
@@ -47,7 +50,7 @@ public sealed class ClusterRun : TrainingSession
 
     /// <summary>Starts the driver member and waits for <paramref name="workers"/> workers.</summary>
     public static async Task<ClusterRun> StartAsync(MemberOptions options, int workers, TimeSpan joinTimeout, RunSpec spec, TrainOptions train,
-        DatasetPair data, float[][]? shippedWeights, Action<StepProgress>? progress, TextWriter log, CancellationToken cancel = default)
+        DatasetPair data, float[][]? shippedWeights, Action<StepProgress>? progress, TextWriter log, Func<Address, Task>? onDriverUp = null, CancellationToken cancel = default)
     {
         if (workers < 1) throw new UserInputException($"--workers {workers}: a cluster run needs at least one worker (0 runs locally).");
         if (spec.Members != workers) throw new ArgumentException("the spec must place the tiles on the workers", nameof(spec));
@@ -65,6 +68,7 @@ public sealed class ClusterRun : TrainingSession
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+            if (onDriverUp is not null) await onDriverUp(cluster.SelfAddress).ConfigureAwait(false);
             log.WriteLine($"driver {cluster.SelfAddress}: waiting up to {joinTimeout.TotalSeconds:F0} s for {workers} worker(s) (start them with: nodemesh node --seeds {(options.Seeds.Count == 0 ? cluster.SelfAddress.ToString() : options.Seeds[0])})");
             var found = await WaitForWorkers(cluster, workers, joinTimeout, options, cancel).ConfigureAwait(false);
             var hosts = new IActorRef[workers];
@@ -150,6 +154,11 @@ public sealed class ClusterRun : TrainingSession
     public override async ValueTask DisposeAsync()
     {
         await EndAsync(false, "the driver stopped before the run ended").ConfigureAwait(false);
+        // Let the workers leave first (bounded), so that nobody sees the driver vanish mid-goodbye.
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline && cluster.State.Members.Any(m => m.HasRole(Roles.Worker) && _workers.Contains(m.Address)))
+            await Task.Delay(100).ConfigureAwait(false);
         await WorkerNode.Shutdown(_host, System).ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }

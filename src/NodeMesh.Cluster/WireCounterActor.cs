@@ -26,7 +26,7 @@ public sealed class WireCounterActor : ReceiveActor
     {
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         var snapshot = WireCounters.Get(system).Snapshot();
-        var serializer = (NodeMeshSerializer)system.Serialization.GetSerializerById(NodeMeshSerializer.Id);
+        var serializer = (NodeMeshSerializer)system.Serialization.FindSerializerForType(typeof(Prepare));
         return new WireReport($"{self.Host}:{self.Port}", maxFrameSize,
             snapshot.Rows.Select(r => new WireRecord(r.Peer, r.Direction == WireDirection.Sent, r.Key, r.Frames, r.WireBytes, r.PayloadBytes)).ToArray(),
             serializer.Counts.OrderBy(c => c.Key, StringComparer.Ordinal)

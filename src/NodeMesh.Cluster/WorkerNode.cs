@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Hosting;
 using NodeMesh.Actors.Hosting;
 using NodeMesh.Cluster.Membership;
 

@@ -25,7 +25,8 @@ public static class SweepCommand
     public const string DefaultEvery = "1,10";
 
     /// <summary>Train options that the sweep sets itself, per setting or per run directory.</summary>
-    private static readonly string[] Owned = ["strategy", "topology", "every", "out", "save", "help"];
+    private static readonly string[] Owned = ["strategy", "topology", "every", "out", "save", "help",
+        "workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size"];
 
     /// <summary>Train options that apply to one strategy only: passed to those settings alone.</summary>
     private static readonly Dictionary<string, string> StrategyOnly = new()

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Driving;
+using NodeMesh.Cluster;
+using NodeMesh.Core.Placement;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Data;
@@ -47,11 +49,19 @@ public static class TrainCommand
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers of the stacked mesh"),
         new("energy", "FILE", null, "energy model JSON (pJ per bit-hop, device read, write pulse, ADC, DRAM, SRAM, FP32 MAC); default: docs/fabric.md values"),
         new("eval-batch", "N", "250", "batch size of test evaluation (does not change results)"),
+        new("workers", "N", "0", "cluster run: wait for N worker members (nodemesh node) and place the tiles on them; 0 = local mode, one process", "NODEMESH_WORKERS"),
+        new("seeds", "LIST", null, "cluster run: comma-separated seed addresses akka.tcp://nodemesh@HOST:PORT; none = this driver is the first member and workers join it", "NODEMESH_SEEDS"),
+        new("host", "ADDR", "127.0.0.1", "cluster run: address the driver binds (0.0.0.0 = every interface)", "NODEMESH_HOST"),
+        new("port", "N", "0", "cluster run: TCP port of the driver (0 = any free port; give one when workers use this driver as their seed)", "NODEMESH_PORT"),
+        new("public-host", "NAME", null, "cluster run: host name other members use to reach the driver (default: --host)", "NODEMESH_PUBLIC_HOST"),
+        new("placement", "block|stripe|round-robin", "block", "cluster run: how each layer's tiles are spread over the workers (docs/cluster.md)"),
+        new("join-timeout", "S", "60", "cluster run: seconds to wait for the workers to be Up before giving up"),
+        new("max-frame-size", "BYTES", "16777216", "cluster run: Akka.Remote maximum frame size; every member must allow the run's largest message", "NODEMESH_MAX_FRAME_SIZE"),
         new("quiet", null, null, "no progress bar"),
         new("help", null, null, "show this help"),
     ];
 
-    public const string Summary = "train the unit-actor ConvNet in one process and write a run directory";
+    public const string Summary = "train the unit-actor ConvNet (in one process, or as the driver of a cluster) and write a run directory";
 
     public static string HelpText => $"""
         nodemesh train — {Summary}
@@ -102,7 +112,7 @@ public static class TrainCommand
             TileSide: a.Int("tile")).Validate();
     }
 
-    public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr, Func<Akka.Actor.Address, Task>? onDriverUp = null)
     {
         var options = ParseOptions(a);
         string? dataArg = a.String("data");
@@ -121,7 +131,9 @@ public static class TrainCommand
             a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops")).Validate());
         var energy = a.String("energy") is { } energyFile ? EnergyModel.Load(energyFile) : EnergyModel.Default;
         var device = DeviceConfig.Load(a.String("device") ?? "ideal");
-        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device);
+        var cluster = ClusterArgs.Parse(a);
+        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device,
+            cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"));
 
         stdout.WriteLine($"NodeMesh train: {options.Strategy.Describe()} on {data.Train.Source}");
         stdout.WriteLine($"  weights in: {(device.IsIdeal ? "ideal float32 stores (exact SGD)" : $"{device.Name} devices ({device.Model}, dw_min {device.DwMin.ToString(CultureInfo.InvariantCulture)})")}; fabric {fabric.Options.Layout.ToString().ToLowerInvariant()} layout, {fabric.Options.LayerHops} hop(s) between layers");
@@ -133,18 +145,36 @@ public static class TrainCommand
         var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
         double stepSeconds = a.Float("step-seconds");
         if (stepSeconds < 0) throw new UserInputException($"--step-seconds {stepSeconds}: simulated time per step cannot be negative.");
-        var spec = RunSpecs.From(options, plan, device, fabric.Options, stepSeconds, independent, shipsWeights: init is not null);
-        await using var run = await LocalRun.StartAsync(spec, options, data, init is null ? null : weights, progress.Report);
-        var prepared = await run.PrepareAsync();
-        stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers");
-
+        var spec = RunSpecs.From(options, plan, device, fabric.Options, stepSeconds, independent, shipsWeights: init is not null,
+            placement: cluster?.Placement ?? PlacementKind.Block, members: Math.Max(1, cluster?.Workers ?? 1));
+        TrainingSession run = cluster is null
+            ? await LocalRun.StartAsync(spec, options, data, init is null ? null : weights, progress.Report)
+            : await ClusterRun.StartAsync(cluster.Member, cluster.Workers, cluster.JoinTimeout, spec, options, data, init is null ? null : weights,
+                progress.Report, stdout, onDriverUp ?? (_ => Task.CompletedTask));
+        await using var runScope = run;
+        var clusterRun = run as ClusterRun;
+        var wire = clusterRun is null ? null : new ClusterTraffic(clusterRun.Members, spec.Placement);
+        bool success = false;
+        string endReason = "the run failed";
         var total = Stopwatch.StartNew();
+        try
+        {
+        var prepared = await run.PrepareAsync();
+        stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers on {prepared.Members} member(s)");
+        if (clusterRun is not null)
+        {
+            wire!.Built(prepared, TilePlacement.Build(tiles, spec.Members, spec.Placement));
+            foreach (var m in wire.Members) stdout.WriteLine($"  member {m.Address} ({m.Role}): {m.Tiles} tiles, {m.Units:N0} units, {m.Reducers} reducers");
+            wire.Mark(await clusterRun.FetchWireReportsAsync());
+        }
+
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var sw = Stopwatch.StartNew();
             progress.Begin(epoch, options.Epochs);
             var trained = await run.TrainEpochAsync(epoch);
             double trainSeconds = sw.Elapsed.TotalSeconds;
+            if (clusterRun is not null) wire!.Epoch(epoch, trained.Samples, await clusterRun.FetchWireReportsAsync());
             // Progress events travel through an actor and may still be in flight: draw the finished bar here.
             progress.Report(new StepProgress(epoch, trained.Steps, trained.Steps, trained.Loss));
             progress.End();
@@ -153,6 +183,9 @@ public static class TrainCommand
             var epochResult = new EpochRecord(epoch, trained, eval, trainSeconds, sw.Elapsed.TotalSeconds, ConsensusReport.Measure(plan, model));
             recorder.Add(epochResult);
             stdout.WriteLine(recorder.EpochLine(epochResult));
+            if (wire is not null) stdout.WriteLine(wire.EpochLine(epoch));
+            if (wire is not null) recorder.Cluster = wire;
+            if (wire is not null) wire.Mark(await clusterRun!.FetchWireReportsAsync());
         }
         var final = await run.FetchModelAsync();
         if (save is not null)
@@ -160,11 +193,29 @@ public static class TrainCommand
             Checkpoint.Save(plan, final, save, options);
             stdout.WriteLine($"  saved weights to {save}");
         }
+        if (wire is not null) wire.Finish(await clusterRun!.FetchWireReportsAsync());
+        recorder.Cluster = wire;
         recorder.Finish(total.Elapsed.TotalSeconds);
         Reports.ReportWriter.Write(outDir);
         stdout.WriteLine();
         stdout.WriteLine(recorder.SummaryTable());
         stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}, {Path.Combine(outDir, "report.md")}");
+        success = true;
         return 0;
+        }
+        catch (RunFailedException e)
+        {
+            progress.End();
+            recorder.Cluster = wire;
+            endReason = e.Message;
+            recorder.Fail(e.Message, total.Elapsed.TotalSeconds);
+            stderr.WriteLine($"error: the run failed: {e.Message}");
+            stderr.WriteLine($"  metrics of the finished epochs are in {outDir} (summary.json says why the run stopped)");
+            return 1;
+        }
+        finally
+        {
+            if (clusterRun is not null) await clusterRun.EndAsync(success, success ? "the run ended" : endReason);
+        }
     }
 }

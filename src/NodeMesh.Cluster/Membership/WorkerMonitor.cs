@@ -59,7 +59,11 @@ public sealed class MemberWatch : ReceiveActor
         var watched = workers.ToHashSet();
         Receive<ClusterEvent.UnreachableMember>(u =>
         {
-            if (watched.Contains(u.Member.Address)) driver.Tell(new MemberLost($"{u.Member.Address.Host}:{u.Member.Address.Port}", "it became unreachable (no heartbeat within the failure detector's pause)"));
+            if (!watched.Contains(u.Member.Address)) return;
+            driver.Tell(new MemberLost($"{u.Member.Address.Host}:{u.Member.Address.Port}", "it became unreachable (no heartbeat within the failure detector's pause)"));
+            // The run is over for this member: down it, so that the others can leave the cluster
+            // promptly instead of waiting for a convergence that cannot come.
+            Akka.Cluster.Cluster.Get(Context.System).Down(u.Member.Address);
         });
         Receive<ClusterEvent.MemberRemoved>(r =>
         {

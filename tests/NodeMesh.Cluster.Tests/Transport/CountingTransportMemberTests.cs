@@ -1,5 +1,6 @@
 using Akka.Actor;
 using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Exchanges;
 using NodeMesh.Cluster.Transport;
 using Xunit.Abstractions;
 
@@ -41,7 +42,7 @@ public sealed class CountingTransportMemberTests : Akka.TestKit.Xunit2.TestKit
         long payload = 0, replies = 0;
         for (int step = 1; step <= count; step++)
         {
-            var message = new SyncResult(step, SyncKind.Gradient, new float[100]);
+            var message = new SyncResult(0, 0, 0, step, SyncKind.Gradient, new float[100]);
             payload += Members.SerializedSize(Sys, message);
             replies += Members.SerializedSize(Sys, Members.ReplyTo(step));
             echo.Tell(message, probe.Ref);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Exchanges;
 using NodeMesh.Cluster.Transport;
 using Xunit.Abstractions;
 
@@ -59,7 +60,7 @@ public sealed class CountingTransportStreamTests(ITestOutputHelper output) : IAs
         var replies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var collector = a.ActorOf(Props.Create(() => new Collector(Messages, replies)));
         for (int step = 1; step <= Messages; step++)
-            echo.Tell(new SyncResult(step, SyncKind.Weights, new float[1000]), collector);
+            echo.Tell(new SyncResult(0, 0, 0, step, SyncKind.Weights, new float[1000]), collector);
         await replies.Task.WaitAsync(Timeout);
 
         string keyA = Members.PeerKey(a), keyB = Members.PeerKey(b);
@@ -110,7 +111,7 @@ public sealed class CountingTransportStreamTests(ITestOutputHelper output) : IAs
         public Collector(int expected, TaskCompletionSource done)
         {
             int received = 0;
-            Receive<GossipDecline>(_ => { if (++received == expected) done.TrySetResult(); });
+            Receive<GossipDeclined>(_ => { if (++received == expected) done.TrySetResult(); });
         }
     }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Exchanges;
 using NodeMesh.Actors.Serialization;
 using NodeMesh.Cluster.Transport;
 
@@ -55,9 +56,9 @@ internal static class Members
     }
 
     /// <summary>The reply of <see cref="Echo"/> to a <see cref="SyncResult"/> of step <paramref name="step"/>.</summary>
-    public static GossipDecline ReplyTo(long step) => new((int)step);
+    public static GossipDeclined ReplyTo(long step) => new(0, 0, 0, (int)step);
 
-    /// <summary>Answers every <see cref="SyncResult"/> with a <see cref="GossipDecline"/> carrying its step, so traffic flows both ways.</summary>
+    /// <summary>Answers every <see cref="SyncResult"/> with a <see cref="GossipDeclined"/> carrying its step, so traffic flows both ways.</summary>
     public sealed class Echo : ReceiveActor
     {
         public Echo() => Receive<SyncResult>(m => Sender.Tell(ReplyTo(m.Step)));

@@ -1,0 +1,42 @@
+using System.Globalization;
+using NodeMesh.Cluster;
+using NodeMesh.Core;
+using NodeMesh.Core.Placement;
+
+namespace NodeMesh.Cli.Commands;
+
+/// <summary>The cluster options of <c>nodemesh train</c>, read from the command line and the environment.</summary>
+public sealed record ClusterArgs(int Workers, MemberOptions Member, PlacementKind Placement, TimeSpan JoinTimeout)
+{
+    private static readonly string[] ClusterOnly = ["seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size"];
+
+    /// <summary>The cluster settings of a run, or null for local mode (--workers 0).</summary>
+    public static ClusterArgs? Parse(ParsedArgs a)
+    {
+        int workers = a.Int("workers");
+        if (workers < 0) throw new UserInputException($"--workers {workers}: give the number of worker members, or 0 for a local run.");
+        if (workers == 0)
+        {
+            var given = ClusterOnly.Where(a.Given).ToArray();
+            if (given.Length > 0)
+                throw new UserInputException($"{string.Join(", ", given.Select(g => "--" + g))} apply to cluster runs; add --workers N (or run 'nodemesh cluster --workers N train ...').");
+            return null;
+        }
+        double join = a.Float("join-timeout");
+        if (!(join > 0)) throw new UserInputException($"--join-timeout {join.ToString(CultureInfo.InvariantCulture)}: give the seconds to wait for the workers (> 0).");
+        return new ClusterArgs(workers, MemberFrom(a), PlacementOf(a), TimeSpan.FromSeconds(join));
+    }
+
+    /// <summary>Member options from --host, --port, --public-host, --seeds, --max-frame-size (or their environment variables).</summary>
+    public static MemberOptions MemberFrom(ParsedArgs a) => new MemberOptions
+    {
+        Host = a.String("host") ?? "127.0.0.1",
+        Port = a.Int("port"),
+        PublicHost = a.String("public-host"),
+        Seeds = MemberOptions.SplitSeeds(a.String("seeds")),
+        MaxFrameSize = a.Long("max-frame-size"),
+    }.Validate();
+
+    public static PlacementKind PlacementOf(ParsedArgs a) =>
+        a.Choice("placement", ("block", PlacementKind.Block), ("stripe", PlacementKind.Stripe), ("round-robin", PlacementKind.RoundRobin));
+}
