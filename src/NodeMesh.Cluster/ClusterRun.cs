@@ -64,6 +64,7 @@ public sealed class ClusterRun : TrainingSession
             b.WithNodeMeshCluster(options, Roles.Driver);
             b.WithActors((sys, _) => sys.ActorOf(WireCounterActor.Props(options.MaxFrameSize), "wire"));
         }, cancel: cancel).ConfigureAwait(false);
+        var resolved = new List<IActorRef>();
         try
         {
             var cluster = Akka.Cluster.Cluster.Get(system);
@@ -77,6 +78,7 @@ public sealed class ClusterRun : TrainingSession
             {
                 var root = new RootActorPath(found[i]);
                 hosts[i] = await Resolve(system, root / "user" / "host", found[i]).ConfigureAwait(false);
+                resolved.Add(hosts[i]);
                 wires[i] = await Resolve(system, root / "user" / "wire", found[i]).ConfigureAwait(false);
             }
             for (int i = 0; i < workers; i++)
@@ -91,8 +93,10 @@ public sealed class ClusterRun : TrainingSession
             var setup = new DriverSetup(spec, train, data, shippedWeights, hosts, progressRef);
             return new ClusterRun(system, setup, host, options, members, wires, found);
         }
-        catch
+        catch (Exception e)
         {
+            // Workers that already joined for this run are told it will not happen, so they exit.
+            foreach (var h in resolved) h.Tell(new EndRun(false, e.Message));
             await WorkerNode.Shutdown(host, system).ConfigureAwait(false);
             throw;
         }

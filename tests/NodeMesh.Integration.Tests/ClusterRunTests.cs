@@ -178,6 +178,18 @@ public sealed class ClusterRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_worker_whose_frames_are_too_small_for_the_runs_largest_message_is_refused_before_training()
+    {
+        var worker = Start("worker", "node", "--host", "127.0.0.1", "--port", "0", "--max-frame-size", "40000");
+        string seed = (await worker.WaitForLine(@"worker (akka\.tcp://nodemesh@127\.0\.0\.1:\d+) started", TimeSpan.FromSeconds(60))).Groups[1].Value;
+        var driver = Start("driver", ["train", .. Cli.Small, "--workers", "1", "--seeds", seed, "--out", Path.Combine(_dir, "frames")]);
+        Assert.Equal(2, await driver.WaitForExit(RunBound));
+        Assert.Matches(@"error: the largest message of this run is .*bytes; worker 127\.0\.0\.1:\d+ accepts frames up to 40,000 bytes\. Restart the workers with --max-frame-size \d+MiB", driver.Output);
+        Assert.False(File.Exists(Path.Combine(_dir, "frames", "summary.json")));
+        Assert.Equal(1, await worker.WaitForExit(TimeSpan.FromSeconds(30))); // told that the run will not happen
+    }
+
+    [Fact]
     public async Task A_worker_with_a_malformed_seed_address_stops_with_a_clear_error()
     {
         var worker = Start("worker", "node", "--seeds", "tcp://somewhere:4053");

@@ -60,32 +60,36 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
 
     private bool ExchangeOpen => _allReduce is { IsOpen: true } || _gossip is { InRound: true };
 
+    private AllReduceExchange AllReduce => _allReduce ?? throw new InvalidOperationException($"unit {Name} got an all-reduce message but its strategy does not tie it by all-reduce");
+
+    private GossipExchange Gossip => _gossip ?? throw new InvalidOperationException($"unit {Name} got a gossip message but its strategy does not gossip");
+
     protected override void OnReceive(object message)
     {
         switch (message)
         {
             case SyncPartial p:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
-                Apply(_allReduce!.OnPartial(p.Step, p.Kind, p.From, p.Values, this));
+                Apply(AllReduce.OnPartial(p.Step, p.Kind, p.From, p.Values, this));
                 return;
             case SyncResult r:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
-                Apply(_allReduce!.OnResult(r.Step, r.Kind, r.Values, this));
+                Apply(AllReduce.OnResult(r.Step, r.Kind, r.Values, this));
                 return;
             case GossipOffer o:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
-                if (_gossip!.OnOffer(o.From, o.Values, _state.Store, this)) RoundEnded();
+                if (Gossip.OnOffer(o.From, o.Values, _state.Store, this)) RoundEnded();
                 return;
             case GossipReply r:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
-                if (_gossip!.OnAnswer(r.From, r.Values, _state.Store, this)) RoundEnded();
+                if (Gossip.OnAnswer(r.From, r.Values, _state.Store, this)) RoundEnded();
                 return;
             case GossipDeclined d:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
-                if (_gossip!.OnAnswer(d.From, null, _state.Store, this)) RoundEnded();
+                if (Gossip.OnAnswer(d.From, null, _state.Store, this)) RoundEnded();
                 return;
             case GossipLost l:
-                if (_gossip!.OnAnswer(l.From, null, _state.Store, this)) RoundEnded();
+                if (Gossip.OnAnswer(l.From, null, _state.Store, this)) RoundEnded();
                 return;
         }
         if (ExchangeOpen) _queued.Enqueue((message, Sender));

@@ -109,7 +109,7 @@ public sealed class TilePlacement
         {
             if (members % d != 0) continue;
             double aspect = Math.Abs(Math.Log((double)rows / d / ((double)cols / (members / d))));
-            if (aspect < best - 1e-12) { best = aspect; pr = d; }
+            if (aspect <= best + 1e-12) { best = aspect; pr = d; } // ties: more rows of blocks (horizontal bands)
         }
         int pc = members / pr;
         int br = (int)((long)r * pr / rows), bc = (int)((long)c * pc / cols);

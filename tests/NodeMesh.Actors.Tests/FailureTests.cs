@@ -1,0 +1,48 @@
+using Akka.Actor;
+using NodeMesh.Actors.Driving;
+using NodeMesh.Actors.Messages;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Actors.Tests;
+
+/// <summary>A failure inside any actor ends a local run with an error that says what failed — never a hang, never a silent restart.</summary>
+public sealed class FailureTests
+{
+    private const string Arch = "conv3x3x2,relu,maxpool2,dense10";
+
+    private static async Task<LocalRun> Start(string name)
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, 8, 8, 10);
+        var options = new TrainOptions(Arch, new StrategyOptions(), Batch: 8, TrainLimit: 32, TileSide: 4).Validate();
+        var run = await LocalRun.StartAsync(RunSpecs.From(options, plan), options, TestData.Random(32, 8, 8, 1), name: name);
+        await run.PrepareAsync();
+        return run;
+    }
+
+    [Fact]
+    public async Task A_unit_that_throws_ends_the_run_with_the_member_and_the_reason()
+    {
+        await using var run = await Start("fail-unit");
+        // A tying message to a unit whose strategy never ties: the unit throws; it must not be restarted with empty weights.
+        var unit = await run.System.ActorSelection("/user/host/conv1-t0/u0-0-0").ResolveOne(TimeSpan.FromSeconds(10));
+        unit.Tell(new SyncResult(0, 0, 0, 0, Core.Exchanges.SyncKind.Gradient, [1f]));
+        var e = await Assert.ThrowsAsync<RunFailedException>(() => run.TrainEpochAsync(1).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("member 0", e.Message);
+        Assert.Contains("does not tie it by all-reduce", e.Message);
+        // Every later call fails at once with the same reason.
+        var again = await Assert.ThrowsAsync<RunFailedException>(() => run.EvaluateAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(e.Message, again.Message);
+    }
+
+    [Fact]
+    public async Task A_stopped_member_host_ends_the_run_instead_of_leaving_the_driver_waiting()
+    {
+        await using var run = await Start("fail-host");
+        var host = await run.System.ActorSelection("/user/host").ResolveOne(TimeSpan.FromSeconds(10));
+        host.Tell(PoisonPill.Instance);
+        var e = await Assert.ThrowsAsync<RunFailedException>(() => run.TrainEpochAsync(1).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("the host of member 0", e.Message);
+    }
+}
