@@ -1,3 +1,4 @@
+using NodeMesh.TestSupport;
 using NodeMesh.Core.Data;
 
 namespace NodeMesh.Core.Tests.Data;
@@ -64,20 +65,20 @@ public class DatasetLoaderTests
         Assert.Equal([194, 216, 202, 195, 186, 200, 194, 215, 198, 200], histogram);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Embedded_files_match_the_start_of_the_system_dataset()
     {
+        Requirements.RequireFullData();
         var embedded = DatasetLoader.LoadEmbedded();
         var full = DatasetLoader.Load(DatasetLoader.FullKeyword);
         Assert.Equal(full.Train.Images.AsSpan(0, 2000 * 784).ToArray(), embedded.Train.Images);
         Assert.Equal(full.Test.Labels.AsSpan(0, 500).ToArray(), embedded.Test.Labels);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Full_keyword_loads_debian_fashion_mnist()
     {
-        Assert.True(Directory.Exists(DatasetLoader.SystemFashionMnistDir),
-            "install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)");
+        Requirements.RequireFullData();
         var pair = DatasetLoader.Load("full");
 
         Assert.Equal(60000, pair.Train.Count);
