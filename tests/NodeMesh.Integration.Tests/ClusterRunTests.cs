@@ -98,7 +98,8 @@ public sealed class ClusterRunTests : IDisposable
         long sync = categories.GetProperty("sync").GetProperty("messages").GetInt64();
         if (strategy == "none" || workers == 1) Assert.Equal(0, sync); // one worker holds every map: tying never leaves it
         else Assert.True(sync > 0, "the maps span workers, so tying messages must cross");
-        Assert.True(epoch.GetProperty("housekeeping").GetProperty("wire_bytes").GetInt64() > 0);
+        Assert.True(cluster.GetProperty("housekeeping_wire_bytes").GetInt64() > 0); // handshakes, heartbeats, cluster gossip over the run (a short epoch may hold none)
+        Assert.True(epoch.GetProperty("housekeeping").GetProperty("wire_bytes").GetInt64() >= 0);
         // Logical fabric counts do not depend on where the tiles run.
         using var localSummary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "local", "summary.json")));
         foreach (var c in new[] { "activation", "error", "sync" })
