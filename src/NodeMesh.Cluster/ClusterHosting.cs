@@ -48,7 +48,21 @@ public static class ClusterHosting
         double pause = o.AcceptableHeartbeatPause.TotalSeconds;
         return $$"""
             akka {
+              actor {
+                # Cluster and remoting housekeeping (heartbeats, gossip, failure detection) on
+                # their own threads: on the .NET thread pool they would queue behind thousands of
+                # busy unit actors, and a member would look dead while it is only working.
+                nodemesh-membership-dispatcher {
+                  type = ForkJoinDispatcher
+                  throughput = 30
+                  dedicated-thread-pool {
+                    thread-count = 2
+                    threadtype = background
+                  }
+                }
+              }
               remote {
+                use-dispatcher = "akka.actor.nodemesh-membership-dispatcher"
                 log-remote-lifecycle-events = off
                 dot-netty.tcp {
                   maximum-frame-size = {{frame}}b
@@ -62,6 +76,7 @@ public static class ClusterHosting
                 }
               }
               cluster {
+                use-dispatcher = "akka.actor.nodemesh-membership-dispatcher"
                 roles = ["{{role}}"]
                 seed-nodes = [{{seeds}}]
                 downing-provider-class = ""

@@ -151,6 +151,7 @@ public sealed class ClusterRun : TrainingSession
         if (_ended) return Task.CompletedTask;
         _ended = true;
         System.Stop(_watch); // workers leaving now is the plan, not a failure
+        Driver.Tell(new EndRun(success, reason));
         foreach (var h in _hosts) h.Tell(new EndRun(success, reason));
         return Task.CompletedTask;
     }

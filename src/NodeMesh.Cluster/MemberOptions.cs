@@ -28,7 +28,7 @@ public sealed record MemberOptions
     public long MaxFrameSize { get; init; } = 16L << 20;
 
     /// <summary>Heartbeat pause the failure detector accepts before it marks a member unreachable.</summary>
-    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(6);
+    public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The address this member advertises.</summary>
     public string AdvertisedHost => PublicHost ?? (Host == "0.0.0.0" ? System.Net.Dns.GetHostName() : Host);

@@ -61,6 +61,9 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
             [new SerializedRecord("ap", 3, 300, 0, 0)]),
     ];
 
+    /// <summary>One sample of every message type, for the fuzz tests (valid seeds to mutate).</summary>
+    internal object[] SamplesForFuzzing() => Samples();
+
     private NodeMeshSerializer Serializer => (NodeMeshSerializer)Sys.Serialization.FindSerializerFor(new Prepare());
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed record DriverSetup(RunSpec Spec, TrainOptions Options, DatasetPair
 /// </summary>
 public sealed partial class DriverActor : UntypedActor
 {
-    private enum Phase { Idle, Preparing, LoadingWeights, Stepping, Counting, FetchingModel, Mixing, Failed }
+    private enum Phase { Idle, Preparing, LoadingWeights, Stepping, Counting, FetchingModel, Mixing, Failed, Ended }
 
     private readonly DriverSetup _setup;
     private readonly NetworkPlan _plan;
@@ -82,6 +82,19 @@ public sealed partial class DriverActor : UntypedActor
 
     private void Dispatch(object message)
     {
+        if (message is EndRun)
+        {
+            // The run is over: members leaving or stopping from now on is the plan, not a failure.
+            _phase = Phase.Ended;
+            foreach (var h in _setup.Hosts) Context.Unwatch(h);
+            Context.SetReceiveTimeout(null);
+            return;
+        }
+        if (_phase == Phase.Ended)
+        {
+            if (message is not (Terminated or MemberLost or ReceiveTimeout)) Sender.Tell(new Status.Failure(new RunFailedException("the run has ended")));
+            return;
+        }
         switch (message)
         {
             case RunFailed f: Fail($"member {f.Member} failed: {f.Reason}"); return;
