@@ -159,11 +159,7 @@ public sealed class ClusterRun : TrainingSession
     public override async ValueTask DisposeAsync()
     {
         await EndAsync(false, "the driver stopped before the run ended").ConfigureAwait(false);
-        // Let the workers leave first (bounded), so that nobody sees the driver vanish mid-goodbye.
-        var cluster = Akka.Cluster.Cluster.Get(System);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < deadline && cluster.State.Members.Any(m => m.HasRole(Roles.Worker) && _workers.Contains(m.Address)))
-            await Task.Delay(100).ConfigureAwait(false);
+        // The driver leaves first; the workers exit when they see it gone (WorkerMonitor).
         await WorkerNode.Shutdown(_host, System).ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }

@@ -30,8 +30,23 @@ public sealed record MemberOptions
     /// <summary>Heartbeat pause the failure detector accepts before it marks a member unreachable.</summary>
     public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The address this member advertises.</summary>
-    public string AdvertisedHost => PublicHost ?? (Host == "0.0.0.0" ? System.Net.Dns.GetHostName() : Host);
+    /// <summary>
+    /// The address this member advertises: <see cref="PublicHost"/>, or the bind address, or —
+    /// when binding every interface without a public host, as a scaled container does — the
+    /// machine's first non-loopback IPv4 address, which its peers on the same network can reach.
+    /// </summary>
+    public string AdvertisedHost => !string.IsNullOrWhiteSpace(PublicHost) ? PublicHost : Host == "0.0.0.0" ? FirstAddress() : Host;
+
+    private static string FirstAddress()
+    {
+        foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            if (nic.OperationalStatus != System.Net.NetworkInformation.OperationalStatus.Up || nic.NetworkInterfaceType == System.Net.NetworkInformation.NetworkInterfaceType.Loopback) continue;
+            foreach (var a in nic.GetIPProperties().UnicastAddresses)
+                if (a.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) return a.Address.ToString();
+        }
+        return System.Net.Dns.GetHostName();
+    }
 
     /// <summary>Checks the options; throws <see cref="UserInputException"/> saying what to fix.</summary>
     public MemberOptions Validate()

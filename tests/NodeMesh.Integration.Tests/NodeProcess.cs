@@ -114,6 +114,16 @@ public static class Cli
     /// <summary>nodemesh.dll from the same build configuration as these tests.</summary>
     public static string Dll { get; } = FindDll();
 
+    /// <summary>The repository root (where NodeMesh.sln is).</summary>
+    public static string RepoRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NodeMesh.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("NodeMesh.sln not found above the test directory");
+    }
+
     private static string FindDll()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

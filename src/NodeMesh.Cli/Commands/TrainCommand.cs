@@ -54,8 +54,8 @@ public static class TrainCommand
         new("host", "ADDR", "127.0.0.1", "cluster run: address the driver binds (0.0.0.0 = every interface)", "NODEMESH_HOST"),
         new("port", "N", "0", "cluster run: TCP port of the driver (0 = any free port; give one when workers use this driver as their seed)", "NODEMESH_PORT"),
         new("public-host", "NAME", null, "cluster run: host name other members use to reach the driver (default: --host)", "NODEMESH_PUBLIC_HOST"),
-        new("placement", "block|stripe|round-robin", "block", "cluster run: how each layer's tiles are spread over the workers (docs/cluster.md)"),
-        new("join-timeout", "S", "60", "cluster run: seconds to wait for the workers to be Up before giving up"),
+        new("placement", "block|stripe|round-robin", "block", "cluster run: how each layer's tiles are spread over the workers (docs/cluster.md)", "NODEMESH_PLACEMENT"),
+        new("join-timeout", "S", "60", "cluster run: seconds to wait for the workers to be Up before giving up", "NODEMESH_JOIN_TIMEOUT"),
         new("max-frame-size", "BYTES", "16777216", "cluster run: Akka.Remote maximum frame size; every member must allow the run's largest message", "NODEMESH_MAX_FRAME_SIZE"),
         new("quiet", null, null, "no progress bar"),
         new("help", null, null, "show this help"),
@@ -196,6 +196,7 @@ public static class TrainCommand
         if (wire is not null) wire.Finish(await clusterRun!.FetchWireReportsAsync());
         recorder.Cluster = wire;
         recorder.Finish(total.Elapsed.TotalSeconds);
+        Fonts.WarnIfMissing(stderr);
         Reports.ReportWriter.Write(outDir);
         stdout.WriteLine();
         stdout.WriteLine(recorder.SummaryTable());

@@ -12,12 +12,23 @@ public sealed record WorkerExit(int Code, string Reason)
 
 /// <summary>
 /// Decides when a worker's process ends: when the driver ends the run (exit 0, or 1 if the run
-/// failed), when the driver of the run it joined becomes unreachable or leaves the cluster (exit
-/// 3, within the failure detector's bound), or when it is stopped. Before a run starts it waits.
+/// failed) — after the driver has left, so that the driver is the first member to exit (what
+/// <c>docker compose up --abort-on-container-exit --exit-code-from driver</c> needs), at most
+/// <see cref="LeaveGrace"/> later — when the driver of the run it joined becomes unreachable or
+/// leaves the cluster (exit 3, within the failure detector's bound), or when it is stopped.
+/// Before a run starts it waits.
 /// </summary>
-public sealed class WorkerMonitor : ReceiveActor
+public sealed class WorkerMonitor : ReceiveActor, IWithTimers
 {
+    /// <summary>How long a worker waits for the driver to leave after the end of the run.</summary>
+    public static readonly TimeSpan LeaveGrace = TimeSpan.FromSeconds(20);
+
+    private sealed record GraceOver;
+
     private Address? _driver;
+    private WorkerExit? _ended;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public WorkerMonitor(TaskCompletionSource<WorkerExit> exit)
     {
@@ -27,14 +38,20 @@ public sealed class WorkerMonitor : ReceiveActor
             Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
         });
-        Receive<EndRun>(e => exit.TrySetResult(new WorkerExit(e.Success ? WorkerExit.Success : WorkerExit.RunFailed, e.Success ? "the run ended" : $"the run failed: {e.Reason}")));
+        Receive<EndRun>(e =>
+        {
+            _ended = new WorkerExit(e.Success ? WorkerExit.Success : WorkerExit.RunFailed, e.Success ? "the run ended" : $"the run failed: {e.Reason}");
+            if (_driver is null) { exit.TrySetResult(_ended); return; } // never joined a run: nothing to wait for
+            Timers.StartSingleTimer("grace", new GraceOver(), LeaveGrace);
+        });
+        Receive<GraceOver>(_ => exit.TrySetResult(_ended!));
         Receive<ClusterEvent.UnreachableMember>(u =>
         {
-            if (u.Member.Address.Equals(_driver)) exit.TrySetResult(new WorkerExit(WorkerExit.DriverLost, $"the driver {_driver} became unreachable"));
+            if (u.Member.Address.Equals(_driver)) exit.TrySetResult(_ended ?? new WorkerExit(WorkerExit.DriverLost, $"the driver {_driver} became unreachable"));
         });
         Receive<ClusterEvent.MemberRemoved>(r =>
         {
-            if (r.Member.Address.Equals(_driver)) exit.TrySetResult(new WorkerExit(WorkerExit.DriverLost, $"the driver {_driver} left the cluster"));
+            if (r.Member.Address.Equals(_driver)) exit.TrySetResult(_ended ?? new WorkerExit(WorkerExit.DriverLost, $"the driver {_driver} left the cluster"));
         });
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
     }
