@@ -21,7 +21,7 @@ docker info >/dev/null 2>&1 || { echo "error: the Docker daemon is not reachable
 if ! docker image inspect "$base" >/dev/null 2>&1; then
   command -v debootstrap >/dev/null || { echo "error: debootstrap is not installed (sudo apt-get install debootstrap)" >&2; exit 2; }
   root="$(mktemp -d "${TMPDIR:-/tmp}/nodemesh-rootfs.XXXXXX")"
-  trap 'rm -rf "$root"' EXIT
+  trap 'rm -rf "$root" "$root.log"' EXIT
   echo "== debootstrap bookworm (minbase) into $root from $mirror"
   debootstrap --variant=minbase --include=fonts-dejavu-core,fontconfig,libstdc++6,zlib1g,libfontconfig1,libssl3,ca-certificates \
     bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 30 "$root.log" >&2; exit 1; }
