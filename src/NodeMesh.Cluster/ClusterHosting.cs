@@ -34,6 +34,7 @@ public static class ClusterHosting
         var config = ConfigurationFactory.ParseString(Hocon(options, role)).WithFallback(CountingTransport.HoconConfig);
         CountingTransport.EnsureAdaptersLoadable(config);
         builder.AddHocon(config, HoconAddMode.Prepend);
+        if (options.Tls is not null) builder.AddSetup(options.Tls.Setup());
         builder.WithRemoting(options.Host, options.Port, options.AdvertisedHost);
         builder.WithActorRefProvider(ProviderSelection.Cluster.Instance);
         return builder;
@@ -65,6 +66,9 @@ public static class ClusterHosting
                 use-dispatcher = "akka.actor.nodemesh-membership-dispatcher"
                 log-remote-lifecycle-events = off
                 dot-netty.tcp {
+                  enable-ssl = {{(o.Tls is null ? "off" : "on")}}
+                  ssl.require-mutual-authentication = on
+                  ssl.suppress-validation = off
                   maximum-frame-size = {{frame}}b
                   send-buffer-size = {{buffer}}b
                   receive-buffer-size = {{buffer}}b

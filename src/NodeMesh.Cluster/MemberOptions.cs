@@ -27,6 +27,12 @@ public sealed record MemberOptions
     /// <summary>Akka.Remote's maximum frame size in bytes (every member must use the same; checked against the run's largest message).</summary>
     public long MaxFrameSize { get; init; } = 16L << 20;
 
+    /// <summary>Mutual TLS between members (null: plain TCP).</summary>
+    public MemberTls? Tls { get; init; }
+
+    /// <summary>The address protocol: <c>akka.ssl.tcp</c> with TLS, <c>akka.tcp</c> without.</summary>
+    public string Protocol => Tls is null ? "akka.tcp" : "akka.ssl.tcp";
+
     /// <summary>Heartbeat pause the failure detector accepts before it marks a member unreachable.</summary>
     public TimeSpan AcceptableHeartbeatPause { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -55,7 +61,14 @@ public sealed record MemberOptions
         if (string.IsNullOrWhiteSpace(Host)) throw new UserInputException("--host is empty: give the address to bind, e.g. 127.0.0.1 or 0.0.0.0.");
         if (MaxFrameSize < 32_000 || MaxFrameSize > 1L << 30)
             throw new UserInputException($"--max-frame-size {MaxFrameSize}: Akka.Remote needs 32000 .. {1L << 30} bytes.");
-        foreach (var s in Seeds) ParseSeed(s);
+        foreach (var s in Seeds)
+        {
+            var a = ParseSeed(s);
+            if (a.Protocol != Protocol)
+                throw new UserInputException(Tls is null
+                    ? $"--seeds '{s}': this member speaks plain TCP (no --tls-cert), so its seeds are akka.tcp://…; give the member a certificate to join a TLS cluster."
+                    : $"--seeds '{s}': this member uses TLS, so its seeds are akka.ssl.tcp://nodemesh@HOST:PORT.");
+        }
         return this;
     }
 
@@ -69,7 +82,7 @@ public sealed record MemberOptions
         {
             throw new UserInputException($"--seeds '{seed}' is not an Akka address; write it like {Example}.");
         }
-        if (a.Protocol != "akka.tcp") throw new UserInputException($"--seeds '{seed}': the protocol must be akka.tcp (as in {Example}).");
+        if (a.Protocol is not ("akka.tcp" or "akka.ssl.tcp")) throw new UserInputException($"--seeds '{seed}': the protocol must be akka.tcp, or akka.ssl.tcp with TLS (as in {Example}).");
         if (a.System != NodeMeshHosting.SystemName) throw new UserInputException($"--seeds '{seed}': NodeMesh members are ActorSystem '{NodeMeshHosting.SystemName}' (as in {Example}), not '{a.System}'.");
         if (a.Host is null || a.Port is null or <= 0) throw new UserInputException($"--seeds '{seed}' needs a host and a port, as in {Example}.");
         return a;

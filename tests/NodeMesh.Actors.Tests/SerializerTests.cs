@@ -55,6 +55,10 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
         new Prepare(), new Prepared(10, 2, 1, 3), new TrainEpoch(3), new EpochTrained(3, 0.5, 0.75, 100, 4, Counts()),
         new Evaluate(), new Evaluated(0.4, 0.8, 50), new FetchModel(), new ModelResponse([[1f, 2f], [3f]]),
         new StepProgress(1, 2, 3, 0.25), new FetchTraffic(), new TrafficResponse(Counts()), new MemberLost("10.0.0.2:4053", "unreachable"),
+        // checkpoints and member loss
+        new FetchTileState(1, 2), new TileStateCaptured(1, 2, [1, 2, 3]), new LoadTileState(1, 2, 99, [4, 5]), new TileStateLoaded(1, 2),
+        new StateSweep([[1], [2, 3]]), new StateLoadSweep(7, [[1], []]), new SaveCheckpoint(), new CheckpointSaved(12),
+        ResetRegion.Instance, new RegionReset(2),
         // cluster
         FetchWireReport.Instance,
         new WireReport("127.0.0.1:4053", 16 << 20, [new WireRecord("127.0.0.1:4054", true, "nodemesh:ap", 3, 400, 300), new WireRecord("127.0.0.1:4054", false, "akka:heartbeat", 9, 90, 0)],

@@ -38,6 +38,14 @@ public sealed partial class DriverActor
         _stepsInEpoch = (count + batch - 1) / batch;
         _cursor = 0; _stepInEpoch = 0;
         _lossSum = 0; _correct = 0; _samples = 0;
+        if (train && _resumeAt is { } at && at.Epoch == epoch)
+        {
+            // Continue the epoch where the checkpoint left it: same order, same sums, its counters so far.
+            _cursor = at.Cursor; _stepInEpoch = at.StepInEpoch;
+            _lossSum = at.LossSum; _correct = at.Correct; _samples = at.Samples;
+            Carried.Merge(at.Carried);
+            _resumeAt = null;
+        }
         NextBatch();
     }
 
@@ -103,6 +111,12 @@ public sealed partial class DriverActor
         _stepInEpoch++;
         _cursor = _end;
         _setup.Progress.Tell(new StepProgress(_epoch, _stepInEpoch, _stepsInEpoch, _lossSum / _samples));
+        if (_setup.Checkpoints is not null && _setup.CheckpointEvery > 0 && _globalStep % _setup.CheckpointEvery == 0 && _cursor < _order.Length)
+        {
+            _phase = Phase.Checkpointing;
+            StartCheckpoint(atEpochEnd: false);
+            return;
+        }
         NextBatch();
     }
 
@@ -118,28 +132,30 @@ public sealed partial class DriverActor
         _collected = new TrafficLedger(_plan.Layers.Count);
         _collected.Merge(_ledger);
         _ledger.Clear();
+        if (!trafficOnly) { _collected.Merge(Carried.Snapshot()); Carried.Clear(); }
         _reducersAsked = false;
-        _countersPending = _setup.Hosts.Count;
-        foreach (var h in _setup.Hosts) h.Tell(FetchUnitCounters.Instance);
+        _countersPending = _hosts.Count;
+        foreach (var h in _hosts) h.Tell(FetchUnitCounters.Instance);
     }
 
     private void OnMemberCounters(MemberCounters c)
     {
+        if (_phase == Phase.Checkpointing) { OnCheckpointCounters(c); return; }
         Expect(Phase.Counting, c);
         _collected!.Merge(c.Counts);
         if (--_countersPending > 0) return;
         if (!_reducersAsked)
         {
             _reducersAsked = true;
-            _countersPending = _setup.Hosts.Count;
-            foreach (var h in _setup.Hosts) h.Tell(FetchReducerCounters.Instance);
+            _countersPending = _hosts.Count;
+            foreach (var h in _hosts) h.Tell(FetchReducerCounters.Instance);
             return;
         }
         var counts = _collected.Snapshot();
         _collected = null;
         Done(_trafficOnly
             ? new TrafficResponse(counts)
-            : new EpochTrained(_epoch, _lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples, _stepInEpoch, counts));
+            : new EpochTrained(_epoch, _lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples, _stepInEpoch, counts, TakeRecoveries()));
     }
 
     // ---- model ----------------------------------------------------------------------------
@@ -172,13 +188,80 @@ public sealed partial class DriverActor
 
     private void StartMix(MixRounds m)
     {
-        _mixPending = _setup.Hosts.Count;
-        foreach (var h in _setup.Hosts) h.Tell(m);
+        _lastMix = m;
+        _mixPending = _hosts.Count;
+        foreach (var h in _hosts) h.Tell(m);
     }
 
     private void OnRoundsMixed()
     {
         Expect(Phase.Mixing, "RoundsMixed");
         if (--_mixPending == 0) Done(new RoundsMixed(-1));
+    }
+
+    // ---- checkpoints: counters so far, then every tile's state, at a cut between steps ----
+
+    private int _statesPending;
+    private bool _checkpointAtEpochEnd;
+    private List<Core.Checkpoints.TileState> _states = [];
+
+    private void StartCheckpoint(bool atEpochEnd)
+    {
+        if (_setup.Checkpoints is null) throw new InvalidOperationException("this run keeps no checkpoints");
+        _checkpointAtEpochEnd = atEpochEnd;
+        _states = [];
+        _statesPending = 0;
+        // Collect the epoch's counters so far (they are part of the state), units first, then reducers.
+        _reducersAsked = false;
+        _countersPending = _hosts.Count;
+        foreach (var h in _hosts) h.Tell(FetchUnitCounters.Instance);
+    }
+
+    private void OnCheckpointCounters(MemberCounters c)
+    {
+        Carried.Merge(c.Counts);
+        if (--_countersPending > 0) return;
+        if (!_reducersAsked)
+        {
+            _reducersAsked = true;
+            _countersPending = _hosts.Count;
+            foreach (var h in _hosts) h.Tell(FetchReducerCounters.Instance);
+            return;
+        }
+        Carried.Merge(_ledger.Snapshot());
+        _ledger.Clear();
+        _statesPending = _tiles.Tiles.Sum(t => t.Count);
+        foreach (var l in _plan.Layers)
+            foreach (var t in _tiles.Tiles[l.Index])
+                TileRoute(l.Index, t.Index).Tell(new FetchTileState(l.Index, t.Index));
+    }
+
+    private TrafficLedger Carried => _carriedLedger ??= new TrafficLedger(_plan.Layers.Count);
+
+    private TrafficLedger? _carriedLedger;
+
+    private void OnTileState(TileStateCaptured c)
+    {
+        Expect(Phase.Checkpointing, c);
+        _states.Add(new Core.Checkpoints.TileState(c.Layer, c.Tile, c.State));
+        if (--_statesPending > 0) return;
+        _states.Sort((a, b) => a.Layer != b.Layer ? a.Layer.CompareTo(b.Layer) : a.Tile.CompareTo(b.Tile));
+        var position = _checkpointAtEpochEnd
+            ? new CheckpointPosition(_epoch + 1, 0, 0, _globalStep, 0, 0, 0, TrafficCounts.Empty(_plan.Layers.Count))
+            : new CheckpointPosition(_epoch, _cursor, _stepInEpoch, _globalStep, _lossSum, _correct, _samples, Carried.Snapshot());
+        if (_checkpointAtEpochEnd) Carried.Clear();
+        _setup.Checkpoints!.Save(position, _states);
+        Remember(position, _states);
+        _states = [];
+        if (_checkpointAtEpochEnd) { Done(new CheckpointSaved(_globalStep)); return; }
+        _phase = Phase.Stepping;
+        NextBatch();
+    }
+
+    private MemberRecovery[] TakeRecoveries()
+    {
+        var r = _recoveries.ToArray();
+        _recoveries.Clear();
+        return r;
     }
 }

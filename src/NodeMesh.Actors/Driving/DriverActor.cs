@@ -22,7 +22,31 @@ public sealed record DriverSetup(RunSpec Spec, TrainOptions Options, DatasetPair
 {
     /// <summary>How long the driver waits for any reply before it declares the run stalled.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Where checkpoints go (null: none are written).</summary>
+    public ICheckpointSink? Checkpoints { get; init; }
+
+    /// <summary>Write a checkpoint after every this many steps (0: only when asked, e.g. after each epoch).</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>A checkpoint to continue from: its position and every tile's state (null: a new run).</summary>
+    public ResumePoint? Resume { get; init; }
+
+    /// <summary>
+    /// When a member is lost: false ends the run (the default); true re-places its tiles on the
+    /// remaining members and continues from the last checkpoint (or from the start without one).
+    /// </summary>
+    public bool ResumeOnMemberLoss { get; init; }
 }
+
+/// <summary>Receives the checkpoints a driver takes; called on the driver's thread, between steps.</summary>
+public interface ICheckpointSink
+{
+    void Save(CheckpointPosition position, IReadOnlyList<Core.Checkpoints.TileState> tiles);
+}
+
+/// <summary>A checkpoint to resume from.</summary>
+public sealed record ResumePoint(CheckpointPosition Position, IReadOnlyList<Core.Checkpoints.TileState> Tiles);
 
 /// <summary>
 /// Drives a run: has every member build its region, injects each batch's images into the first
@@ -34,12 +58,14 @@ public sealed record DriverSetup(RunSpec Spec, TrainOptions Options, DatasetPair
 /// </summary>
 public sealed partial class DriverActor : UntypedActor
 {
-    private enum Phase { Idle, Preparing, LoadingWeights, Stepping, Counting, FetchingModel, Mixing, Failed, Ended }
+    private enum Phase { Idle, Preparing, LoadingWeights, LoadingState, Stepping, Counting, Checkpointing, FetchingModel, Mixing, Recovering, Failed, Ended }
 
     private readonly DriverSetup _setup;
     private readonly NetworkPlan _plan;
     private readonly TilePlan _tiles;
-    private readonly TilePlacement _placement;
+    private TilePlacement _placement;
+    private List<IActorRef> _hosts;
+    private RunSpec _spec;
     private readonly TrafficLedger _ledger;
     private readonly long _lossByteHopsPerSample;
     private Phase _phase = Phase.Idle;
@@ -51,6 +77,9 @@ public sealed partial class DriverActor : UntypedActor
         _setup = setup;
         _plan = setup.Spec.Plan();
         _tiles = setup.Spec.Tiles(_plan);
+        _spec = setup.Spec;
+        _loadOnPrepare = setup.Resume;
+        _hosts = [.. setup.Hosts];
         _placement = TilePlacement.Build(_tiles, setup.Spec.Members, setup.Spec.Placement);
         _ledger = new TrafficLedger(_plan.Layers.Count);
         _lossByteHopsPerSample = new Core.Fabric.FabricLayout(_plan, setup.Spec.Fabric).LossTransfers(1).ByteHops;
@@ -64,7 +93,7 @@ public sealed partial class DriverActor : UntypedActor
 
     protected override void PreStart()
     {
-        foreach (var h in _setup.Hosts) Context.Watch(h);
+        foreach (var h in _hosts) Context.Watch(h);
         Context.SetReceiveTimeout(_setup.StallTimeout);
     }
 
@@ -86,7 +115,7 @@ public sealed partial class DriverActor : UntypedActor
         {
             // The run is over: members leaving or stopping from now on is the plan, not a failure.
             _phase = Phase.Ended;
-            foreach (var h in _setup.Hosts) Context.Unwatch(h);
+            foreach (var h in _hosts) Context.Unwatch(h);
             Context.SetReceiveTimeout(null);
             return;
         }
@@ -98,8 +127,8 @@ public sealed partial class DriverActor : UntypedActor
         switch (message)
         {
             case RunFailed f: Fail($"member {f.Member} failed: {f.Reason}"); return;
-            case MemberLost l: Fail($"lost member {l.Address}: {l.Reason}"); return;
-            case Terminated t: Fail($"the host of member {IndexOf(t.ActorRef)} ({t.ActorRef.Path.Address}) stopped"); return;
+            case MemberLost l: OnMemberLost(l); return;
+            case Terminated t: OnHostStopped(t.ActorRef); return;
             case ReceiveTimeout:
                 if (_phase is not (Phase.Idle or Phase.Failed))
                     Fail($"no progress for {_setup.StallTimeout.TotalSeconds:F0} s while {Waiting()}");
@@ -114,7 +143,11 @@ public sealed partial class DriverActor : UntypedActor
         {
             case Prepare: Begin(Phase.Preparing); StartPrepare(); break;
             case RegionBuilt r: OnRegionBuilt(r); break;
+            case RegionReset r: OnRegionReset(r); break;
             case TileWeightsLoaded: OnWeightsLoaded(); break;
+            case TileStateLoaded: OnStateLoaded(); break;
+            case SaveCheckpoint: Begin(Phase.Checkpointing); StartCheckpoint(atEpochEnd: true); break;
+            case TileStateCaptured c: OnTileState(c); break;
             case TrainEpoch e: Begin(Phase.Stepping); BeginPass(true, e.Epoch); break;
             case Evaluate: Begin(Phase.Stepping); BeginPass(false, _epoch); break;
             case LogitsProduced l: OnLogits(l); break;
@@ -153,31 +186,33 @@ public sealed partial class DriverActor : UntypedActor
 
     private int IndexOf(IActorRef host)
     {
-        for (int i = 0; i < _setup.Hosts.Count; i++) if (_setup.Hosts[i].Equals(host)) return i;
+        for (int i = 0; i < _hosts.Count; i++) if (_hosts[i].Equals(host)) return i;
         return -1;
     }
 
-    private IActorRef TileRoute(int layer, int tile) => _setup.Hosts[_placement.MemberOf(layer, tile)];
+    private IActorRef TileRoute(int layer, int tile) => _hosts[_placement.MemberOf(layer, tile)];
 
     // ---- preparing ------------------------------------------------------------------------
 
-    private int _regionsPending, _weightsPending, _units, _tileCount, _reducers;
+    private int _regionsPending, _weightsPending, _statePending, _units, _tileCount, _reducers;
+    private CheckpointPosition? _resumeAt;
+    private ResumePoint? _loadOnPrepare;
 
     private void StartPrepare()
     {
-        _regionsPending = _setup.Hosts.Count;
+        _regionsPending = _hosts.Count;
         _units = _tileCount = _reducers = 0;
-        for (int m = 0; m < _setup.Hosts.Count; m++)
-            _setup.Hosts[m].Tell(new BuildRegion(_setup.Spec, m, _setup.Hosts, Self));
+        for (int m = 0; m < _hosts.Count; m++)
+            _hosts[m].Tell(new BuildRegion(_spec, m, _hosts.ToArray(), Self));
     }
 
     private void OnRegionBuilt(RegionBuilt r)
     {
-        Expect(Phase.Preparing, r);
+        if (_phase != Phase.Recovering) Expect(Phase.Preparing, r);
         _units += r.Units; _tileCount += r.Tiles; _reducers += r.Reducers;
         if (--_regionsPending > 0) return;
-        if (_setup.ShippedWeights is null) { Done(Prepared()); return; }
-        _phase = Phase.LoadingWeights;
+        if (_setup.ShippedWeights is null || _loadOnPrepare is not null) { LoadStateOrDone(); return; }
+        if (_phase != Phase.Recovering) _phase = Phase.LoadingWeights;
         _weightsPending = _tiles.Tiles.Sum(t => t.Count);
         foreach (var l in _plan.Layers)
             foreach (var t in _tiles.Tiles[l.Index])
@@ -186,11 +221,40 @@ public sealed partial class DriverActor : UntypedActor
 
     private void OnWeightsLoaded()
     {
-        Expect(Phase.LoadingWeights, "TileWeightsLoaded");
-        if (--_weightsPending == 0) Done(Prepared());
+        if (_phase != Phase.Recovering) Expect(Phase.LoadingWeights, "TileWeightsLoaded");
+        if (--_weightsPending == 0) Prepared(done: true);
     }
 
-    private Prepared Prepared() => new(_units, _tileCount, _reducers, _setup.Hosts.Count);
+    /// <summary>On resume, loads every tile's saved state before the run is prepared.</summary>
+    private void LoadStateOrDone()
+    {
+        if (_loadOnPrepare is not { } resume) { Prepared(done: true); return; }
+        var expected = _tiles.Tiles.SelectMany(l => l.Select(t => (t.Layer, t.Index))).ToHashSet();
+        var given = resume.Tiles.Select(t => (t.Layer, t.Tile)).ToList();
+        if (given.Count != expected.Count || !given.ToHashSet().SetEquals(expected))
+            throw new InvalidOperationException($"the checkpoint holds {given.Count} tile states but the run has {expected.Count} tiles (was it made with another --arch or --tile?)");
+        if (_phase != Phase.Recovering) _phase = Phase.LoadingState;
+        _statePending = resume.Tiles.Count;
+        _globalStep = resume.Position.GlobalStep;
+        _resumeAt = resume.Position;
+        foreach (var t in resume.Tiles) TileRoute(t.Layer, t.Tile).Tell(new LoadTileState(t.Layer, t.Tile, _globalStep, t.State));
+    }
+
+    private void OnStateLoaded()
+    {
+        if (_phase != Phase.Recovering) Expect(Phase.LoadingState, "TileStateLoaded");
+        if (--_statePending == 0) Prepared(done: true);
+    }
+
+    /// <summary>The region is built and loaded: answer the client, or go back to the work a lost member interrupted.</summary>
+    private void Prepared(bool done)
+    {
+        _ = done;
+        if (_phase == Phase.Recovering) { Recovered(); return; }
+        Done(Prepared());
+    }
+
+    private Prepared Prepared() => new(_units, _tileCount, _reducers, _hosts.Count);
 
     private void Expect(Phase phase, object what)
     {
@@ -199,8 +263,10 @@ public sealed partial class DriverActor : UntypedActor
 
     private string Waiting() => _phase switch
     {
-        Phase.Preparing => $"waiting for {_regionsPending} of {_setup.Hosts.Count} members to build their regions",
+        Phase.Preparing => $"waiting for {_regionsPending} of {_hosts.Count} members to build their regions",
         Phase.LoadingWeights => $"waiting for {_weightsPending} tiles to load their weights",
+        Phase.LoadingState => $"waiting for {_statePending} tiles to load their checkpointed state",
+        Phase.Checkpointing => $"waiting for {(_statesPending > 0 ? $"the state of {_statesPending} tiles" : $"the counters of {_countersPending} members")} for a checkpoint",
         Phase.Stepping => $"waiting for step {_stepInEpoch + 1} of {_stepsInEpoch} ({(_train ? $"epoch {_epoch}" : "evaluation")}; {(_awaitingLogits ? "logits" : $"{_backwardPending} first-layer tiles to finish the backward pass")})",
         Phase.Counting => $"waiting for the counters of {_countersPending} members",
         Phase.FetchingModel => $"waiting for the weights of {_weightsPending} tiles",

@@ -52,6 +52,9 @@ public class TrainingSession : IAsyncDisposable
 
     public async Task<float[][]> FetchModelAsync() => (await Ask<ModelResponse>(new FetchModel())).Layers;
 
+    /// <summary>Writes a checkpoint now, between epochs (the run must have a checkpoint sink).</summary>
+    public Task<CheckpointSaved> SaveCheckpointAsync() => Ask<CheckpointSaved>(new SaveCheckpoint());
+
     private async Task<T> Ask<T>(object message)
     {
         var ask = _driver.Ask(message, Timeout.InfiniteTimeSpan);
@@ -102,7 +105,8 @@ public sealed class LocalRun : TrainingSession
 
     /// <summary>Starts a local run. <paramref name="shippedWeights"/>: initial weights to load instead of the seed's.</summary>
     public static async Task<LocalRun> StartAsync(RunSpec spec, TrainOptions options, DatasetPair data, float[][]? shippedWeights = null,
-        Action<StepProgress>? progress = null, bool serializeMessages = false, string name = NodeMeshHosting.SystemName)
+        Action<StepProgress>? progress = null, bool serializeMessages = false, string name = NodeMeshHosting.SystemName,
+        Func<DriverSetup, DriverSetup>? configure = null)
     {
         if (spec.ShipsWeights != shippedWeights is not null)
             throw new ArgumentException("the spec's ShipsWeights must say whether weights are shipped", nameof(shippedWeights));
@@ -111,7 +115,8 @@ public sealed class LocalRun : TrainingSession
         for (int i = 0; i < hosts.Length; i++)
             hosts[i] = await system.ActorSelection(spec.Members == 1 ? "/user/host" : $"/user/host-{i}").ResolveOne(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         var progressRef = progress is null ? ActorRefs.Nobody : system.ActorOf(Props.Create(() => new ProgressRelay(progress)), "progress");
-        return new LocalRun(system, new DriverSetup(spec, options, data, shippedWeights, hosts, progressRef), host);
+        var setup = new DriverSetup(spec, options, data, shippedWeights, hosts, progressRef);
+        return new LocalRun(system, configure is null ? setup : configure(setup), host);
     }
 
     private sealed class ProgressRelay : ReceiveActor

@@ -36,6 +36,8 @@ public sealed class MemberHost : UntypedActor
     private int _buildPending, _countersPending, _mixPending;
     private IActorRef _client = ActorRefs.Nobody;
     private TrafficLedger? _collected;
+    private IActorRef? _resetting;
+    private readonly HashSet<IActorRef> _resetPending = [];
 
     public static Props Props() => Akka.Actor.Props.Create(() => new MemberHost());
 
@@ -76,6 +78,13 @@ public sealed class MemberHost : UntypedActor
                 break;
             case EndRun e:
                 Context.System.EventStream.Publish(e); // the member's process decides how to exit
+                break;
+            case ResetRegion:
+                Reset(Sender);
+                break;
+            case Terminated t when _resetting is not null:
+                _resetPending.Remove(t.ActorRef);
+                if (_resetPending.Count == 0) ResetDone();
                 break;
             case BuildRegion b:
                 Context.System.EventStream.Publish(b);
@@ -242,6 +251,38 @@ public sealed class MemberHost : UntypedActor
     {
         int units = _localTiles.Count == 0 ? 0 : _placement!.UnitsOf(Member);
         _build!.Driver.Tell(new RegionBuilt(Member, _localTiles.Count, units, _localReducers.Count));
+    }
+
+    /// <summary>
+    /// Drops the member's region — its tiles (with their units) and reducers are stopped — so that
+    /// the driver can build a new one after it lost another member; answered when all have stopped.
+    /// </summary>
+    private void Reset(IActorRef client)
+    {
+        int member = Member;
+        _resetting = client;
+        foreach (var a in _localTiles.Concat(_localReducers))
+        {
+            Context.Watch(a);
+            _resetPending.Add(a);
+            Context.Stop(a);
+        }
+        _localTiles.Clear();
+        _localReducers.Clear();
+        _build = null;
+        _settings = null;
+        _placement = null;
+        _links = null;
+        _resetMember = member;
+        if (_resetPending.Count == 0) ResetDone();
+    }
+
+    private int _resetMember = -1;
+
+    private void ResetDone()
+    {
+        _resetting!.Tell(new RegionReset(_resetMember));
+        _resetting = null;
     }
 
     private void Collect(IActorRef client, List<IActorRef> actors, object query)

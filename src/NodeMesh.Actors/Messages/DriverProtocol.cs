@@ -13,8 +13,11 @@ public sealed record Prepared(int Units, int Tiles, int Reducers, int Members) :
 /// <summary>Command: train one epoch (1-based number).</summary>
 public sealed record TrainEpoch(int Epoch) : INodeMeshMessage;
 
-/// <summary>Event: an epoch's training result: mean loss and accuracy over its samples, and its traffic.</summary>
-public sealed record EpochTrained(int Epoch, double Loss, double Accuracy, int Samples, int Steps, TrafficCounts Ledger) : INodeMeshMessage;
+/// <summary>Event: an epoch's training result: mean loss and accuracy over its samples, its traffic, and the members lost and recovered from during it.</summary>
+public sealed record EpochTrained(int Epoch, double Loss, double Accuracy, int Samples, int Steps, TrafficCounts Ledger, IReadOnlyList<Driving.MemberRecovery>? Recoveries = null) : INodeMeshMessage
+{
+    public IReadOnlyList<Driving.MemberRecovery> Recoveries { get; init; } = Recoveries ?? [];
+}
 
 /// <summary>Command: evaluate on the test set.</summary>
 public sealed record Evaluate : INodeMeshMessage;

@@ -59,6 +59,15 @@ public sealed record RoundsMixed(int Member) : INodeMeshMessage;
 /// <summary>Event, host → driver: an actor of the member failed; the run cannot go on.</summary>
 public sealed record RunFailed(int Member, string Reason) : INodeMeshMessage;
 
+/// <summary>Command, driver → host: stop the member's region (tiles, units, reducers) so a new one can be built.</summary>
+public sealed record ResetRegion : INodeMeshMessage
+{
+    public static readonly ResetRegion Instance = new();
+}
+
+/// <summary>Event: the member's region is gone.</summary>
+public sealed record RegionReset(int Member) : INodeMeshMessage;
+
 /// <summary>Command, driver → hosts: the experiment is over; <paramref name="Success"/> tells workers which exit code to use.</summary>
 public sealed record EndRun(bool Success, string Reason) : INodeMeshMessage;
 

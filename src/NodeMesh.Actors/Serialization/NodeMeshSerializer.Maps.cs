@@ -91,6 +91,24 @@ public sealed partial class NodeMeshSerializer
         Map<CounterSweep, W.CounterSweep>("cs", m => new() { Counts = ToCounts(m.Counts) }, W.CounterSweep.Parser, p => new(FromCounts(p.Counts)));
     }
 
+    private void MapCheckpoints()
+    {
+        Map<FetchTileState, W.FetchTileState>("fy", m => new() { Layer = m.Layer, Tile = m.Tile }, W.FetchTileState.Parser, p => new(p.Layer, p.Tile));
+        Map<TileStateCaptured, W.TileStateCaptured>("ty", m => new() { Layer = m.Layer, Tile = m.Tile, State = Google.Protobuf.ByteString.CopyFrom(m.State) },
+            W.TileStateCaptured.Parser, p => new(p.Layer, p.Tile, p.State.ToByteArray()));
+        Map<LoadTileState, W.LoadTileState>("ly", m => new() { Layer = m.Layer, Tile = m.Tile, Step = m.Step, State = Google.Protobuf.ByteString.CopyFrom(m.State) },
+            W.LoadTileState.Parser, p => new(p.Layer, p.Tile, p.Step, p.State.ToByteArray()));
+        Map<TileStateLoaded, W.TileStateLoaded>("yl", m => new() { Layer = m.Layer, Tile = m.Tile }, W.TileStateLoaded.Parser, p => new(p.Layer, p.Tile));
+        Map<StateSweep, W.StateSweep>("ss", m => { var p = new W.StateSweep(); p.States.AddRange(m.States.Select(b => Google.Protobuf.ByteString.CopyFrom(b ?? []))); return p; },
+            W.StateSweep.Parser, p => new(p.States.Select(b => b.ToByteArray()).ToArray()));
+        Map<StateLoadSweep, W.StateLoadSweep>("sl", m => { var p = new W.StateLoadSweep { Step = m.Step }; p.States.AddRange(m.States.Select(b => Google.Protobuf.ByteString.CopyFrom(b))); return p; },
+            W.StateLoadSweep.Parser, p => new(p.Step, p.States.Select(b => b.ToByteArray()).ToArray()));
+        Map<SaveCheckpoint, W.SaveCheckpoint>("sc", _ => new(), W.SaveCheckpoint.Parser, _ => new());
+        Map<ResetRegion, W.ResetRegion>("rr", _ => new(), W.ResetRegion.Parser, _ => ResetRegion.Instance);
+        Map<RegionReset, W.RegionReset>("rz", m => new() { Member = m.Member }, W.RegionReset.Parser, p => new(p.Member));
+        Map<CheckpointSaved, W.CheckpointSaved>("cd", m => new() { GlobalStep = m.GlobalStep }, W.CheckpointSaved.Parser, p => new(p.GlobalStep));
+    }
+
     private void MapCluster()
     {
         Map<FetchWireReport, W.FetchWireReport>("fx", _ => new(), W.FetchWireReport.Parser, _ => FetchWireReport.Instance);
@@ -111,8 +129,14 @@ public sealed partial class NodeMeshSerializer
         Map<Prepare, W.Prepare>("pr", _ => new(), W.Prepare.Parser, _ => new());
         Map<Prepared, W.Prepared>("pd", m => new() { Units = m.Units, Tiles = m.Tiles, Reducers = m.Reducers, Members = m.Members }, W.Prepared.Parser, p => new(p.Units, p.Tiles, p.Reducers, p.Members));
         Map<TrainEpoch, W.TrainEpoch>("te", m => new() { Epoch = m.Epoch }, W.TrainEpoch.Parser, p => new(p.Epoch));
-        Map<EpochTrained, W.EpochTrained>("et", m => new() { Epoch = m.Epoch, Loss = m.Loss, Accuracy = m.Accuracy, Samples = m.Samples, Steps = m.Steps, Counts = ToCounts(m.Ledger) },
-            W.EpochTrained.Parser, p => new(p.Epoch, p.Loss, p.Accuracy, p.Samples, p.Steps, FromCounts(p.Counts)));
+        Map<EpochTrained, W.EpochTrained>("et", m =>
+            {
+                var p = new W.EpochTrained { Epoch = m.Epoch, Loss = m.Loss, Accuracy = m.Accuracy, Samples = m.Samples, Steps = m.Steps, Counts = ToCounts(m.Ledger) };
+                p.Recoveries.AddRange(m.Recoveries.Select(r => new W.MemberRecovery { Member = r.Member, Reason = r.Reason, LostAtStep = r.LostAtStep, ResumedAtStep = r.ResumedAtStep, Members = r.Members }));
+                return p;
+            },
+            W.EpochTrained.Parser, p => new(p.Epoch, p.Loss, p.Accuracy, p.Samples, p.Steps, FromCounts(p.Counts),
+                p.Recoveries.Select(r => new Driving.MemberRecovery(r.Member, r.Reason, r.LostAtStep, r.ResumedAtStep, r.Members)).ToArray()));
         Map<Evaluate, W.Evaluate>("ev", _ => new(), W.Evaluate.Parser, _ => new());
         Map<Evaluated, W.Evaluated>("ed", m => new() { Loss = m.Loss, Accuracy = m.Accuracy, Samples = m.Samples }, W.Evaluated.Parser, p => new(p.Loss, p.Accuracy, p.Samples));
         Map<FetchModel, W.FetchModel>("fm", _ => new(), W.FetchModel.Parser, _ => new());

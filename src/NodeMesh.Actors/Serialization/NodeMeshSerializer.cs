@@ -36,6 +36,7 @@ public sealed partial class NodeMeshSerializer : SerializerWithStringManifest
         MapMember();
         MapDriver();
         MapCluster();
+        MapCheckpoints();
     }
 
     public override int Identifier => Id;

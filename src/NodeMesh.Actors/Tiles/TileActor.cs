@@ -105,6 +105,20 @@ public sealed class TileActor : UntypedActor
             case ReadSweep r:
                 _client.Tell(new TileWeights(_layer.Index, _tile.Index, r.Vectors));
                 break;
+            case FetchTileState:
+                _client = Sender;
+                _units[0].Tell(new StateSweep(new byte[_units.Length][]));
+                break;
+            case StateSweep st:
+                _client.Tell(new TileStateCaptured(_layer.Index, _tile.Index, TileStates.Pack(st.States)));
+                break;
+            case LoadTileState ld:
+                _client = Sender;
+                _units[0].Tell(new StateLoadSweep(ld.Step, TileStates.Unpack(ld.State, _units.Length, $"{_layer.Name} tile {_tile.Index}")));
+                break;
+            case StateLoadSweep:
+                _client.Tell(new TileStateLoaded(_layer.Index, _tile.Index));
+                break;
             case FetchUnitCounters:
                 _client = Sender;
                 _units[0].Tell(new CounterSweep(TrafficCounts.Empty(_settings.LayerCount)));
@@ -208,5 +222,47 @@ public sealed class TileActor : UntypedActor
         for (int i = 0; i < links.Count; i++)
             if ((producer ? links[i].Producer : links[i].Consumer) == tile) return i;
         throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got a piece from tile {tile}, which is not linked to it");
+    }
+}
+
+/// <summary>A tile's state: its units' state records, each length-prefixed, in sweep order.</summary>
+public static class TileStates
+{
+    public static byte[] Pack(byte[][] units)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+        {
+            w.Write(units.Length);
+            foreach (var u in units)
+            {
+                w.Write(u.Length);
+                w.Write(u);
+            }
+        }
+        return ms.ToArray();
+    }
+
+    public static byte[][] Unpack(byte[] state, int units, string tile)
+    {
+        using var r = new BinaryReader(new MemoryStream(state));
+        try
+        {
+            int count = r.ReadInt32();
+            if (count != units) throw new InvalidDataException($"{tile}: the checkpoint holds {count} units, the tile has {units} (was it made for another --tile or --arch?)");
+            var result = new byte[count][];
+            for (int i = 0; i < count; i++)
+            {
+                int length = r.ReadInt32();
+                if (length < 0 || length > state.Length - r.BaseStream.Position) throw new InvalidDataException($"{tile}: unit {i}'s state record runs past the end");
+                result[i] = r.ReadBytes(length);
+            }
+            if (r.BaseStream.Position != state.Length) throw new InvalidDataException($"{tile}: bytes left over after its last unit");
+            return result;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"{tile}: its state is truncated");
+        }
     }
 }

@@ -29,7 +29,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private readonly int _inMessages, _inFloats;
     private readonly long _inByteHopsPerSample;
     private readonly AllReduceExchange? _allReduce;
-    private readonly GossipExchange? _gossip;
+    private GossipExchange? _gossip;
     private readonly Queue<(object Message, IActorRef Sender)> _queued = new();
     private readonly Dictionary<int, long> _hops = [];
     private PeerRoutes _routes = PeerRoutes.None;
@@ -118,6 +118,14 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 _mixRoundsLeft = m.Rounds;
                 StartRound();
                 break;
+            case StateSweep st:
+                st.States[_state.IndexInTile] = CaptureState();
+                _next.Tell(st);
+                break;
+            case StateLoadSweep ld:
+                RestoreState(ld.States[_state.IndexInTile], ld.Step);
+                _next.Tell(ld);
+                break;
             case CounterSweep c:
                 if (_state.Store is IPulsedWeightStore p)
                 {
@@ -176,6 +184,42 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             Apply(_allReduce.Open(b.Step, SyncKind.Weights, _state.Store.Read().ToArray(), this));
         else if (_gossip is not null && ++_localSteps % strategy.Every == 0)
             StartRound();
+    }
+
+    /// <summary>
+    /// The unit's state record: its gossip step count and its store's complete state (weights,
+    /// device state, random streams). Taken between steps, when no exchange is open.
+    /// </summary>
+    private byte[] CaptureState()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+        {
+            w.Write(_localSteps);
+            _state.Store.WriteState(w);
+        }
+        return ms.ToArray();
+    }
+
+    private void RestoreState(byte[] record, long step)
+    {
+        using var r = new BinaryReader(new MemoryStream(record));
+        long localSteps = r.ReadInt64();
+        _state.Store.ReadState(r);
+        if (r.BaseStream.Position != record.Length)
+            throw new InvalidDataException($"unit {Name}: {record.Length - r.BaseStream.Position} bytes left over in its state record");
+        _localSteps = localSteps;
+        if (_gossip is not null)
+        {
+            // A gossip unit's peer draws come from System.Random, whose state cannot be saved:
+            // after a resume they are reseeded from the run seed, the unit and the step (gossip
+            // resumes and completes, but is not bit-identical to an uninterrupted run).
+            var s = _settings.Spec.Strategy;
+            var layer = _state.Layer;
+            _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position,
+                new Random(unchecked(GossipPeers.UnitSeed(_settings.Spec.Seed, _layer, _state.GlobalIndex) ^ (int)(step * 2654435761L))));
+        }
+        _input = null;
     }
 
     private string Name => $"{_state.Layer.Name}({_state.Map},{_state.U},{_state.V})";

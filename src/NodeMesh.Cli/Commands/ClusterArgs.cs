@@ -8,7 +8,7 @@ namespace NodeMesh.Cli.Commands;
 /// <summary>The cluster options of <c>nodemesh train</c>, read from the command line and the environment.</summary>
 public sealed record ClusterArgs(int Workers, MemberOptions Member, PlacementKind Placement, TimeSpan JoinTimeout)
 {
-    private static readonly string[] ClusterOnly = ["seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size"];
+    private static readonly string[] ClusterOnly = ["seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size", "tls-cert", "tls-ca", "tls-pin", "tls-password"];
 
     /// <summary>The cluster settings of a run, or null for local mode (--workers 0).</summary>
     public static ClusterArgs? Parse(ParsedArgs a)
@@ -35,7 +35,32 @@ public sealed record ClusterArgs(int Workers, MemberOptions Member, PlacementKin
         PublicHost = a.String("public-host"),
         Seeds = MemberOptions.SplitSeeds(a.String("seeds")),
         MaxFrameSize = a.Long("max-frame-size"),
+        Tls = TlsFrom(a),
     }.Validate();
+
+    /// <summary>The TLS options shared by every member command.</summary>
+    public static readonly OptionDef[] TlsOptions =
+    [
+        new("tls-cert", "FILE", null, "mutual TLS: this member's certificate and key (PKCS#12); every member needs one (deploy/make-certs.sh)", "NODEMESH_TLS_CERT"),
+        new("tls-password", "TEXT", "", "mutual TLS: the PKCS#12 password", "NODEMESH_TLS_PASSWORD"),
+        new("tls-ca", "FILE", null, "mutual TLS: accept members whose certificate this CA signed (PEM or DER)", "NODEMESH_TLS_CA"),
+        new("tls-pin", "LIST", null, "mutual TLS: accept only these certificate thumbprints (comma-separated hex), instead of or besides --tls-ca", "NODEMESH_TLS_PIN"),
+    ];
+
+    private static MemberTls? TlsFrom(ParsedArgs a)
+    {
+        string? cert = a.String("tls-cert");
+        if (string.IsNullOrEmpty(cert))
+        {
+            var stray = new[] { "tls-ca", "tls-pin", "tls-password" }.Where(a.Given).ToArray();
+            if (stray.Length > 0) throw new UserInputException($"{string.Join(", ", stray.Select(s => "--" + s))} need --tls-cert (this member's certificate).");
+            return null;
+        }
+        var tls = new MemberTls(cert, a.String("tls-password") ?? "", a.String("tls-ca"),
+            (a.String("tls-pin") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        tls.Load(); // fail now, with the file named, not inside the ActorSystem
+        return tls;
+    }
 
     public static PlacementKind PlacementOf(ParsedArgs a) =>
         a.Choice("placement", ("block", PlacementKind.Block), ("stripe", PlacementKind.Stripe), ("round-robin", PlacementKind.RoundRobin));

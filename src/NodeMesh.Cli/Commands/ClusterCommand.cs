@@ -72,7 +72,10 @@ public static class ClusterCommand
             stderr.WriteLine("interrupted: stopping the workers");
             launcher.KillAll();
         });
-        return await TrainCommand.RunAsync(train, stdout, stderr, address => launcher.Start(workers, address.ToString(), frame));
+        // Workers get the driver's TLS settings (same certificate and trust: one machine, one operator).
+        var tls = new[] { "tls-cert", "tls-password", "tls-ca", "tls-pin" }
+            .Where(o => !string.IsNullOrEmpty(a.String(o))).SelectMany(o => new[] { "--" + o, a.String(o)! }).ToArray();
+        return await TrainCommand.RunAsync(train, stdout, stderr, address => launcher.Start(workers, address.ToString(), frame, tls));
     }
 }
 
@@ -93,7 +96,7 @@ public sealed class WorkerLauncher(TextWriter log) : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="count"/> workers that join <paramref name="seed"/>.</summary>
-    public Task Start(int count, string seed, long maxFrameSize)
+    public Task Start(int count, string seed, long maxFrameSize, IReadOnlyList<string>? extra = null)
     {
         var (file, prefix) = SelfCommand();
         for (int i = 0; i < count; i++)
@@ -108,6 +111,7 @@ public sealed class WorkerLauncher(TextWriter log) : IAsyncDisposable
             foreach (var p in new[] { "node", "--host", "127.0.0.1", "--port", "0", "--seeds", seed, "--max-frame-size", maxFrameSize.ToString(CultureInfo.InvariantCulture),
                 "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
                 psi.ArgumentList.Add(p);
+            foreach (var p in extra ?? []) psi.ArgumentList.Add(p);
             foreach (var key in new[] { "NODEMESH_HOST", "NODEMESH_PORT", "NODEMESH_PUBLIC_HOST", "NODEMESH_SEEDS", "NODEMESH_WORKERS" }) psi.Environment.Remove(key);
             var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
             string tag = $"[worker {i}] ";

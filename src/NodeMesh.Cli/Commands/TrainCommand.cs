@@ -57,6 +57,7 @@ public static class TrainCommand
         new("placement", "block|stripe|round-robin", "block", "cluster run: how each layer's tiles are spread over the workers (docs/cluster.md)", "NODEMESH_PLACEMENT"),
         new("join-timeout", "S", "60", "cluster run: seconds to wait for the workers to be Up before giving up", "NODEMESH_JOIN_TIMEOUT"),
         new("max-frame-size", "BYTES", "16777216", "cluster run: Akka.Remote maximum frame size; every member must allow the run's largest message", "NODEMESH_MAX_FRAME_SIZE"),
+        .. ClusterArgs.TlsOptions,
         new("quiet", null, null, "no progress bar"),
         new("help", null, null, "show this help"),
     ];
