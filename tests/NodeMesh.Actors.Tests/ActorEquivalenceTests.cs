@@ -5,10 +5,10 @@ using NodeMesh.Core.Engine;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
-using NodeMesh.Core.Reference;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
 using NodeMesh.Core.Training;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Actors.Tests;
 
