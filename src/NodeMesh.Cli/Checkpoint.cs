@@ -8,7 +8,17 @@ namespace NodeMesh.Cli;
 /// <summary>Loads and saves a run's weights as safetensors (unit layouts of <see cref="WeightLayout"/>).</summary>
 public static class Checkpoint
 {
+    /// <summary>
+    /// The unit vectors of <paramref name="plan"/> from the checkpoint at <paramref name="path"/>;
+    /// every problem is a <see cref="UserInputException"/> about <c>--init</c>.
+    /// </summary>
     public static float[][] Load(NetworkPlan plan, string path)
+    {
+        try { return LoadUnitVectors(plan, path); }
+        catch (UserInputException e) { throw e.ForSetting(UserErrors.Init); }
+    }
+
+    private static float[][] LoadUnitVectors(NetworkPlan plan, string path)
     {
         var tensors = SafeTensorsFile.Read(path);
         var result = new float[plan.Layers.Count][];
@@ -16,13 +26,13 @@ public static class Checkpoint
         {
             var (wn, bn) = WeightLayout.Names(l);
             if (!tensors.TryGetValue(wn, out var w) || !tensors.TryGetValue(bn, out var b))
-                throw new UserInputException($"--init {path}: no tensor '{(tensors.ContainsKey(wn) ? bn : wn)}' for layer {l.Name}; the file holds {string.Join(", ", tensors.Keys.Order())}. Layers are named conv1, conv2, …, dense1, … in --arch order.");
-            result[l.Index] = WeightLayout.ToUnitVectors(l, w, b, $"--init {path}");
+                throw new UserInputException($"{path}: no tensor '{(tensors.ContainsKey(wn) ? bn : wn)}' for layer {l.Name}; the file holds {string.Join(", ", tensors.Keys.Order())}. Layers are named conv1, conv2, …, dense1, … in --arch order.");
+            result[l.Index] = WeightLayout.ToUnitVectors(l, w, b, path);
         }
         var known = plan.Layers.SelectMany(l => new[] { WeightLayout.Names(l).Weight, WeightLayout.Names(l).Bias }).ToHashSet();
         var extra = tensors.Keys.Where(k => !known.Contains(k)).Order().ToList();
         if (extra.Count > 0)
-            throw new UserInputException($"--init {path}: tensor(s) {string.Join(", ", extra)} match no layer of --arch '{plan.Arch}'; check that the checkpoint was made for this architecture.");
+            throw new UserInputException($"{path}: tensor(s) {string.Join(", ", extra)} match no layer of --arch '{plan.Arch}'; check that the checkpoint was made for this architecture.");
         return result;
     }
 

@@ -80,12 +80,12 @@ public static class NodeMeshCli
         }
         catch (UserInputException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {UserErrors.Render(e)}");
             return 2;
         }
         catch (InvalidOperationException e) when (e.InnerException is UserInputException u)
         {
-            stderr.WriteLine($"error: {u.Message}");
+            stderr.WriteLine($"error: {UserErrors.Render(u)}");
             return 2;
         }
     }

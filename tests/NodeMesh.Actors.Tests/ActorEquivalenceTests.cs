@@ -5,10 +5,10 @@ using NodeMesh.Core.Engine;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
-using NodeMesh.Core.Reference;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
 using NodeMesh.Core.Training;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Actors.Tests;
 
@@ -16,6 +16,7 @@ namespace NodeMesh.Actors.Tests;
 /// The actor system computes exactly what the actor-free paths compute: the engine (same floats)
 /// and the reference nets (ConvNet for exact tying, locally connected net for none).
 /// </summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class ActorEquivalenceTests
 {
     private const string SmallArch = "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10";

@@ -9,6 +9,7 @@ using NodeMesh.Core.Training;
 namespace NodeMesh.Actors.Tests;
 
 /// <summary>Units whose weights live in simulated memristor arrays.</summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class DeviceActorTests
 {
     private const string Arch = "conv3x3x3,relu,maxpool2,conv3x3x4,relu,maxpool2,dense10";
@@ -72,6 +73,8 @@ public sealed class DeviceActorTests
     }
 }
 
+/// <summary>Device drift between steps: weights relax over simulated time on real unit actors.</summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class DriftActorTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using NodeMesh.Core.Training;
 namespace NodeMesh.Actors.Tests;
 
 /// <summary>A failure inside any actor ends a local run with an error that says what failed — never a hang, never a silent restart.</summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class FailureTests
 {
     private const string Arch = "conv3x3x2,relu,maxpool2,dense10";

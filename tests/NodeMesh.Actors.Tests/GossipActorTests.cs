@@ -8,6 +8,7 @@ using NodeMesh.Core.Training;
 namespace NodeMesh.Actors.Tests;
 
 /// <summary>Gossip between real unit actors, without training (mix-only rounds) and with training.</summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class GossipActorTests
 {
     private const string Arch = "conv3x3x3,relu,maxpool2,conv3x3x4,relu,maxpool2,dense10";

@@ -7,6 +7,7 @@ using NodeMesh.Core.Training;
 namespace NodeMesh.Actors.Tests;
 
 /// <summary>Every strategy learns Fashion-MNIST: the embedded subset, a small net, one epoch.</summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class LearningTests
 {
     private const string Arch = "conv5x5x4,relu,maxpool2,conv5x5x8,relu,maxpool2,dense10";

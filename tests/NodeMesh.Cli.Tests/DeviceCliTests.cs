@@ -19,7 +19,22 @@ public sealed class DeviceCliTests
     public async Task An_unknown_device_is_a_clear_error()
     {
         var r = await Cli.TrainAsync("--device", "flux-capacitor");
-        Cli.AssertUserError(r, singleLine: true, "flux-capacitor");
+        Cli.AssertUserError(r, singleLine: true, "--device 'flux-capacitor' is neither a preset");
+    }
+
+    [Fact]
+    public async Task Devices_show_names_its_own_flag_for_an_unknown_device()
+    {
+        var r = await Cli.RunAsync("devices", "--show", "flux-capacitor");
+        var line = Cli.AssertUserError(r, singleLine: true, "--show 'flux-capacitor' is neither a preset");
+        Assert.DoesNotContain("--device", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Devices_lists_the_presets_under_how_to_choose_one()
+    {
+        var r = await Cli.RunAsync("devices");
+        Assert.StartsWith("Device presets (--device NAME, or --device FILE.json", r.Out, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -29,7 +44,7 @@ public sealed class DeviceCliTests
         string file = tmp["dev.json"];
         File.WriteAllText(file, """{"preset": "reram-sb", "dw_minn": 0.001}""");
         var r = await Cli.TrainAsync("--device", file);
-        Cli.AssertUserError(r, singleLine: false, "dw_minn");
+        Cli.AssertUserError(r, singleLine: false, "--device dev.json: ", "dw_minn");
     }
 
     [Fact]

@@ -143,6 +143,31 @@ public class UserErrorTests
     }
 
     [Fact]
+    public async Task A_core_error_is_one_line_that_starts_with_the_flag()
+    {
+        var r = await Cli.TrainAsync("--epochs", "0");
+        Assert.Equal("error: --epochs 0: train at least 1 epoch.", Cli.AssertUserError(r, singleLine: true));
+    }
+
+    [Theory]
+    [InlineData("--layer-hops", "-1", "--layer-hops -1")]
+    [InlineData("--every", "0", "--every 0")]
+    public async Task Fabric_and_tying_settings_checked_in_core_name_their_flag(string option, string value, string named)
+    {
+        var r = await Cli.TrainAsync("--strategy", "allreduce", option, value);
+        Cli.AssertUserError(r, singleLine: true, named);
+    }
+
+    [Fact]
+    public async Task A_bad_energy_file_names_the_flag_and_the_file()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp["energy.json"], """{"sram": 5}""");
+        var r = await Cli.TrainAsync("--energy", tmp["energy.json"]);
+        Cli.AssertUserError(r, singleLine: true, $"--energy '{tmp["energy.json"]}': unknown field 'sram'");
+    }
+
+    [Fact]
     public async Task InlineValueIsValidatedLikeASeparateOne()
     {
         var r = await Cli.TrainAsync("--lr=-1");
@@ -198,7 +223,7 @@ public class UserErrorTests
         using var tmp = new TempDir();
         var missing = tmp["missing.safetensors"];
         var r = await Cli.TrainAsync("--init", missing, "--out", tmp["run"]);
-        Cli.AssertUserError(r, singleLine: true, missing, "not found");
+        Cli.AssertUserError(r, singleLine: true, $"--init {missing}", "not found");
         Assert.False(Directory.Exists(tmp["run"]));
     }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden vectors for NodeMesh.Core.Reference, computed with PyTorch.
+"""Golden vectors for NodeMesh.TestSupport.Reference (the test oracles), computed with PyTorch.
 
 Run with Debian's interpreter (it has python3-torch 1.13 and python3-numpy):
 

@@ -1,3 +1,4 @@
+using NodeMesh.Core;
 using NodeMesh.Core.Devices;
 
 namespace NodeMesh.Cli.Commands;
@@ -28,8 +29,17 @@ public static class DevicesCommand
 
     public static int Run(ParsedArgs a, TextWriter stdout)
     {
-        if (a.String("show") is { } show) stdout.WriteLine(DeviceConfig.Load(show).Format());
-        else stdout.WriteLine(DeviceConfig.Describe());
+        if (a.String("show") is { } show)
+        {
+            DeviceConfig device;
+            // Load's errors are about the device setting, which this command takes as --show.
+            try { device = DeviceConfig.Load(show); }
+            catch (UserInputException e) when (e.Setting == SettingKeys.Device) { throw new UserInputException($"--show {e.Message}", null, e); }
+            stdout.WriteLine(device.Format());
+            return 0;
+        }
+        stdout.WriteLine("Device presets (--device NAME, or --device FILE.json with {\"preset\": NAME, <parameter>: <value>, ...}).");
+        stdout.WriteLine(DeviceConfig.Describe());
         return 0;
     }
 }

@@ -10,7 +10,7 @@ public static class DatasetLoader
     /// <summary>Where Debian's <c>dataset-fashion-mnist</c> package installs the four gzip IDX files.</summary>
     public const string SystemFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
-    /// <summary>The <c>--data</c> value that means <see cref="SystemFashionMnistDir"/>.</summary>
+    /// <summary>The value of the <see cref="SettingKeys.Data"/> setting that means <see cref="SystemFashionMnistDir"/>.</summary>
     public const string FullKeyword = "full";
 
     /// <summary>Examples in the embedded subset (the first of the Fashion-MNIST training and test sets).</summary>
@@ -37,7 +37,8 @@ public static class DatasetLoader
 
     /// <summary>
     /// <c>null</c>: the embedded subset; <c>"full"</c>: <see cref="SystemFashionMnistDir"/>; anything else:
-    /// a directory holding the four IDX files.
+    /// a directory holding the four IDX files. A bad choice is a <see cref="UserInputException"/> about
+    /// the <see cref="SettingKeys.Data"/> setting.
     /// </summary>
     public static DatasetPair Load(string? dataDir)
     {
@@ -48,17 +49,17 @@ public static class DatasetLoader
         if (string.IsNullOrWhiteSpace(dataDir))
         {
             throw new UserInputException(
-                $"--data is empty; pass \"{FullKeyword}\" for {SystemFashionMnistDir}, a directory holding " +
-                $"{ExpectedFilesText}, or omit --data to use the embedded subset");
+                $"is empty; pass \"{FullKeyword}\" for {SystemFashionMnistDir}, a directory holding " +
+                $"{ExpectedFilesText}, or leave it out to use the embedded subset", SettingKeys.Data);
         }
         if (dataDir == FullKeyword)
         {
             if (!Directory.Exists(SystemFashionMnistDir))
             {
                 throw new UserInputException(
-                    $"--data {FullKeyword}: {SystemFashionMnistDir} does not exist; install the full Fashion-MNIST with " +
-                    "`sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu) or pass --data DIR with a directory holding " +
-                    $"{ExpectedFilesText}");
+                    $"{FullKeyword}: {SystemFashionMnistDir} does not exist; install the full Fashion-MNIST with " +
+                    "`sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu) or pass a directory holding " +
+                    $"{ExpectedFilesText} instead", SettingKeys.Data);
             }
             return LoadDirectory(SystemFashionMnistDir, "Fashion-MNIST");
         }
@@ -91,13 +92,14 @@ public static class DatasetLoader
         if (File.Exists(dir))
         {
             throw new UserInputException(
-                $"--data {dir}: this is a file, not a directory; pass the directory that holds {ExpectedFilesText}");
+                $"{dir}: this is a file, not a directory; pass the directory that holds {ExpectedFilesText}", SettingKeys.Data);
         }
         if (!Directory.Exists(dir))
         {
             throw new UserInputException(
-                $"--data {dir}: directory does not exist; pass a directory holding {ExpectedFilesText} " +
-                $"(Fashion-MNIST or MNIST), \"{FullKeyword}\" for {SystemFashionMnistDir}, or omit --data to use the embedded subset");
+                $"{dir}: directory does not exist; pass a directory holding {ExpectedFilesText} " +
+                $"(Fashion-MNIST or MNIST), \"{FullKeyword}\" for {SystemFashionMnistDir}, or leave it out to use the embedded subset",
+                SettingKeys.Data);
         }
 
         var paths = new string?[StandardFileNames.Count];
@@ -113,8 +115,8 @@ public static class DatasetLoader
         if (missing.Count > 0)
         {
             throw new UserInputException(
-                $"--data {dir}: missing {string.Join(", ", missing)}; the directory (or its raw/ subdirectory) must hold " +
-                $"the four IDX files {ExpectedFilesText}, each raw or gzip-compressed (Fashion-MNIST or MNIST)");
+                $"{dir}: missing {string.Join(", ", missing)}; the directory (or its raw/ subdirectory) must hold " +
+                $"the four IDX files {ExpectedFilesText}, each raw or gzip-compressed (Fashion-MNIST or MNIST)", SettingKeys.Data);
         }
 
         string full = Path.GetFullPath(dir);

@@ -10,7 +10,7 @@ public sealed partial record DeviceConfig
 
     private static readonly Lazy<PresetInfo[]> PresetTable = new(BuildPresets);
 
-    /// <summary>The preset names accepted by <c>--device</c>, in listing order (<c>ideal</c> first).</summary>
+    /// <summary>The preset names accepted by <see cref="Load"/>, in listing order (<c>ideal</c> first).</summary>
     public static IReadOnlyList<string> PresetNames => PresetTable.Value.Select(p => p.Name).ToArray();
 
     /// <summary>Every preset with its description and parameters.</summary>
@@ -25,11 +25,11 @@ public sealed partial record DeviceConfig
     }
 
     /// <summary>
-    /// The configuration for <c>--device</c>: a preset name, or the path of a JSON object whose
-    /// optional <c>"preset"</c> names the base (default: the reference defaults, ConstantStep) and
-    /// whose other members override parameters by their snake_case names. Unknown members,
-    /// values of the wrong type and values out of range are rejected with a
-    /// <see cref="UserInputException"/> naming the member and its allowed range.
+    /// The configuration of the <see cref="SettingKeys.Device"/> setting: a preset name, or the path
+    /// of a JSON object whose optional <c>"preset"</c> names the base (default: the reference
+    /// defaults, ConstantStep) and whose other members override parameters by their snake_case
+    /// names. Unknown members, values of the wrong type and values out of range are rejected with a
+    /// <see cref="UserInputException"/> about that setting, naming the member and its allowed range.
     /// </summary>
     public static DeviceConfig Load(string presetOrJsonPath)
     {
@@ -39,14 +39,15 @@ public sealed partial record DeviceConfig
         if (!File.Exists(presetOrJsonPath))
         {
             if (presetOrJsonPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-                throw new UserInputException($"--device: file '{presetOrJsonPath}' does not exist.");
-            throw new UserInputException($"--device: '{presetOrJsonPath}' is neither a preset ({string.Join("|", PresetNames)}) nor an existing JSON file.");
+                throw new UserInputException($"'{presetOrJsonPath}': the file does not exist.", SettingKeys.Device);
+            throw new UserInputException($"'{presetOrJsonPath}' is neither a preset ({string.Join("|", PresetNames)}) nor an existing JSON file.", SettingKeys.Device);
         }
         string text;
         try { text = File.ReadAllText(presetOrJsonPath); }
-        catch (IOException e) { throw new UserInputException($"--device: cannot read '{presetOrJsonPath}': {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new UserInputException($"--device: cannot read '{presetOrJsonPath}': {e.Message}"); }
-        return Parse(text, Path.GetFileName(presetOrJsonPath));
+        catch (IOException e) { throw new UserInputException($"'{presetOrJsonPath}': cannot read the file: {e.Message}", SettingKeys.Device); }
+        catch (UnauthorizedAccessException e) { throw new UserInputException($"'{presetOrJsonPath}': cannot read the file: {e.Message}", SettingKeys.Device); }
+        try { return Parse(text, Path.GetFileName(presetOrJsonPath)); }
+        catch (UserInputException e) { throw e.ForSetting(SettingKeys.Device); }
     }
 
     /// <summary>Parses a JSON device description (see <see cref="Load"/>); <paramref name="source"/> names it in messages.</summary>
@@ -101,11 +102,13 @@ public sealed partial record DeviceConfig
         }
     }
 
-    /// <summary>The <c>nodemesh devices</c> listing: one block per preset with the parameters its model uses.</summary>
+    /// <summary>
+    /// The preset listing (of <c>nodemesh devices</c>, which puts how to choose a preset above it):
+    /// one block per preset with the parameters its model uses.
+    /// </summary>
     public static string Describe()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("Device presets (--device NAME, or --device FILE.json with {\"preset\": NAME, <parameter>: <value>, ...}).");
         sb.AppendLine("Weights are in weight units; relative spreads are fractions of their mean; see docs/devices.md.");
         foreach (var p in PresetTable.Value)
         {

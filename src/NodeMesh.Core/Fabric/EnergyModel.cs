@@ -63,7 +63,7 @@ public sealed record EnergyModel
 
     /// <summary>
     /// Reads an energy model from a JSON file; fields left out keep their defaults.
-    /// Throws <see cref="UserInputException"/> naming the file and any bad field.
+    /// Throws <see cref="UserInputException"/> about <see cref="SettingKeys.Energy"/>, naming the file and any bad field.
     /// </summary>
     public static EnergyModel Load(string path)
     {
@@ -71,9 +71,10 @@ public sealed record EnergyModel
         try { text = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new UserInputException($"--energy '{path}': cannot read the energy model ({e.Message}); give a JSON file with fields {string.Join(", ", FieldNames)}.");
+            throw new UserInputException($"'{path}': cannot read the energy model ({e.Message}); give a JSON file with fields {string.Join(", ", FieldNames)}.", SettingKeys.Energy);
         }
-        return Parse(text, $"--energy '{path}'");
+        try { return Parse(text, $"'{path}'"); }
+        catch (UserInputException e) { throw e.ForSetting(SettingKeys.Energy); }
     }
 
     /// <summary>

@@ -28,9 +28,9 @@ public sealed record FabricOptions(MapLayout Layout = MapLayout.Column, int Laye
     public FabricOptions Validate()
     {
         if (LayerHops < 0)
-            throw new UserInputException($"--layer-hops {LayerHops}: the hop cost between consecutive layers must be 0 or more.");
+            throw new UserInputException($"{LayerHops}: the hop cost between consecutive layers must be 0 or more.", SettingKeys.LayerHops);
         if (!Enum.IsDefined(Layout))
-            throw new UserInputException($"--map-layout {(int)Layout}: use column or spread.");
+            throw new UserInputException($"{(int)Layout}: use column or spread.", SettingKeys.MapLayout);
         return this;
     }
 }

@@ -9,7 +9,7 @@ public enum ActivationKind { Relu, Tanh }
 /// <summary>Pooling applied after a convolution (non-overlapping, window = stride).</summary>
 public enum PoolKind { Max, Avg }
 
-/// <summary>One token of an <c>--arch</c> layer list.</summary>
+/// <summary>One token of an architecture's layer list (<see cref="ArchSpec"/>).</summary>
 public abstract record LayerSpec(string Token);
 
 /// <summary><c>convKxKxC</c>: K×K kernel, C output maps, stride 1, same padding (K odd).</summary>
@@ -51,14 +51,14 @@ public sealed partial class ArchSpec
     public static ArchSpec Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text))
-            throw new UserInputException($"--arch is empty; give a comma-separated layer list such as '{Default}' ({Grammar}).");
+            throw new UserInputException($"is empty; give a comma-separated layer list such as '{Default}' ({Grammar}).", SettingKeys.Arch);
         var tokens = text.Split(',', StringSplitOptions.TrimEntries);
         var layers = new List<LayerSpec>(tokens.Length);
         for (int i = 0; i < tokens.Length; i++)
         {
             string t = tokens[i].ToLowerInvariant();
             if (t.Length == 0)
-                throw new UserInputException($"--arch '{text}': token {i + 1} is empty (two commas in a row?); {Grammar}.");
+                throw new UserInputException($"'{text}': token {i + 1} is empty (two commas in a row?); {Grammar}.", SettingKeys.Arch);
             layers.Add(ParseToken(t, i + 1, text));
         }
         return new ArchSpec(string.Join(',', layers.Select(l => l.Token)), layers);
@@ -66,21 +66,21 @@ public sealed partial class ArchSpec
 
     private static LayerSpec ParseToken(string t, int position, string text)
     {
-        string where = $"--arch '{text}': token {position} '{t}'";
+        string where = $"'{text}': token {position} '{t}'";
         Match m;
         if ((m = ConvRegex().Match(t)).Success)
         {
             int kh = ParseInt(m.Groups[1].Value, where), kw = ParseInt(m.Groups[2].Value, where), c = ParseInt(m.Groups[3].Value, where);
-            if (kh != kw) throw new UserInputException($"{where}: kernels must be square (KxK); got {kh}x{kw}.");
-            if (kh % 2 == 0) throw new UserInputException($"{where}: kernel size must be odd for same padding; got {kh}.");
-            if (kh < 1 || kh > 15) throw new UserInputException($"{where}: kernel size must be 1..15; got {kh}.");
-            if (c < 1 || c > 1024) throw new UserInputException($"{where}: map count must be 1..1024; got {c}.");
+            if (kh != kw) throw new UserInputException($"{where}: kernels must be square (KxK); got {kh}x{kw}.", SettingKeys.Arch);
+            if (kh % 2 == 0) throw new UserInputException($"{where}: kernel size must be odd for same padding; got {kh}.", SettingKeys.Arch);
+            if (kh < 1 || kh > 15) throw new UserInputException($"{where}: kernel size must be 1..15; got {kh}.", SettingKeys.Arch);
+            if (c < 1 || c > 1024) throw new UserInputException($"{where}: map count must be 1..1024; got {c}.", SettingKeys.Arch);
             return new ConvSpec(t, kh, c);
         }
         if ((m = DenseRegex().Match(t)).Success)
         {
             int n = ParseInt(m.Groups[1].Value, where);
-            if (n < 1 || n > 65536) throw new UserInputException($"{where}: dense width must be 1..65536; got {n}.");
+            if (n < 1 || n > 65536) throw new UserInputException($"{where}: dense width must be 1..65536; got {n}.", SettingKeys.Arch);
             return new DenseSpec(t, n);
         }
         if (t == "relu") return new ActivationSpec(t, ActivationKind.Relu);
@@ -88,16 +88,16 @@ public sealed partial class ArchSpec
         if ((m = PoolRegex().Match(t)).Success)
         {
             int k = ParseInt(m.Groups[2].Value, where);
-            if (k < 2 || k > 8) throw new UserInputException($"{where}: pool size must be 2..8; got {k}.");
+            if (k < 2 || k > 8) throw new UserInputException($"{where}: pool size must be 2..8; got {k}.", SettingKeys.Arch);
             return new PoolSpec(t, m.Groups[1].Value == "max" ? PoolKind.Max : PoolKind.Avg, k);
         }
-        throw new UserInputException($"{where} is not a layer; {Grammar}.");
+        throw new UserInputException($"{where} is not a layer; {Grammar}.", SettingKeys.Arch);
     }
 
     private static int ParseInt(string s, string where) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v)
             ? v
-            : throw new UserInputException($"{where}: number '{s}' is too large.");
+            : throw new UserInputException($"{where}: number '{s}' is too large.", SettingKeys.Arch);
 
     [GeneratedRegex(@"^conv(\d+)x(\d+)x(\d+)$")]
     private static partial Regex ConvRegex();

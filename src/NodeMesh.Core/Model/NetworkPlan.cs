@@ -68,7 +68,7 @@ public sealed class NetworkPlan
         var layers = new List<WeightedLayer>();
         int c = channels, h = height, w = width;
         int convCount = 0, denseCount = 0;
-        string where(LayerSpec s, int i) => $"--arch '{arch.Text}': token {i + 1} '{s.Token}'";
+        string where(LayerSpec s, int i) => $"'{arch.Text}': token {i + 1} '{s.Token}'";
 
         var specs = arch.Layers;
         int idx = 0;
@@ -83,9 +83,9 @@ public sealed class NetworkPlan
             {
                 case ConvSpec conv:
                     if (denseCount > 0)
-                        throw new UserInputException($"{where(spec, idx)}: a conv layer cannot follow a dense layer; put all conv layers first.");
+                        throw new UserInputException($"{where(spec, idx)}: a conv layer cannot follow a dense layer; put all conv layers first.", SettingKeys.Arch);
                     if (conv.Kernel > h || conv.Kernel > w)
-                        throw new UserInputException($"{where(spec, idx)}: kernel {conv.Kernel} is larger than its {h}x{w} input; use a smaller kernel or fewer pools.");
+                        throw new UserInputException($"{where(spec, idx)}: kernel {conv.Kernel} is larger than its {h}x{w} input; use a smaller kernel or fewer pools.", SettingKeys.Arch);
                     name = $"conv{++convCount}";
                     kind = LayerKind.Conv;
                     k = conv.Kernel; pad = k / 2; outMaps = conv.Maps; outH = h; outW = w;
@@ -96,7 +96,7 @@ public sealed class NetworkPlan
                     outMaps = dense.Outputs; outH = 1; outW = 1;
                     break;
                 default:
-                    throw new UserInputException($"{where(spec, idx)}: '{spec.Token}' must follow a conv or dense layer; start the list with convKxKxC or denseN.");
+                    throw new UserInputException($"{where(spec, idx)}: '{spec.Token}' must follow a conv or dense layer; start the list with convKxKxC or denseN.", SettingKeys.Arch);
             }
             idx++;
             var post = new List<LayerSpec>();
@@ -107,9 +107,9 @@ public sealed class NetworkPlan
                 if (op is PoolSpec pool)
                 {
                     if (kind == LayerKind.Dense)
-                        throw new UserInputException($"{where(op, idx)}: pooling needs a conv layer before it, not a dense layer.");
+                        throw new UserInputException($"{where(op, idx)}: pooling needs a conv layer before it, not a dense layer.", SettingKeys.Arch);
                     if (ph / pool.Size < 1 || pw / pool.Size < 1)
-                        throw new UserInputException($"{where(op, idx)}: pooling a {ph}x{pw} map by {pool.Size} leaves nothing; remove the pool or use a smaller one.");
+                        throw new UserInputException($"{where(op, idx)}: pooling a {ph}x{pw} map by {pool.Size} leaves nothing; remove the pool or use a smaller one.", SettingKeys.Arch);
                     ph /= pool.Size; pw /= pool.Size;
                 }
                 post.Add(op);
@@ -121,12 +121,12 @@ public sealed class NetworkPlan
             _ = startIdx;
         }
         if (layers.Count == 0 || layers[^1].Kind != LayerKind.Dense)
-            throw new UserInputException($"--arch '{arch.Text}': the last weighted layer must be dense{classes} (it feeds the softmax over {classes} classes).");
+            throw new UserInputException($"'{arch.Text}': the last weighted layer must be dense{classes} (it feeds the softmax over {classes} classes).", SettingKeys.Arch);
         var last = layers[^1];
         if (last.OutMaps != classes)
-            throw new UserInputException($"--arch '{arch.Text}': the last layer '{last.Name}' has {last.OutMaps} outputs but the data has {classes} classes; end with dense{classes}.");
+            throw new UserInputException($"'{arch.Text}': the last layer '{last.Name}' has {last.OutMaps} outputs but the data has {classes} classes; end with dense{classes}.", SettingKeys.Arch);
         if (last.PostOps.Count > 0)
-            throw new UserInputException($"--arch '{arch.Text}': '{last.PostOps[0].Token}' after the last dense layer; the logits go straight into softmax cross-entropy, remove it.");
+            throw new UserInputException($"'{arch.Text}': '{last.PostOps[0].Token}' after the last dense layer; the logits go straight into softmax cross-entropy, remove it.", SettingKeys.Arch);
         return new NetworkPlan(arch, channels, height, width, classes, layers);
     }
 }

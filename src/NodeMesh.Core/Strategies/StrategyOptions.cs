@@ -47,17 +47,17 @@ public sealed record StrategyOptions(
         _ => $"gossip/{Topology.ToString().ToLowerInvariant()}/every{Every}/fanout{Fanout}/mix{Mix}",
     };
 
-    /// <summary>Checks the combination; throws <see cref="UserInputException"/> saying what to change.</summary>
+    /// <summary>Checks the combination; throws <see cref="UserInputException"/> naming the setting and saying what to change.</summary>
     public StrategyOptions Validate()
     {
-        if (Every < 1) throw new UserInputException($"--every {Every}: the period must be a whole number of steps >= 1.");
+        if (Every < 1) throw new UserInputException($"{Every}: the period must be a whole number of steps >= 1.", SettingKeys.Every);
         if (Kind == StrategyKind.AllReduce && Topology is not (TopologyKind.Star or TopologyKind.Tree or TopologyKind.Ring))
-            throw new UserInputException($"--topology {Topology.ToString().ToLowerInvariant()} does not apply to allreduce; use star, tree or ring.");
+            throw new UserInputException($"{Topology.ToString().ToLowerInvariant()} does not apply to allreduce; use star, tree or ring.", SettingKeys.Topology);
         if (Kind == StrategyKind.Gossip && Topology is not (TopologyKind.Grid or TopologyKind.Random or TopologyKind.Exp))
-            throw new UserInputException($"--topology {Topology.ToString().ToLowerInvariant()} does not apply to gossip; use grid, random or exp.");
-        if (Fanout < 1) throw new UserInputException($"--fanout {Fanout}: gossip needs at least one peer per round.");
-        if (!(Mix > 0f && Mix <= 1f)) throw new UserInputException($"--mix {Mix}: the mixing weight must be in (0, 1]; 0.5 is pairwise averaging.");
-        if (!(Drop >= 0f && Drop < 1f)) throw new UserInputException($"--gossip-drop {Drop}: the drop fraction must be in [0, 1).");
+            throw new UserInputException($"{Topology.ToString().ToLowerInvariant()} does not apply to gossip; use grid, random or exp.", SettingKeys.Topology);
+        if (Fanout < 1) throw new UserInputException($"{Fanout}: gossip needs at least one peer per round.", SettingKeys.Fanout);
+        if (!(Mix > 0f && Mix <= 1f)) throw new UserInputException($"{Mix}: the mixing weight must be in (0, 1]; 0.5 is pairwise averaging.", SettingKeys.Mix);
+        if (!(Drop >= 0f && Drop < 1f)) throw new UserInputException($"{Drop}: the drop fraction must be in [0, 1).", SettingKeys.GossipDrop);
         return this;
     }
 }

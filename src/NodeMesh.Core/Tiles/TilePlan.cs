@@ -41,7 +41,7 @@ public sealed class TilePlan
     /// </summary>
     public static TilePlan Build(NetworkPlan network, int tileSide = 0)
     {
-        if (tileSide < 0) throw new UserInputException($"--tile {tileSide}: the tile side must be 0 (automatic) or a positive number of positions.");
+        if (tileSide < 0) throw new UserInputException($"{tileSide}: the tile side must be 0 (automatic) or a positive number of positions.", SettingKeys.Tile);
         var all = new List<IReadOnlyList<Tile>>();
         foreach (var l in network.Layers)
         {

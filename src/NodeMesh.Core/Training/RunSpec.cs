@@ -23,7 +23,7 @@ namespace NodeMesh.Core.Training;
 /// <param name="Seed">Seed of every random draw.</param>
 /// <param name="TileSide">Tile side in positions (0 = automatic).</param>
 /// <param name="IndependentInit">Initial conv kernels drawn per unit instead of per map.</param>
-/// <param name="ShipsWeights">True when the driver ships the initial weights (<c>--init</c>) instead of members deriving them from the seed.</param>
+/// <param name="ShipsWeights">True when the driver ships the initial weights (from a checkpoint) instead of members deriving them from the seed.</param>
 /// <param name="Device">Device configuration of every unit's weight store.</param>
 /// <param name="StepSeconds">Simulated seconds per step for device drift (0 = none).</param>
 /// <param name="Fabric">Fabric placement options (hop counting).</param>

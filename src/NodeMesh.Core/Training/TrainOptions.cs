@@ -29,15 +29,15 @@ public sealed record TrainOptions(
 {
     public StrategyOptions Strategy { get; init; } = Strategy ?? new StrategyOptions();
 
-    /// <summary>Checks ranges; throws <see cref="UserInputException"/> saying what to change.</summary>
+    /// <summary>Checks ranges; throws <see cref="UserInputException"/> naming the setting and saying what to change.</summary>
     public TrainOptions Validate()
     {
-        if (Epochs < 1) throw new UserInputException($"--epochs {Epochs}: train at least 1 epoch.");
-        if (Batch < 1 || Batch > 4096) throw new UserInputException($"--batch {Batch}: the batch size must be 1..4096.");
-        if (!(LearningRate > 0f) || float.IsInfinity(LearningRate)) throw new UserInputException($"--lr {LearningRate}: the learning rate must be a positive number.");
-        if (TrainLimit < 0) throw new UserInputException($"--train-limit {TrainLimit}: give a positive number of samples, or 0 for all.");
-        if (TestLimit < 0) throw new UserInputException($"--test-limit {TestLimit}: give a positive number of samples, or 0 for all.");
-        if (EvalBatch < 1 || EvalBatch > 4096) throw new UserInputException($"--eval-batch {EvalBatch}: must be 1..4096.");
+        if (Epochs < 1) throw new UserInputException($"{Epochs}: train at least 1 epoch.", SettingKeys.Epochs);
+        if (Batch < 1 || Batch > 4096) throw new UserInputException($"{Batch}: the batch size must be 1..4096.", SettingKeys.Batch);
+        if (!(LearningRate > 0f) || float.IsInfinity(LearningRate)) throw new UserInputException($"{LearningRate}: the learning rate must be a positive number.", SettingKeys.LearningRate);
+        if (TrainLimit < 0) throw new UserInputException($"{TrainLimit}: give a positive number of samples, or 0 for all.", SettingKeys.TrainLimit);
+        if (TestLimit < 0) throw new UserInputException($"{TestLimit}: give a positive number of samples, or 0 for all.", SettingKeys.TestLimit);
+        if (EvalBatch < 1 || EvalBatch > 4096) throw new UserInputException($"{EvalBatch}: must be 1..4096.", SettingKeys.EvalBatch);
         Strategy.Validate();
         return this;
     }

@@ -170,7 +170,8 @@ public class DatasetLoaderTests
     public void Empty_data_value_is_rejected()
     {
         var ex = Assert.Throws<UserInputException>(() => DatasetLoader.Load(" "));
-        Assert.Contains("--data is empty", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(SettingKeys.Data, ex.Setting);
+        Assert.StartsWith("is empty; pass \"full\"", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

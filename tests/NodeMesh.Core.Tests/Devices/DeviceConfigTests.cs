@@ -126,10 +126,15 @@ public sealed class DeviceConfigTests : IDisposable
     public void UnknownNameOrMissingFileIsAUserError()
     {
         var e = Assert.Throws<UserInputException>(() => DeviceConfig.Load("memristor"));
+        Assert.Equal(SettingKeys.Device, e.Setting);
+        Assert.StartsWith("'memristor' is neither a preset", e.Message, StringComparison.Ordinal);
         Assert.Contains("reram-sb", e.Message);
         e = Assert.Throws<UserInputException>(() => DeviceConfig.Load(Path.Combine(Path.GetTempPath(), "no-such-device-file.json")));
+        Assert.Equal(SettingKeys.Device, e.Setting);
         Assert.Contains("does not exist", e.Message);
+        // A file's own errors are about the device setting too, and name the file.
         e = Assert.Throws<UserInputException>(() => DeviceConfig.Load(WriteTemp("""{ "w_min": 0.2 }""")));
+        Assert.Equal(SettingKeys.Device, e.Setting);
         Assert.Contains("w_min", e.Message);
         Assert.Contains(".json", e.Message);
     }

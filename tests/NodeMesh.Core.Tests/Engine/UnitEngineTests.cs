@@ -1,9 +1,9 @@
 using NodeMesh.Core.Engine;
 using NodeMesh.Core.Model;
-using NodeMesh.Core.Reference;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
 using NodeMesh.Core.Training;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Core.Tests.Engine;
 

@@ -44,8 +44,8 @@ public sealed class EnergyModelTests
     [Fact]
     public void Unknown_fields_are_named()
     {
-        var e = Assert.Throws<UserInputException>(() => EnergyModel.Parse("""{"link_pj_per_bit_hop": 0.2, "adc_pj": 1, "sram": 5}""", "--energy x.json"));
-        Assert.Contains("--energy x.json", e.Message);
+        var e = Assert.Throws<UserInputException>(() => EnergyModel.Parse("""{"link_pj_per_bit_hop": 0.2, "adc_pj": 1, "sram": 5}""", "x.json"));
+        Assert.StartsWith("x.json: ", e.Message, StringComparison.Ordinal);
         Assert.Contains("'adc_pj'", e.Message);
         Assert.Contains("'sram'", e.Message);
         Assert.Contains("adc_conversion_pj", e.Message); // lists the valid fields
@@ -70,7 +70,22 @@ public sealed class EnergyModelTests
     public void A_missing_file_is_a_user_error()
     {
         var e = Assert.Throws<UserInputException>(() => EnergyModel.Load("/nonexistent/energy.json"));
-        Assert.Contains("/nonexistent/energy.json", e.Message);
+        Assert.Equal(SettingKeys.Energy, e.Setting);
+        Assert.StartsWith("'/nonexistent/energy.json': cannot read the energy model", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_file_is_a_user_error_about_the_energy_setting_naming_the_file()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"nodemesh-energy-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"sram": 5}""");
+        try
+        {
+            var e = Assert.Throws<UserInputException>(() => EnergyModel.Load(path));
+            Assert.Equal(SettingKeys.Energy, e.Setting);
+            Assert.StartsWith($"'{path}': unknown field 'sram'", e.Message, StringComparison.Ordinal);
+        }
+        finally { File.Delete(path); }
     }
 
     [Fact]

@@ -116,7 +116,11 @@ public sealed class FabricLayoutTests
     public void Bad_options_are_user_errors()
     {
         var e = Assert.Throws<UserInputException>(() => new FabricLayout(Reference, new FabricOptions(LayerHops: -1)));
-        Assert.Contains("layer-hops", e.Message);
+        Assert.Equal(SettingKeys.LayerHops, e.Setting);
+        Assert.StartsWith("-1: the hop cost between consecutive layers must be 0 or more", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<UserInputException>(() => new FabricLayout(Reference, new FabricOptions((MapLayout)7)));
+        Assert.Equal(SettingKeys.MapLayout, e.Setting);
+        Assert.StartsWith("7: use column or spread", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -54,6 +54,8 @@ public sealed class ArchSpecAndNetworkPlanTests
     public void A_malformed_token_is_a_user_error_naming_the_token_and_its_position(string arch, int position, string token)
     {
         var ex = Assert.Throws<UserInputException>(() => ArchSpec.Parse(arch));
+        Assert.Equal(SettingKeys.Arch, ex.Setting);
+        Assert.StartsWith($"'{arch}': ", ex.Message, StringComparison.Ordinal);
         Assert.Contains(token.Length == 0 ? $"token {position} is empty" : $"token {position} '{token}'", ex.Message);
     }
 
@@ -63,6 +65,8 @@ public sealed class ArchSpecAndNetworkPlanTests
     public void An_empty_layer_list_is_a_user_error_that_shows_an_example(string arch)
     {
         var ex = Assert.Throws<UserInputException>(() => ArchSpec.Parse(arch));
+        Assert.Equal(SettingKeys.Arch, ex.Setting);
+        Assert.StartsWith("is empty; ", ex.Message, StringComparison.Ordinal);
         Assert.Contains(ArchSpec.Default, ex.Message);
     }
 
@@ -78,7 +82,8 @@ public sealed class ArchSpecAndNetworkPlanTests
     {
         var spec = ArchSpec.Parse(arch);
         var ex = Assert.Throws<UserInputException>(() => NetworkPlan.Build(spec));
-        Assert.Contains($"token {position} '{token}'", ex.Message);
+        Assert.Equal(SettingKeys.Arch, ex.Setting);
+        Assert.StartsWith($"'{arch}': token {position} '{token}'", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

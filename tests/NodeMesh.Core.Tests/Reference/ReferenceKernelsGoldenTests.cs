@@ -1,5 +1,5 @@
 using System.Text.Json;
-using NodeMesh.Core.Reference;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Core.Tests.Reference;
 

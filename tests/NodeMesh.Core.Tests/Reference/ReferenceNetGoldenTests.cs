@@ -1,6 +1,6 @@
 using System.Text.Json;
 using NodeMesh.Core.Model;
-using NodeMesh.Core.Reference;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Core.Tests.Reference;
 

@@ -1,5 +1,5 @@
 using NodeMesh.Core.Model;
-using NodeMesh.Core.Reference;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Core.Tests.Reference;
 

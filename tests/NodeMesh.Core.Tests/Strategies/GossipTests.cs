@@ -1,4 +1,5 @@
 using NodeMesh.Core.Strategies;
+using NodeMesh.TestSupport.Gossip;
 
 namespace NodeMesh.Core.Tests.Strategies;
 

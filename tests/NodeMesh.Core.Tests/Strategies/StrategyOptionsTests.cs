@@ -36,19 +36,22 @@ public sealed class StrategyOptionsTests
     }
 
     [Theory]
-    [InlineData(StrategyKind.AllReduce, TopologyKind.Grid, 1, 1, 0.5f, 0f, "--topology grid")]
-    [InlineData(StrategyKind.Gossip, TopologyKind.Star, 1, 1, 0.5f, 0f, "--topology star")]
-    [InlineData(StrategyKind.AllReduce, TopologyKind.Star, 0, 1, 0.5f, 0f, "--every 0")]
-    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 0, 0.5f, 0f, "--fanout 0")]
-    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, 0f, 0f, "--mix 0")]
-    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, 1.5f, 0f, "--mix 1.5")]
-    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, float.NaN, 0f, "--mix NaN")]
-    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, 0.5f, 1f, "--gossip-drop 1")]
-    public void Invalid_combinations_are_user_errors_naming_the_option(StrategyKind kind, TopologyKind topology, int every, int fanout, float mix, float drop, string option)
+    [InlineData(StrategyKind.AllReduce, TopologyKind.Grid, 1, 1, 0.5f, 0f, SettingKeys.Topology, "grid does not apply to allreduce")]
+    [InlineData(StrategyKind.Gossip, TopologyKind.Star, 1, 1, 0.5f, 0f, SettingKeys.Topology, "star does not apply to gossip")]
+    [InlineData(StrategyKind.AllReduce, TopologyKind.Star, 0, 1, 0.5f, 0f, SettingKeys.Every, "0:")]
+    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 0, 0.5f, 0f, SettingKeys.Fanout, "0:")]
+    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, 0f, 0f, SettingKeys.Mix, "0:")]
+    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, 1.5f, 0f, SettingKeys.Mix, "1.5:")]
+    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, float.NaN, 0f, SettingKeys.Mix, "NaN:")]
+    [InlineData(StrategyKind.Gossip, TopologyKind.Grid, 1, 1, 0.5f, 1f, SettingKeys.GossipDrop, "1:")]
+    public void Invalid_combinations_are_user_errors_naming_the_setting(StrategyKind kind, TopologyKind topology, int every, int fanout, float mix, float drop,
+        string setting, string messageStart)
     {
         var s = new StrategyOptions(kind, topology, ReduceOp.Sum, every, fanout, mix, drop);
         var ex = Assert.Throws<UserInputException>(() => s.Validate());
-        Assert.Contains(option, ex.Message);
+        Assert.Equal(setting, ex.Setting);
+        // The message follows the setting's name: it starts with the offending value.
+        Assert.StartsWith(messageStart, ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

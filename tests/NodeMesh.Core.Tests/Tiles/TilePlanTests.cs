@@ -130,7 +130,8 @@ public sealed class TilePlanTests
     {
         var net = NetworkPlan.Build(ArchSpec.Parse(ArchSpec.Default));
         var ex = Assert.Throws<UserInputException>(() => TilePlan.Build(net, -1));
-        Assert.Contains("--tile -1", ex.Message);
+        Assert.Equal(SettingKeys.Tile, ex.Setting);
+        Assert.StartsWith("-1: the tile side must be 0 (automatic) or a positive number", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,6 +1,6 @@
 using NodeMesh.Core.Model;
-using NodeMesh.Core.Reference;
 using NodeMesh.Core.Tiles;
+using NodeMesh.TestSupport.Reference;
 
 namespace NodeMesh.Core.Tests.Tiles;
 

@@ -1,4 +1,6 @@
-namespace NodeMesh.Core.Strategies;
+using NodeMesh.Core.Strategies;
+
+namespace NodeMesh.TestSupport.Gossip;
 
 /// <summary>
 /// Gossip on one map without actors and without training, for studying mixing: in every round

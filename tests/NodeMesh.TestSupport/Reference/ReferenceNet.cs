@@ -1,6 +1,6 @@
 using NodeMesh.Core.Model;
 
-namespace NodeMesh.Core.Reference;
+namespace NodeMesh.TestSupport.Reference;
 
 /// <summary>How the kernels of a conv layer's positions relate.</summary>
 public enum WeightSharing
@@ -34,6 +34,7 @@ public sealed class ReferenceNet
     private readonly float[][] _biases;
     private readonly (float[] dW, float[] dB)[] _gradients;
 
+    /// <summary>A net of <paramref name="plan"/>'s shapes with every parameter 0 (see <see cref="InitDefault"/>).</summary>
     public ReferenceNet(NetworkPlan plan, WeightSharing sharing)
     {
         ArgumentNullException.ThrowIfNull(plan);
@@ -53,7 +54,10 @@ public sealed class ReferenceNet
         }
     }
 
+    /// <summary>The layers and shapes this net implements.</summary>
     public NetworkPlan Plan { get; }
+
+    /// <summary>Whether conv positions share one kernel per map or own one each.</summary>
     public WeightSharing Sharing { get; }
 
     /// <summary>The weight array of layer <paramref name="layer"/> (live: write into it to set weights).</summary>
