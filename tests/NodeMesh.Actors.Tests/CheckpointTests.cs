@@ -15,6 +15,7 @@ namespace NodeMesh.Actors.Tests;
 /// and continued from a checkpoint — on any number of members — ends with the uninterrupted run's
 /// weights and counters, bit for bit.
 /// </summary>
+[Collection(ActorSystemsCollection.Name)]
 public sealed class CheckpointTests
 {
     private const string Arch = "conv3x3x3,relu,maxpool2,conv3x3x4,relu,maxpool2,dense10";
