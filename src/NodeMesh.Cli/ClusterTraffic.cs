@@ -1,42 +1,12 @@
 using System.Globalization;
 using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Serialization;
+using NodeMesh.Cli.Records;
 using NodeMesh.Cluster;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Placement;
 
 namespace NodeMesh.Cli;
-
-/// <summary>A member of a cluster run as the run directory records it.</summary>
-public sealed record ClusterMemberRecord(int Index, string Address, string Role, int Tiles, int Units, int Reducers);
-
-/// <summary>Cross-member traffic of one category (or message type) in one epoch.</summary>
-/// <param name="Messages">NodeMesh messages that crossed a member boundary (serialized by their sender).</param>
-/// <param name="PayloadBytes">Their serialized protobuf bytes.</param>
-/// <param name="WireBytes">Bytes their frames took on the wire: payload, Akka envelope and the 4-byte length prefix.</param>
-public sealed record CrossTraffic(long Messages, long PayloadBytes, long WireBytes, double MessagesPerSample, double PayloadBytesPerSample, double WireBytesPerSample, double Overhead)
-{
-    public static CrossTraffic Of(long messages, long payload, long wire, int samples)
-    {
-        double n = Math.Max(1, samples);
-        return new(messages, payload, wire, messages / n, payload / n, wire / n, payload == 0 ? 0 : (double)wire / payload);
-    }
-}
-
-/// <summary>Akka's own traffic between members (heartbeats, cluster gossip, acks, handshakes, system messages).</summary>
-public sealed record HousekeepingTraffic(long Frames, long WireBytes, double WireBytesPerSample, IReadOnlyDictionary<string, long> WireBytesByKind);
-
-/// <summary>Bytes one member wrote to and read from each peer in one epoch.</summary>
-public sealed record MemberWire(string Address, long SentWireBytes, long ReceivedWireBytes, IReadOnlyDictionary<string, long> SentWireBytesTo);
-
-/// <summary>The physical traffic of one training epoch across the cluster.</summary>
-public sealed record EpochWire(int Epoch, int Samples, long WireBytes, long PayloadBytes, double OverheadRatio,
-    IReadOnlyDictionary<string, CrossTraffic> Categories, HousekeepingTraffic Housekeeping,
-    IReadOnlyDictionary<string, CrossTraffic> Types, IReadOnlyList<MemberWire> Members);
-
-/// <summary>The <c>cluster</c> section of summary.json.</summary>
-public sealed record ClusterSummary(string Placement, IReadOnlyList<ClusterMemberRecord> Members, long WireBytes, long PayloadBytes, long HousekeepingWireBytes,
-    string Counted, IReadOnlyList<EpochWire> Epochs);
 
 /// <summary>
 /// Turns the members' cumulative transport and serializer counters (<see cref="WireReport"/>)
@@ -129,7 +99,7 @@ public sealed class ClusterTraffic
         foreach (var c in Enum.GetValues<TrafficCategory>())
         {
             var of = types.Where(t => NodeMeshSerializer.CategoryOf(t.Key) == c).Select(t => t.Value).ToList();
-            categories[RunRecorder.Name(c)] = CrossTraffic.Of(of.Sum(t => t.Messages), of.Sum(t => t.PayloadBytes), of.Sum(t => t.WireBytes), samples);
+            categories[CategoryTraffic.NameOf(c)] = CrossTraffic.Of(of.Sum(t => t.Messages), of.Sum(t => t.PayloadBytes), of.Sum(t => t.WireBytes), samples);
         }
         var house = wireByKey.Where(k => !k.Key.StartsWith("nodemesh:", StringComparison.Ordinal)).ToList();
         var housekeeping = new HousekeepingTraffic(house.Sum(k => k.Value.Frames), house.Sum(k => k.Value.Wire), house.Sum(k => k.Value.Wire) / (double)Math.Max(1, samples),
@@ -149,9 +119,9 @@ public sealed class ClusterTraffic
     public string EpochLine(int epoch)
     {
         var e = _epochs.Single(x => x.Epoch == epoch);
-        string Cat(string c) => $"{c} {RunRecorder.HumanBytes((long)e.Categories[c].WireBytesPerSample)}";
+        string Cat(string c) => $"{c} {RunConsole.HumanBytes((long)e.Categories[c].WireBytesPerSample)}";
         return string.Create(CultureInfo.InvariantCulture,
-            $"  cluster: {RunRecorder.HumanBytes(e.WireBytes)} on the wire between {_members.Count} members ({RunRecorder.HumanBytes((long)(e.WireBytes / (double)Math.Max(1, e.Samples)))}/sample: {Cat("activation")}, {Cat("error")}, {Cat("sync")}, {Cat("control")}; housekeeping {RunRecorder.HumanBytes((long)e.Housekeeping.WireBytesPerSample)}); wire/payload {e.OverheadRatio:F3}");
+            $"  cluster: {RunConsole.HumanBytes(e.WireBytes)} on the wire between {_members.Count} members ({RunConsole.HumanBytes((long)(e.WireBytes / (double)Math.Max(1, e.Samples)))}/sample: {Cat("activation")}, {Cat("error")}, {Cat("sync")}, {Cat("control")}; housekeeping {RunConsole.HumanBytes((long)e.Housekeeping.WireBytesPerSample)}); wire/payload {e.OverheadRatio:F3}");
     }
 
     /// <summary>The summary.json section.</summary>

@@ -54,7 +54,7 @@ public sealed class DeviceCliTests
         var r = await Cli.TrainAsync("--device", "gokmen-vlasov", "--out", tmp["run"]);
         Assert.True(r.Code == 0, r.ToString());
         var rows = Cli.ReadCsv(Path.Combine(tmp["run"], "metrics.csv"), out string header);
-        Assert.Equal(RunRecorder.CsvHeader, header);
+        Assert.Equal(NodeMesh.Cli.Records.MetricsRow.Header, header);
         var conv1 = rows.First(x => x["layer"] == "conv1");
         Assert.True(double.Parse(conv1["pulses_mean_per_device"], CultureInfo.InvariantCulture) > 0);
         Assert.True(long.Parse(conv1["pulses_max_per_device"], CultureInfo.InvariantCulture) > 0);

@@ -38,7 +38,7 @@ public class TrainRunTests
 
         // metrics.csv
         var rows = Cli.ReadCsv(Path.Combine(run, "metrics.csv"), out string header);
-        Assert.Equal(RunRecorder.CsvHeader, header);
+        Assert.Equal(NodeMesh.Cli.Records.MetricsRow.Header, header);
         Assert.Equal(2 * Layers.Length * Categories.Length, rows.Count);
         for (int epoch = 1; epoch <= 2; epoch++)
         {

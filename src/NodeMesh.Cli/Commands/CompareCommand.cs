@@ -28,7 +28,8 @@ public static class CompareCommand
 
         Reads the summary.json of every run directory and writes compare.md (one table), compare.csv
         and plots: tradeoff_bytes.png (test accuracy against sync bytes per sample), and, when the runs
-        recorded them, tradeoff_bytehops.png, tradeoff_energy.png and energy_breakdown.png.
+        recorded them, tradeoff_bytehops.png, tradeoff_energy.png and energy_breakdown.png. Cluster
+        runs add the bytes that crossed between their members per sample and the wire/payload overhead.
 
         Usage: nodemesh compare RUN... [--out DIR]
 

@@ -183,7 +183,7 @@ public static class TrainCommand
             var model = await run.FetchModelAsync();
             var epochResult = new EpochRecord(epoch, trained, eval, trainSeconds, sw.Elapsed.TotalSeconds, ConsensusReport.Measure(plan, model));
             recorder.Add(epochResult);
-            stdout.WriteLine(recorder.EpochLine(epochResult));
+            stdout.WriteLine(RunConsole.EpochLine(epochResult, recorder.Energy(epochResult)));
             if (wire is not null) stdout.WriteLine(wire.EpochLine(epoch));
             if (wire is not null) recorder.Cluster = wire;
             if (wire is not null) wire.Mark(await clusterRun!.FetchWireReportsAsync());
@@ -200,7 +200,7 @@ public static class TrainCommand
         Fonts.WarnIfMissing(stderr);
         Reports.ReportWriter.Write(outDir);
         stdout.WriteLine();
-        stdout.WriteLine(recorder.SummaryTable());
+        stdout.WriteLine(RunConsole.SummaryTable(options, plan, recorder.Epochs));
         stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}, {Path.Combine(outDir, "report.md")}");
         success = true;
         return 0;

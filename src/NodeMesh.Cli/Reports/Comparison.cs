@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using NodeMesh.Cli.Records;
 
 namespace NodeMesh.Cli.Reports;
 
@@ -8,6 +9,8 @@ namespace NodeMesh.Cli.Reports;
 /// plots: test accuracy against sync bytes (tradeoff_bytes.png), sync byte-hops
 /// (tradeoff_bytehops.png) and total energy (tradeoff_energy.png) per training sample, and the
 /// energy breakdown per run (energy_breakdown.png). Plots whose quantity no run recorded are skipped.
+/// Cluster runs add the bytes that crossed between their members per training sample (all, and
+/// sync alone) and the wire/payload overhead; local runs leave those cells blank.
 /// </summary>
 public static class Comparison
 {
@@ -18,7 +21,8 @@ public static class Comparison
     public const string EnergyPng = "tradeoff_energy.png";
     public const string BreakdownPng = "energy_breakdown.png";
 
-    public const string CsvHeader = "run,path,strategy,topology,every,epochs,test_accuracy,final_train_loss,sync_bytes_per_sample,sync_byte_hops_per_sample,energy_pj_per_sample,baseline_energy_pj_per_sample";
+    public const string CsvHeader = "run,path,strategy,topology,every,epochs,test_accuracy,final_train_loss,sync_bytes_per_sample,sync_byte_hops_per_sample,energy_pj_per_sample,baseline_energy_pj_per_sample,"
+        + "cluster_wire_bytes_per_sample,cluster_sync_wire_bytes_per_sample,cluster_wire_overhead";
 
     /// <summary>Loads every run directory (all errors before any file is written) and gives duplicate names a suffix.</summary>
     public static IReadOnlyList<RunData> Load(IReadOnlyList<string> dirs)
@@ -57,7 +61,7 @@ public static class Comparison
 
         bool hops = runs.Any(r => r.HasByteHops);
         bool energy = runs.Any(r => r.HasEnergy);
-        var baseline = runs.Select(r => r.Baseline?.EnergyTotal).FirstOrDefault(b => b is not null);
+        var baseline = runs.Select(r => BaselineTotal(r)).FirstOrDefault(b => b is not null);
 
         Plots.LabelledScatter(P(BytesPng), "Test accuracy against sync bytes per training sample", "sync bytes per sample (log)", "test accuracy",
             runs.Select(r => new ScatterPoint(r.Name, r.BytesPerSample("sync"), r.FinalTestAccuracy)).ToList());
@@ -83,13 +87,11 @@ public static class Comparison
         var labels = withEnergy.Select(r => r.Name).ToList();
         var rows = withEnergy.Select(r => r.EnergyBreakdown).ToList();
         // One bar per distinct conventional baseline (normally one: same net, same batch schedule).
-        var baselines = runs.Select(r => r.Baseline).Where(b => b is not null && (b.Energy.Count > 0 || b.EnergyTotal is not null))
-            .Select(b => b!).DistinctBy(b => b.EnergyTotal).ToList();
+        var baselines = runs.Select(r => r.Baseline?.EnergyPjPerSample).OfType<BaselineEnergy>().DistinctBy(b => b.Total).ToList();
         for (int i = 0; i < baselines.Count; i++)
         {
-            var b = baselines[i];
             labels.Add(baselines.Count == 1 ? "conventional baseline" : $"conventional baseline {i + 1}");
-            rows.Add(b.Energy.Count > 0 ? b.Energy : [new NamedValue("baseline total", b.EnergyTotal ?? 0)]);
+            rows.Add(baselines[i].Parts);
         }
         var parts = rows.SelectMany(r => r.Select(x => x.Name)).Distinct().ToList();
         var segments = parts.Select(p => new BarSeries(Markdown.Words(p), rows.Select(r => r.FirstOrDefault(x => x.Name == p)?.Value ?? double.NaN).ToArray())).ToList();
@@ -101,6 +103,8 @@ public static class Comparison
 
     private static string G(double? v) => v is { } x ? x.ToString("G9", CultureInfo.InvariantCulture) : "";
 
+    private static double? BaselineTotal(RunData r) => r.Baseline?.EnergyPjPerSample?.Total;
+
     public static string Csv(IReadOnlyList<RunData> runs)
     {
         var sb = new StringBuilder(CsvHeader).Append('\n');
@@ -110,7 +114,8 @@ public static class Comparison
             [
                 r.Name, Path.GetFullPath(r.Dir), r.Strategy, r.Topology ?? "", r.Every.ToString(CultureInfo.InvariantCulture),
                 r.Epochs.Count.ToString(CultureInfo.InvariantCulture), G(r.FinalTestAccuracy), G(r.FinalTrainLoss),
-                G(r.BytesPerSample("sync")), G(r.ByteHopsPerSample("sync")), G(r.EnergyPerSample), G(r.Baseline?.EnergyTotal),
+                G(r.BytesPerSample("sync")), G(r.ByteHopsPerSample("sync")), G(r.EnergyPerSample), G(BaselineTotal(r)),
+                G(r.ClusterWireBytesPerSample), G(r.ClusterCategoryWireBytesPerSample("sync")), G(r.ClusterOverhead),
             ];
             sb.Append(string.Join(',', cells.Select(CsvCell))).Append('\n');
         }
@@ -134,8 +139,10 @@ public static class Comparison
         var header = new List<string> { "run", "strategy", "topology", "every", "test accuracy", "sync bytes/sample" };
         if (hops) header.Add("sync byte-hops/sample");
         if (energy) header.Add("energy pJ/sample");
-        bool vsBaseline = energy && runs.Any(r => r.Baseline?.EnergyTotal is > 0);
+        bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
         if (vsBaseline) header.Add("energy / baseline");
+        bool cluster = runs.Any(r => r.Cluster is not null);
+        if (cluster) header.AddRange(["cluster wire B/sample", "cluster sync wire B/sample", "wire/payload"]);
         string full = Path.GetFullPath(outDir);
         sb.Append(Markdown.Table(header, "llll", runs.Select(r =>
         {
@@ -150,12 +157,19 @@ public static class Comparison
             };
             if (hops) row.Add(Markdown.Num(r.ByteHopsPerSample("sync")));
             if (energy) row.Add(Markdown.Num(r.EnergyPerSample));
-            if (vsBaseline) row.Add(r.EnergyPerSample is { } e && r.Baseline?.EnergyTotal is > 0 ? Markdown.Ratio(e / r.Baseline.EnergyTotal!.Value) : "–");
+            if (vsBaseline) row.Add(r.EnergyPerSample is { } e && BaselineTotal(r) is > 0 and var b ? Markdown.Ratio(e / b) : "–");
+            if (cluster)
+                row.AddRange(r.Cluster is null ? ["", "", ""]
+                    : [Markdown.Num(r.ClusterWireBytesPerSample), Markdown.Num(r.ClusterCategoryWireBytesPerSample("sync")), Markdown.Ratio(r.ClusterOverhead)]);
             return (IReadOnlyList<string>)row;
         }))).Append('\n');
-        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's.\n\n");
+        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's.");
+        if (cluster)
+            sb.Append(" Cluster columns (blank for local runs): bytes on the wire between the members during training, NodeMesh messages and Akka housekeeping, ")
+              .Append("and the sync messages alone; wire/payload of the NodeMesh messages.");
+        sb.Append("\n\n");
 
-        var baselines = runs.Where(r => r.Baseline is not null).GroupBy(r => (r.Baseline!.DramBytesPerSample, r.Baseline.SramBytesPerSample, r.Baseline.EnergyTotal)).ToList();
+        var baselines = runs.Where(r => r.Baseline is not null).GroupBy(r => (r.Baseline!.DramBytesPerSample, r.Baseline.SramBytesPerSample, BaselineTotal(r))).ToList();
         foreach (var g in baselines)
         {
             var b = g.First().Baseline!;
@@ -164,7 +178,7 @@ public static class Comparison
             var parts = new List<string>();
             if (b.DramBytesPerSample is { } d) parts.Add($"{Markdown.Num(d)} DRAM bytes");
             if (b.SramBytesPerSample is { } s) parts.Add($"{Markdown.Num(s)} SRAM bytes");
-            if (b.EnergyTotal is { } t) parts.Add($"{Markdown.Num(t)} pJ");
+            if (b.EnergyPjPerSample?.Total is { } t) parts.Add($"{Markdown.Num(t)} pJ");
             sb.Append(string.Join(", ", parts)).Append(" per training sample.\n\n");
         }
 
@@ -188,7 +202,7 @@ public static class Comparison
         {
             sb.Append("## Accuracy against energy\n\n");
             sb.Append("Test accuracy against total energy in pJ per training sample, log x")
-              .Append(runs.Any(r => r.Baseline?.EnergyTotal is not null) ? "; the dashed line is the conventional baseline" : "").Append('.')
+              .Append(runs.Any(r => BaselineTotal(r) is not null) ? "; the dashed line is the conventional baseline" : "").Append('.')
               .Append(ZeroNote(r => r.EnergyPerSample, "energy")).Append("\n\n");
             sb.Append($"![Accuracy against energy per sample]({EnergyPng})\n\n");
             sb.Append("## Energy breakdown\n\n");

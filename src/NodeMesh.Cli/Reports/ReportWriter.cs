@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NodeMesh.Cli.Records;
 
 namespace NodeMesh.Cli.Reports;
 
@@ -53,14 +54,14 @@ public static class ReportWriter
         if (energyPlot)
         {
             var parts = run.EnergyBreakdown;
-            var baseParts = run.Baseline?.Energy ?? [];
+            var baseParts = run.Baseline?.EnergyPjPerSample?.Parts ?? [];
             var groups = parts.Select(p => p.Name).Concat(baseParts.Select(p => p.Name)).Distinct().Append("total").ToList();
             var series = new List<BarSeries>
             {
                 new($"this run ({run.Setting})", groups.Select(g => g == "total" ? run.EnergyPerSample ?? double.NaN : parts.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()),
             };
-            if (run.Baseline is { } b && (b.Energy.Count > 0 || b.EnergyTotal is not null))
-                series.Add(new("conventional baseline", groups.Select(g => g == "total" ? b.EnergyTotal ?? double.NaN : b.Energy.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()));
+            if (run.Baseline?.EnergyPjPerSample is { } b)
+                series.Add(new("conventional baseline", groups.Select(g => g == "total" ? b.Total : b.Parts.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()));
             Plots.Bars(P(EnergyPng), $"Energy per training sample by category ({run.Setting})", "pJ per sample", groups.Select(Markdown.Words).ToList(), series);
         }
 
@@ -68,7 +69,7 @@ public static class ReportWriter
         bool consensusPlot = layers.Count > 0;
         if (consensusPlot)
             Plots.Lines(P(ConsensusPng), $"Consensus distance Ξ² per conv layer ({run.Setting})", "epoch", "Ξ² (log)",
-                layers.Select(l => new LineSeries(l, epochs, ep.Select(e => e.Consensus.FirstOrDefault(c => c.Layer == l)?.Xi2 ?? double.NaN).ToArray())).ToList(),
+                layers.Select(l => new LineSeries(l, epochs, ep.Select(e => e.Consensus.GetValueOrDefault(l)?.Xi2 ?? double.NaN).ToArray())).ToList(),
                 logY: true);
 
         File.WriteAllText(reportPath, Render(run, energyPlot, consensusPlot));
@@ -93,36 +94,30 @@ public static class ReportWriter
         sb.Append(CultureInfo.InvariantCulture, $"; sync traffic {Markdown.Num(run.BytesPerSample("sync"))} B per training sample");
         if (run.ByteHopsPerSample("sync") is { } sh) sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Num(sh)} byte-hops)");
         if (run.EnergyPerSample is { } en) sb.Append(CultureInfo.InvariantCulture, $"; energy {Markdown.Num(en)} pJ per sample");
-        if (run.EnergyPerSample is { } e1 && run.Baseline?.EnergyTotal is { } e0 && e0 > 0)
+        if (run.EnergyPerSample is { } e1 && run.Baseline?.EnergyPjPerSample?.Total is { } e0 && e0 > 0)
             sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Ratio(e1 / e0)} the conventional baseline's {Markdown.Num(e0)} pJ)");
         sb.Append(".\n\n");
         sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");
 
-        // Configuration
+        // Configuration: every scalar setting, named and ordered as config.json has them. Null
+        // settings are left out: they do not apply (no topology without tying, no placement in a
+        // local run) or an older version did not record them.
         sb.Append("## Configuration\n\n");
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var p in run.Config.EnumerateObject())
+        foreach (var p in JsonSerializer.SerializeToElement(run.Config, RunJson.Default.RunConfig).EnumerateObject())
         {
-            if (p.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array) continue;
-            string v = p.Value.ValueKind switch
-            {
-                JsonValueKind.String => p.Value.GetString() ?? "",
-                JsonValueKind.Null => "–",
-                _ => p.Value.GetRawText(),
-            };
-            rows.Add([p.Name, v]);
+            if (p.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null) continue;
+            rows.Add([p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText()]);
         }
         sb.Append(Markdown.Table(["setting", "value"], "ll", rows)).Append('\n');
-        if (run.Config.TryGetProperty("layers", out var layers) && layers.ValueKind == JsonValueKind.Array && layers.GetArrayLength() > 0)
+        if (run.Config.Layers.Count > 0)
         {
-            static string Dims(JsonElement l, string name) =>
-                l.TryGetProperty(name, out var a) && a.ValueKind == JsonValueKind.Array ? string.Join("×", a.EnumerateArray().Select(x => x.GetRawText())) : "";
+            static string Dims(IReadOnlyList<int> d) => string.Join("×", d.Select(x => x.ToString(CultureInfo.InvariantCulture)));
             sb.Append(Markdown.Table(["layer", "kind", "input (C×H×W)", "output (maps×U×V)", "kernel", "units", "fan-in", "tiles"], "llll",
-                layers.EnumerateArray().Select(l => (IReadOnlyList<string>)
+                run.Config.Layers.Select(l => (IReadOnlyList<string>)
                 [
-                    RunData.Str(l, "name") ?? "", RunData.Str(l, "kind") ?? "", Dims(l, "input"), Dims(l, "output"),
-                    RunData.Str(l, "kernel") ?? "", Markdown.Count(RunData.Num(l, "units") ?? double.NaN),
-                    Markdown.Count(RunData.Num(l, "fan_in") ?? double.NaN), RunData.Str(l, "tiles") ?? "",
+                    l.Name, l.Kind, Dims(l.Input), Dims(l.Output), l.Kernel.ToString(CultureInfo.InvariantCulture),
+                    Markdown.Count(l.Units), Markdown.Count(l.FanIn), l.Tiles.ToString(CultureInfo.InvariantCulture),
                 ]))).Append('\n');
         }
 
@@ -142,12 +137,12 @@ public static class ReportWriter
             };
             foreach (var c in cats)
             {
-                var t = e.Traffic.FirstOrDefault(x => x.Category == c);
-                r.Add(t is null ? "–" : $"{RunRecorder.Human((long)t.Messages)} / {RunRecorder.HumanBytes((long)t.PayloadBytes)}");
+                var t = e.Traffic.GetValueOrDefault(c);
+                r.Add(t is null ? "–" : $"{RunConsole.Human(t.Messages)} / {RunConsole.HumanBytes(t.PayloadBytes)}");
             }
             foreach (var l in layerNames)
             {
-                var c = e.Consensus.FirstOrDefault(x => x.Layer == l);
+                var c = e.Consensus.GetValueOrDefault(l);
                 r.Add(c is null ? "–" : Markdown.Num(c.Xi2));
                 r.Add(c is null ? "–" : Markdown.Num(c.Snr));
             }
@@ -165,23 +160,25 @@ public static class ReportWriter
         var th = new List<string> { "epoch", "category", "messages", "payload bytes", "bytes/sample" };
         if (hops) { th.Add("byte-hops"); th.Add("byte-hops/sample"); }
         th.Add("actor messages"); th.Add("dropped");
-        sb.Append(Markdown.Table(th, "ll", ep.SelectMany(e => e.Traffic.Select(t =>
+        sb.Append(Markdown.Table(th, "ll", ep.SelectMany(e => e.Traffic.Select(kv =>
         {
+            var t = kv.Value;
             var r = new List<string>
             {
-                e.Epoch.ToString(CultureInfo.InvariantCulture), t.Category, Markdown.Count(t.Messages), Markdown.Count(t.PayloadBytes),
-                Markdown.Num(t.PayloadBytes / Math.Max(1, e.Samples)),
+                e.Epoch.ToString(CultureInfo.InvariantCulture), kv.Key, Markdown.Count(t.Messages), Markdown.Count(t.PayloadBytes),
+                Markdown.Num((double)t.PayloadBytes / Math.Max(1, e.Samples)),
             };
             if (hops)
             {
                 r.Add(t.ByteHops is { } bh ? Markdown.Count(bh) : "–");
-                r.Add(t.ByteHops is { } bh2 ? Markdown.Num(bh2 / Math.Max(1, e.Samples)) : "–");
+                r.Add(t.ByteHops is { } bh2 ? Markdown.Num((double)bh2 / Math.Max(1, e.Samples)) : "–");
             }
             r.Add(Markdown.Count(t.ActorMessages));
             r.Add(Markdown.Count(t.Dropped));
             return (IReadOnlyList<string>)r;
         })))).Append('\n');
-        var layerRows = ep.SelectMany(e => e.Layers).Select(l => l.Layer).Distinct().ToList();
+        var layerTraffic = ep.SelectMany(e => e.Layers.SelectMany(l => l.Value.Select(c => (Layer: l.Key, Category: c.Key, Traffic: c.Value)))).ToList();
+        var layerRows = layerTraffic.Select(l => l.Layer).Distinct().ToList();
         if (layerRows.Count > 0)
         {
             double samples = Math.Max(1, run.TotalSamples);
@@ -191,26 +188,27 @@ public static class ReportWriter
             [
                 l, .. cats.Select(c =>
                 {
-                    var items = ep.SelectMany(e => e.Layers).Where(x => x.Layer == l && x.Category == c).ToList();
+                    var items = layerTraffic.Where(x => x.Layer == l && x.Category == c).Select(x => x.Traffic).ToList();
                     if (items.Count == 0) return "–";
-                    string s = Markdown.Num(items.Sum(x => x.PayloadBytes) / samples);
-                    if (items.Any(x => x.ByteHops is not null)) s += $" ({Markdown.Num(items.Sum(x => x.ByteHops ?? 0) / samples)})";
+                    string s = Markdown.Num(items.Sum(x => (double)x.PayloadBytes) / samples);
+                    if (items.Any(x => x.ByteHops is not null)) s += $" ({Markdown.Num(items.Sum(x => (double)(x.ByteHops ?? 0)) / samples)})";
                     return s;
                 }),
             ]))).Append('\n');
         }
         sb.Append($"![Traffic per sample by category]({TrafficPng})\n\n");
+        if (run.Cluster is { } cluster) ClusterSection.Append(sb, cluster);
 
         // Energy
         if (run.HasEnergy)
         {
             sb.Append("## Energy\n\nEnergy per training sample by category, in pJ, from the run's energy model.\n\n");
-            var names = ep.SelectMany(e => e.Energy.Select(x => x.Name)).Distinct().ToList();
+            var names = ep.SelectMany(e => e.EnergyPjPerSample?.Parts ?? []).Select(x => x.Name).Distinct().ToList();
             sb.Append(Markdown.Table(["epoch", .. names.Select(Markdown.Words), "total"], "", ep.Select(e => (IReadOnlyList<string>)
             [
                 e.Epoch.ToString(CultureInfo.InvariantCulture),
-                .. names.Select(n => Markdown.Num(e.Energy.FirstOrDefault(x => x.Name == n)?.Value)),
-                Markdown.Num(e.EnergyTotal),
+                .. names.Select(n => Markdown.Num(e.EnergyPjPerSample?.Parts.FirstOrDefault(x => x.Name == n)?.Value)),
+                Markdown.Num(e.EnergyPjPerSample?.Total),
             ]))).Append('\n');
         }
         if (run.Baseline is { } b)
@@ -221,9 +219,9 @@ public static class ReportWriter
             var br = new List<IReadOnlyList<string>>();
             if (b.DramBytesPerSample is { } d) br.Add(["DRAM bytes / sample", Markdown.Num(d), ""]);
             if (b.SramBytesPerSample is { } s) br.Add(["SRAM bytes / sample", Markdown.Num(s), ""]);
-            foreach (var o in b.Other) br.Add([Markdown.Words(o.Name), Markdown.Num(o.Value), ""]);
-            foreach (var x in b.Energy) br.Add([$"energy: {Markdown.Words(x.Name)} (pJ / sample)", Markdown.Num(x.Value), ""]);
-            if (b.EnergyTotal is { } t)
+            if (b.MacsPerSample is { } macs) br.Add(["macs per sample", Markdown.Num(macs), ""]);
+            foreach (var x in b.EnergyPjPerSample?.Parts ?? []) br.Add([$"energy: {Markdown.Words(x.Name)} (pJ / sample)", Markdown.Num(x.Value), ""]);
+            if (b.EnergyPjPerSample?.Total is { } t)
                 br.Add(["energy: total (pJ / sample)", Markdown.Num(t),
                     run.EnergyPerSample is { } mine && t > 0 ? $"this run: {Markdown.Num(mine)} pJ = {Markdown.Ratio(mine / t)} the baseline" : ""]);
             sb.Append(Markdown.Table(["quantity", "baseline", "this run"], "lrl", br)).Append('\n');
@@ -236,22 +234,22 @@ public static class ReportWriter
             sb.Append("## Sync traffic against its lower bound\n\n");
             sb.Append("Measured sync bytes per unit and sync byte-hops next to the closed-form minimum for the map size ")
               .Append("(ring all-reduce: 2(N−1)/N·S bytes per unit; a spanning tree over the grid: each of its N−1 links twice with S bytes).\n\n");
-            bool exchanges = run.LowerBounds.Any(l => l.ExchangesPerMap is not null);
+            bool exchanges = run.LowerBounds.Any(l => l.Value.ExchangesPerMap is not null);
             var lbHeader = new List<string> { "layer" };
             if (exchanges) lbHeader.Add("exchanges per map");
             lbHeader.AddRange(["measured sync B/unit", "minimum B/unit", "ratio", "measured byte-hops", "minimum byte-hops", "ratio"]);
-            sb.Append(Markdown.Table(lbHeader, "l", run.LowerBounds.Select(l => (IReadOnlyList<string>)
+            sb.Append(Markdown.Table(lbHeader, "l", run.LowerBounds.Select(kv => (IReadOnlyList<string>)
             [
-                l.Layer, .. exchanges ? [Markdown.Num(l.ExchangesPerMap)] : Array.Empty<string>(),
-                Markdown.Num(l.MeasuredSyncBytesPerUnit), Markdown.Num(l.MinSyncBytesPerUnit), Markdown.Ratio(l.BytesRatio),
-                Markdown.Num(l.MeasuredByteHops), Markdown.Num(l.MinByteHops), Markdown.Ratio(l.ByteHopsRatio),
+                kv.Key, .. exchanges ? [Markdown.Num(kv.Value.ExchangesPerMap)] : Array.Empty<string>(),
+                Markdown.Num(kv.Value.MeasuredSyncBytesPerUnit), Markdown.Num(kv.Value.MinSyncBytesPerUnit), Markdown.Ratio(kv.Value.BytesRatio),
+                Markdown.Num(kv.Value.MeasuredByteHops), Markdown.Num(kv.Value.MinByteHops), Markdown.Ratio(kv.Value.ByteHopsRatio),
             ]))).Append('\n');
         }
 
         // Consensus
         if (consensusPlot)
         {
-            var zeros = ep.SelectMany(e => e.Consensus).Any(c => c.Xi2 == 0);
+            var zeros = ep.SelectMany(e => e.Consensus.Values).Any(c => c.Xi2 == 0);
             sb.Append("## Consensus\n\n");
             sb.Append("Ξ² per conv layer after each epoch, on a log scale");
             if (zeros) sb.Append("; Ξ² = 0 (exactly tied kernels) cannot sit on a log axis and is drawn at the tick labelled 0");
