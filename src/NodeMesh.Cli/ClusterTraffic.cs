@@ -39,6 +39,9 @@ public sealed class ClusterTraffic
 
     public IReadOnlyList<EpochWire> Epochs => _epochs;
 
+    /// <summary>Puts back the epochs of a run that is continued from a checkpoint.</summary>
+    public void Restore(IEnumerable<EpochWire> epochs) => _epochs.InsertRange(0, epochs);
+
     /// <summary>Fills in each worker's tiles, units and reducers from the placement.</summary>
     public void Built(Prepared prepared, TilePlacement placement)
     {

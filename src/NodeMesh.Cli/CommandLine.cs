@@ -59,6 +59,19 @@ public sealed class ParsedArgs
     /// <summary>True when the command line gives the option (or its environment variable is set).</summary>
     public bool Has(string name) => _values.ContainsKey(name) || EnvValue(name) is not null;
 
+    /// <summary>The command-line options given (not from the environment) whose name <paramref name="keep"/> accepts, as arguments again.</summary>
+    public IReadOnlyList<string> ToArgs(Func<string, bool> keep)
+    {
+        var args = new List<string>();
+        foreach (var (name, value) in _values)
+        {
+            if (!keep(name)) continue;
+            args.Add("--" + name);
+            if (_defs.First(d => d.Name == name).Value is not null) args.Add(value ?? "");
+        }
+        return args;
+    }
+
     /// <summary>True when the command line itself gives the option.</summary>
     public bool Given(string name) => _values.ContainsKey(name);
 

@@ -71,6 +71,29 @@ public sealed class RunRecorder
         return new RunRecorder(dir, plan, options, config, fabric, energy);
     }
 
+    /// <summary>
+    /// Reopens the run directory of an interrupted run to continue it from a checkpoint: keeps its
+    /// config.json, puts back the epochs it finished (metrics.csv is rewritten from them, so rows of
+    /// an epoch that is trained again are not doubled), and removes the summary.json of a failure.
+    /// </summary>
+    public static RunRecorder Reopen(string dir, TrainOptions options, NetworkPlan plan, FabricLayout fabric, EnergyModel energy, IEnumerable<EpochRecord> finished)
+    {
+        string configPath = Path.Combine(dir, ConfigFile), summaryPath = Path.Combine(dir, SummaryFile);
+        if (!File.Exists(configPath)) throw new UserInputException($"--resume {dir}: no {ConfigFile} there; give the run directory of the run to continue.");
+        var config = RunJson.ReadConfig(File.ReadAllText(configPath)) ?? throw new UserInputException($"--resume {dir}: {ConfigFile} is empty.");
+        if (File.Exists(summaryPath))
+        {
+            var previous = RunJson.ReadSummary(File.ReadAllText(summaryPath));
+            if (previous?.Status is "completed" or null)
+                throw new UserInputException($"--resume {dir}: the run is complete (summary.json); there is nothing to continue.");
+            File.Delete(summaryPath);
+        }
+        var recorder = new RunRecorder(dir, plan, options, config, fabric, energy);
+        File.WriteAllText(Path.Combine(dir, MetricsFile), MetricsRow.Header + "\n");
+        foreach (var e in finished) recorder.Add(e);
+        return recorder;
+    }
+
     private static RunConfig ConfigOf(TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init,
         FabricLayout fabric, EnergyModel energy, DeviceConfig? device, int workers, string? placement)
     {

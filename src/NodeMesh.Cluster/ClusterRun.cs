@@ -50,7 +50,8 @@ public sealed class ClusterRun : TrainingSession
 
     /// <summary>Starts the driver member and waits for <paramref name="workers"/> workers.</summary>
     public static async Task<ClusterRun> StartAsync(MemberOptions options, int workers, TimeSpan joinTimeout, RunSpec spec, TrainOptions train,
-        DatasetPair data, float[][]? shippedWeights, Action<StepProgress>? progress, TextWriter log, Func<Address, Task>? onDriverUp = null, CancellationToken cancel = default)
+        DatasetPair data, float[][]? shippedWeights, Action<StepProgress>? progress, TextWriter log, Func<Address, Task>? onDriverUp = null,
+        Func<DriverSetup, DriverSetup>? configure = null, CancellationToken cancel = default)
     {
         if (workers < 1) throw new UserInputException($"--workers {workers}: a cluster run needs at least one worker (0 runs locally).");
         if (spec.Members != workers) throw new ArgumentException("the spec must place the tiles on the workers", nameof(spec));
@@ -91,6 +92,7 @@ public sealed class ClusterRun : TrainingSession
             members.AddRange(found.Select((a, i) => new ClusterMember(i, $"{a.Host}:{a.Port}", Roles.Worker)));
             var progressRef = progress is null ? ActorRefs.Nobody : system.ActorOf(Props.Create(() => new ProgressRelay(progress)), "progress");
             var setup = new DriverSetup(spec, train, data, shippedWeights, hosts, progressRef);
+            if (configure is not null) setup = configure(setup);
             return new ClusterRun(system, setup, host, options, members, wires, found);
         }
         catch (Exception e)

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Driving;
+using NodeMesh.Cli.Records;
 using NodeMesh.Cluster;
+using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Placement;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
@@ -58,6 +60,9 @@ public static class TrainCommand
         new("join-timeout", "S", "60", "cluster run: seconds to wait for the workers to be Up before giving up", "NODEMESH_JOIN_TIMEOUT"),
         new("max-frame-size", "BYTES", "16777216", "cluster run: Akka.Remote maximum frame size; every member must allow the run's largest message", "NODEMESH_MAX_FRAME_SIZE"),
         .. ClusterArgs.TlsOptions,
+        new("checkpoint-every", "epoch|N|off", "epoch", "write the whole training state to RUN_DIR/checkpoint.nmck after every epoch, or every N steps (and every epoch), or never"),
+        new("resume", "RUN_DIR", null, "continue an interrupted run from its last checkpoint, locally or on any number of workers; give only cluster options, --quiet, --checkpoint-every and --on-member-lost with it"),
+        new("on-member-lost", "stop|resume", "stop", "cluster run: when a worker is lost, stop (writing the metrics so far) or re-place its tiles on the others and continue from the last checkpoint"),
         new("quiet", null, null, "no progress bar"),
         new("help", null, null, "show this help"),
     ];
@@ -81,6 +86,16 @@ public static class TrainCommand
           nodemesh train --strategy allreduce --every 10 --epochs 3 --save w.safetensors
           nodemesh train --strategy gossip --topology exp --every 10 --fanout 2
         """;
+
+    /// <summary>--checkpoint-every: 0 = after every epoch, N &gt; 0 = every N steps and every epoch, −1 = never.</summary>
+    private static int CheckpointEvery(ParsedArgs a)
+    {
+        string v = (a.String("checkpoint-every") ?? "epoch").ToLowerInvariant();
+        if (v == "epoch") return 0;
+        if (v == "off") return -1;
+        if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0) return n;
+        throw new UserInputException($"--checkpoint-every '{v}': give epoch, a number of steps (> 0), or off.");
+    }
 
     /// <summary>Parses the train options into a run definition.</summary>
     public static TrainOptions ParseOptions(ParsedArgs a)
@@ -113,28 +128,61 @@ public static class TrainCommand
             TileSide: a.Int("tile")).Validate();
     }
 
+    /// <summary>Options that a resumed run may set anew; everything else comes from the checkpoint.</summary>
+    private static readonly HashSet<string> ResumeOptions =
+        ["workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size", "tls-cert", "tls-password", "tls-ca", "tls-pin",
+         "quiet", "checkpoint-every", "on-member-lost", "resume"];
+
     public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr, Func<Akka.Actor.Address, Task>? onDriverUp = null)
     {
+        string? resumeDir = a.String("resume");
+        CheckpointHeader? header = null;
+        TrainingCheckpoint? saved = null;
+        if (resumeDir is not null)
+        {
+            var extra = a.ToArgs(n => !ResumeOptions.Contains(n)).Where(x => x.StartsWith("--", StringComparison.Ordinal)).ToArray();
+            if (extra.Length > 0)
+                throw new UserInputException($"--resume continues a run with the settings it started with; {string.Join(", ", extra)} cannot be changed (give only cluster options, --quiet, --checkpoint-every or --on-member-lost).");
+            string path = Path.Combine(resumeDir, TrainingCheckpoint.FileName);
+            saved = TrainingCheckpoint.Read(path);
+            header = CheckpointHeader.Read(saved.Header, path);
+            a = ParsedArgs.Parse("train", Options, [.. header.TrainArgs, .. a.ToArgs(ResumeOptions.Contains), "--out", resumeDir]);
+            stdout.WriteLine($"resuming {resumeDir} at step {header.GlobalStep} (epoch {header.Epoch}, {header.Cursor} samples in; checkpoint of {header.SavedUtc})");
+        }
         var options = ParseOptions(a);
         string? dataArg = a.String("data");
         var data = DatasetLoader.Load(dataArg);
         var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan, options.TileSide);
-        string? init = a.String("init");
+        string? init = header is null ? a.String("init") : null; // a resumed run loads its state, not its initial weights
         bool independent = a.Choice("unit-init", ("tied", false), ("independent", true));
         if (independent && init is not null) throw new UserInputException("--unit-init and --init both set the initial weights; give one of them.");
-        var weights = init is null ? WeightLayout.InitialVectors(plan, options.Seed, independent) : Checkpoint.Load(plan, init);
-        string outDir = a.String("out") is { } o && a.Has("out") ? o
-            : Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Strategy.Describe().Replace('/', '-')}");
+        var weights = init is null ? null : Checkpoint.Load(plan, init);
+        string outDir = resumeDir ?? (a.String("out") is { } o && a.Has("out") ? o
+            : Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Strategy.Describe().Replace('/', '-')}"));
         string? save = a.String("save");
         if (save is not null) Checkpoint.CheckWritable(save);
         var fabric = new FabricLayout(plan, new FabricOptions(
             a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops")).Validate());
         var energy = a.String("energy") is { } energyFile ? EnergyModel.Load(energyFile) : EnergyModel.Default;
         var device = DeviceConfig.Load(a.String("device") ?? "ideal");
+        int checkpointEvery = CheckpointEvery(a);
+        bool resumeOnLoss = a.Choice("on-member-lost", ("stop", false), ("resume", true));
         var cluster = ClusterArgs.Parse(a);
-        var recorder = RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device,
-            cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"));
+        if (resumeOnLoss && cluster is null) throw new UserInputException("--on-member-lost resume applies to cluster runs; add --workers N.");
+        if (resumeOnLoss && checkpointEvery < 0) throw new UserInputException("--on-member-lost resume continues from the last checkpoint; it needs --checkpoint-every epoch or N, not off.");
+        var recorder = header is null
+            ? RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"))
+            : RunRecorder.Reopen(outDir, options, plan, fabric, energy, header.Finished.Select(f => f.ToRecord()));
+        var sink = checkpointEvery < 0 ? null
+            : new CheckpointWriter(outDir, a.ToArgs(n => !ResumeOptions.Contains(n) && n != "out"), recorder);
+        DriverSetup Configure(DriverSetup setup) => setup with
+        {
+            Checkpoints = sink,
+            CheckpointEvery = Math.Max(0, checkpointEvery),
+            Resume = header is null ? null : new ResumePoint(header.Position, saved!.Tiles),
+            ResumeOnMemberLoss = resumeOnLoss,
+        };
 
         stdout.WriteLine($"NodeMesh train: {options.Strategy.Describe()} on {data.Train.Source}");
         stdout.WriteLine($"  weights in: {(device.IsIdeal ? "ideal float32 stores (exact SGD)" : $"{device.Name} devices ({device.Model}, dw_min {device.DwMin.ToString(CultureInfo.InvariantCulture)})")}; fabric {fabric.Options.Layout.ToString().ToLowerInvariant()} layout, {fabric.Options.LayerHops} hop(s) between layers");
@@ -146,15 +194,16 @@ public static class TrainCommand
         var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
         double stepSeconds = a.Float("step-seconds");
         if (stepSeconds < 0) throw new UserInputException($"--step-seconds {stepSeconds}: simulated time per step cannot be negative.");
-        var spec = RunSpecs.From(options, plan, device, fabric.Options, stepSeconds, independent, shipsWeights: init is not null,
+        var spec = RunSpecs.From(options, plan, device, fabric.Options, stepSeconds, independent, shipsWeights: weights is not null,
             placement: cluster?.Placement ?? PlacementKind.Block, members: Math.Max(1, cluster?.Workers ?? 1));
         TrainingSession run = cluster is null
-            ? await LocalRun.StartAsync(spec, options, data, init is null ? null : weights, progress.Report)
-            : await ClusterRun.StartAsync(cluster.Member, cluster.Workers, cluster.JoinTimeout, spec, options, data, init is null ? null : weights,
-                progress.Report, stdout, onDriverUp ?? (_ => Task.CompletedTask));
+            ? await LocalRun.StartAsync(spec, options, data, weights, progress.Report, configure: Configure)
+            : await ClusterRun.StartAsync(cluster.Member, cluster.Workers, cluster.JoinTimeout, spec, options, data, weights,
+                progress.Report, stdout, onDriverUp ?? (_ => Task.CompletedTask), configure: Configure);
         await using var runScope = run;
         var clusterRun = run as ClusterRun;
         var wire = clusterRun is null ? null : new ClusterTraffic(clusterRun.Members, spec.Placement);
+        if (wire is not null && header is not null) wire.Restore(header.ClusterEpochs);
         bool success = false;
         string endReason = "the run failed";
         var total = Stopwatch.StartNew();
@@ -169,7 +218,7 @@ public static class TrainCommand
             wire.Mark(await clusterRun.FetchWireReportsAsync());
         }
 
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = header?.Epoch ?? 1; epoch <= options.Epochs; epoch++)
         {
             var sw = Stopwatch.StartNew();
             progress.Begin(epoch, options.Epochs);
@@ -185,7 +234,10 @@ public static class TrainCommand
             recorder.Add(epochResult);
             stdout.WriteLine(RunConsole.EpochLine(epochResult, recorder.Energy(epochResult)));
             if (wire is not null) stdout.WriteLine(wire.EpochLine(epoch));
+            foreach (var r in trained.Recoveries)
+                stdout.WriteLine($"  lost member {r.Member} at step {r.LostAtStep} ({r.Reason}); continued on {r.Members} member(s) from the checkpoint of step {r.ResumedAtStep}: {r.StepsRedone} step(s) redone");
             if (wire is not null) recorder.Cluster = wire;
+            if (sink is not null) await run.SaveCheckpointAsync();
             if (wire is not null) wire.Mark(await clusterRun!.FetchWireReportsAsync());
         }
         var final = await run.FetchModelAsync();
