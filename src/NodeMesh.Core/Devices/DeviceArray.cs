@@ -20,13 +20,16 @@ namespace NodeMesh.Core.Devices;
 /// <see cref="PulseTrainUpdater"/> writes training updates, <see cref="ProgramAndVerify"/> programs
 /// targets, <see cref="DeviceDrift"/> applies lifetime decay and drift, <see cref="PairRefresh"/>
 /// refreshes one-sided pairs and <see cref="ReadNoise"/> adds output noise.
+/// <see cref="DeviceArrayState"/> writes and reads the checkpoint state.
 /// </remarks>
 public sealed class DeviceArray : IPulsedWeightStore
 {
     // Streams 1–5 of the seed are the parameter draws (DeviceParameterDraw).
     private const ulong NoiseStream = 6, TrainStream = 7;
 
+    private readonly long _seed;
     private readonly DeviceCells _cells;
+    private readonly DeviceNoiseSource _noise;
     private readonly PulseTrainUpdater _updater;
     private readonly ProgramAndVerify _program;
     private readonly DeviceDrift _drift;
@@ -46,8 +49,9 @@ public sealed class DeviceArray : IPulsedWeightStore
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         config.Validate();
         Config = config;
+        _seed = seed;
         var drawn = DeviceParameterDraw.Draw(config, config.OneSided ? 2 * length : length, seed);
-        var noise = new DeviceNoiseSource(DeviceRng.Derive((ulong)seed, NoiseStream));
+        var noise = _noise = new DeviceNoiseSource(DeviceRng.Derive((ulong)seed, NoiseStream));
         _cells = new DeviceCells(config, length, drawn, noise);
         _updater = new PulseTrainUpdater(config, _cells, noise, new DeviceVectorRng(DeviceRng.Derive((ulong)seed, TrainStream)));
         _program = new ProgramAndVerify(config, _cells);
@@ -220,7 +224,45 @@ public sealed class DeviceArray : IPulsedWeightStore
         if (g.FirstRow < 0 || lastRow > x.Length) throw new ArgumentException("patch lies outside the input buffer", nameof(x));
     }
 
+    // ---------------------------------------------------------------- checkpoint state
+
+    /// <summary>
+    /// Writes the array's complete mutable state: device weights (persistent, apparent, pairs'
+    /// read values), pulse counts, drift clocks, both random streams (with the noise stream's
+    /// buffered block and position), mean-mode carries and counters. The devices' drawn
+    /// parameters are not written: a reader built with the same configuration, length and seed
+    /// recomputes them, and the header's seed and configuration hash make it check that it was.
+    /// Payload layout in <see cref="DeviceArrayState"/>.
+    /// </summary>
+    public void WriteState(BinaryWriter writer)
+    {
+        var state = State();
+        WeightStoreState.Write(writer, state.Header, state.Write);
+    }
+
+    /// <inheritdoc />
+    public void ReadState(BinaryReader reader)
+    {
+        var state = State();
+        using var payload = WeightStoreState.ReadPayload(reader, state.Header);
+        state.Commit(state.Read(payload));
+    }
+
+    private DeviceArrayState State() => new(Config, _seed, _cells, _noise, _updater);
+
     // ---------------------------------------------------------------- test hooks
+
+    /// <summary>Position of the next normal in the noise stream's block (64 = used up).</summary>
+    internal int NoiseBlockPosition
+    {
+        get
+        {
+            Span<ulong> words = stackalloc ulong[4];
+            Span<float> normals = stackalloc float[DeviceNoiseSource.BufferLength];
+            _noise.GetState(words, normals, out int position);
+            return position;
+        }
+    }
 
     /// <summary>The drawn parameters of device <paramref name="d"/>.</summary>
     internal DeviceParameters ParamsOf(int d) => _cells.Params[d];

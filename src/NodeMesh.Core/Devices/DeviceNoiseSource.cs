@@ -13,7 +13,8 @@ namespace NodeMesh.Core.Devices;
 /// </summary>
 internal sealed class DeviceNoiseSource
 {
-    private const int BufferLength = 64;
+    /// <summary>Normals drawn per block (part of the checkpoint layout).</summary>
+    public const int BufferLength = 64;
 
     private readonly float[] _normals = new float[BufferLength];
     private int _normalIndex = BufferLength;
@@ -34,6 +35,25 @@ internal sealed class DeviceNoiseSource
         }
         _normalIndex = i + 1;
         return _normals[i];
+    }
+
+    /// <summary>
+    /// Copies the generator's four words, the buffered block and the position of the next normal in
+    /// it (<see cref="BufferLength"/> = all used) into the arguments (checkpoints).
+    /// </summary>
+    public void GetState(Span<ulong> words, Span<float> normals, out int position)
+    {
+        _rng.GetState(words);
+        _normals.CopyTo(normals);
+        position = _normalIndex;
+    }
+
+    /// <summary>Replaces the state by <see cref="GetState"/>'s (checked by the caller: words not all zero, position in [0, BufferLength]).</summary>
+    public void SetState(ReadOnlySpan<ulong> words, ReadOnlySpan<float> normals, int position)
+    {
+        _rng.SetState(words);
+        normals.CopyTo(_normals);
+        _normalIndex = position;
     }
 
     /// <summary>The next 32 uniform bits, straight from the generator (not from the normal buffer).</summary>

@@ -56,6 +56,24 @@ internal struct DeviceRng
         if ((_s0 | _s1 | _s2 | _s3) == 0) _s0 = 1;
     }
 
+    /// <summary>Copies the four state words into <paramref name="words"/> (checkpoints; 4 words).</summary>
+    public readonly void GetState(Span<ulong> words)
+    {
+        words[0] = _s0;
+        words[1] = _s1;
+        words[2] = _s2;
+        words[3] = _s3;
+    }
+
+    /// <summary>Replaces the four state words (checkpoints; the caller has checked they are not all zero).</summary>
+    public void SetState(ReadOnlySpan<ulong> words)
+    {
+        _s0 = words[0];
+        _s1 = words[1];
+        _s2 = words[2];
+        _s3 = words[3];
+    }
+
     /// <summary>One SplitMix64 step: advances <paramref name="x"/> and returns a well-mixed word.</summary>
     public static ulong SplitMix(ref ulong x)
     {
@@ -197,6 +215,24 @@ internal struct DeviceVectorRng
         _s1 = Vector256.Create<uint>(s[8..16]);
         _s2 = Vector256.Create<uint>(s[16..24]);
         _s3 = Vector256.Create<uint>(s[24..32]);
+    }
+
+    /// <summary>Copies the state into <paramref name="words"/> (checkpoints; 32 words: the eight lanes of s0, then s1, s2, s3).</summary>
+    public readonly void GetState(Span<uint> words)
+    {
+        _s0.CopyTo(words);
+        _s1.CopyTo(words[8..]);
+        _s2.CopyTo(words[16..]);
+        _s3.CopyTo(words[24..]);
+    }
+
+    /// <summary>Replaces the state by <see cref="GetState"/>'s layout (the caller has checked that no lane is all zero).</summary>
+    public void SetState(ReadOnlySpan<uint> words)
+    {
+        _s0 = Vector256.Create(words[..8]);
+        _s1 = Vector256.Create(words[8..16]);
+        _s2 = Vector256.Create(words[16..24]);
+        _s3 = Vector256.Create(words[24..32]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

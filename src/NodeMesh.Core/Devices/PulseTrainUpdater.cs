@@ -16,7 +16,7 @@ namespace NodeMesh.Core.Devices;
 /// and count as update pulses. Does not end the mini-batch (the facade does). After the first call
 /// with a given batch size nothing here allocates.
 /// </summary>
-internal sealed class PulseTrainUpdater
+internal sealed partial class PulseTrainUpdater
 {
     private const double Two32 = 4294967296.0;
 
