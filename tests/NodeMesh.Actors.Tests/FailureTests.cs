@@ -44,6 +44,6 @@ public sealed class FailureTests
         var host = await run.System.ActorSelection("/user/host").ResolveOne(TimeSpan.FromSeconds(10));
         host.Tell(PoisonPill.Instance);
         var e = await Assert.ThrowsAsync<RunFailedException>(() => run.TrainEpochAsync(1).WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Contains("the host of member 0", e.Message);
+        Assert.Contains("its host actor stopped", e.Message);
     }
 }

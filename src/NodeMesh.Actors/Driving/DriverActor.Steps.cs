@@ -229,6 +229,7 @@ public sealed partial class DriverActor
             return;
         }
         Carried.Merge(_ledger.Snapshot());
+        Carried.ClearDevices();
         _ledger.Clear();
         _statesPending = _tiles.Tiles.Sum(t => t.Count);
         foreach (var l in _plan.Layers)

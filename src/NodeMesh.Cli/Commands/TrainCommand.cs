@@ -4,7 +4,6 @@ using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Driving;
 using NodeMesh.Cli.Records;
 using NodeMesh.Cluster;
-using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Placement;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;

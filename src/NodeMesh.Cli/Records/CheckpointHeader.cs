@@ -40,6 +40,7 @@ public sealed record CheckpointHeader(
 {
     public const int CurrentFormat = 1;
 
+    [JsonIgnore]
     public CheckpointPosition Position => new(Epoch, Cursor, StepInEpoch, GlobalStep, LossSum, Correct, Samples, Carried.ToCounts());
 
     public string ToJson() => JsonSerializer.Serialize(this, CheckpointJson.Default.CheckpointHeader);

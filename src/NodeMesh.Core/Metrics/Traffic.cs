@@ -136,6 +136,13 @@ public sealed class TrafficLedger
             Devices[i] = i % DeviceFields == (int)DeviceField.MaxPulsesPerDevice ? Math.Max(Devices[i], other.Devices[i]) : Devices[i] + other.Devices[i];
     }
 
+    /// <summary>
+    /// Forgets the device counters only. They are cumulative readings of each store (not
+    /// increments), so a partial epoch carried across a checkpoint must not carry them: the
+    /// epoch's final collection reads them again.
+    /// </summary>
+    public void ClearDevices() => Array.Clear(Devices);
+
     public void Clear()
     {
         Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped); Array.Clear(ByteHops); Array.Clear(Devices);
