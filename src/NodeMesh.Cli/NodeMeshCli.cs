@@ -88,5 +88,11 @@ public static class NodeMeshCli
             stderr.WriteLine($"error: {UserErrors.Render(u)}");
             return 2;
         }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("NODEMESH_DEBUG") != "1")
+        {
+            // Not the user's input: say what failed in one line (NODEMESH_DEBUG=1 shows the stack trace).
+            stderr.WriteLine($"error: {command} failed unexpectedly: {e.GetType().Name}: {e.Message} (set NODEMESH_DEBUG=1 for details)");
+            return 1;
+        }
     }
 }

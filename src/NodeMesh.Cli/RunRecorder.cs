@@ -242,6 +242,7 @@ public sealed class RunRecorder
             Devices = new[] { ("all", DeviceActivity.Of(counts)) }
                 .Concat(_plan.Layers.Select(l => (l.Name, DeviceActivity.Of(counts, l.Index))))
                 .ToDictionary(x => x.Item1, x => DeviceRecord.Of(x.Item2)),
+            Recoveries = e.Trained.Recoveries.Count == 0 ? null : e.Trained.Recoveries.Select(RecoveryRecord.Of).ToList(),
         };
     }
 }

@@ -30,6 +30,7 @@ public sealed class ClusterRun : TrainingSession
     private readonly IHost _host;
     private readonly MemberOptions _options;
     private readonly HashSet<Address> _workers;
+    private readonly WireReport?[] _lastReports;
     private bool _ended;
 
     private ClusterRun(ActorSystem system, DriverSetup setup, IHost host, MemberOptions options, IReadOnlyList<ClusterMember> members,
@@ -42,6 +43,7 @@ public sealed class ClusterRun : TrainingSession
         _wires = wires;
         Members = members;
         _workers = workers.ToHashSet();
+        _lastReports = new WireReport?[wires.Count];
         _watch = system.ActorOf(MemberWatch.Props(workers.ToArray(), Driver), "member-watch");
     }
 
@@ -138,11 +140,22 @@ public sealed class ClusterRun : TrainingSession
         }
     }
 
-    /// <summary>Every member's transport and serializer counters now (workers in member order, then the driver).</summary>
+    /// <summary>
+    /// Every member's transport and serializer counters now (workers in member order, then the
+    /// driver). A member that does not answer within 5 s — one that was lost — keeps its last
+    /// report, so the traffic it carried before it was lost is still counted.
+    /// </summary>
     public async Task<IReadOnlyList<WireReport>> FetchWireReportsAsync()
     {
+        var asks = _wires.Select(w => w.Ask<WireReport>(FetchWireReport.Instance, TimeSpan.FromSeconds(5))).ToArray();
+        try { await Task.WhenAll(asks).ConfigureAwait(false); }
+        catch (AskTimeoutException) { }
         var reports = new List<WireReport>();
-        foreach (var w in _wires) reports.Add(await w.Ask<WireReport>(FetchWireReport.Instance, TimeSpan.FromSeconds(30)).ConfigureAwait(false));
+        for (int i = 0; i < asks.Length; i++)
+        {
+            if (asks[i].IsCompletedSuccessfully) _lastReports[i] = asks[i].Result;
+            if (_lastReports[i] is { } r) reports.Add(r);
+        }
         reports.Add(WireCounterActor.Report(System, _options.MaxFrameSize));
         return reports;
     }

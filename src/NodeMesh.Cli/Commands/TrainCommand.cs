@@ -174,7 +174,7 @@ public static class TrainCommand
             ? RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"))
             : RunRecorder.Reopen(outDir, options, plan, fabric, energy, header.Finished.Select(f => f.ToRecord()));
         var sink = checkpointEvery < 0 ? null
-            : new CheckpointWriter(outDir, a.ToArgs(n => !ResumeOptions.Contains(n) && n != "out"), recorder);
+            : new CheckpointWriter(outDir, a.ToArgs(n => !ResumeOptions.Contains(n) && n != "out"), recorder, stdout.WriteLine);
         DriverSetup Configure(DriverSetup setup) => setup with
         {
             Checkpoints = sink,

@@ -51,7 +51,17 @@ public sealed record EpochSummary
 
     /// <summary>Device activity of "all" layers and of each layer, cumulative since training started; null in runs before device models.</summary>
     public IReadOnlyDictionary<string, DeviceRecord>? Devices { get; init; }
+
+    /// <summary>Members lost during the epoch and how the run continued (absent when none was lost).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<RecoveryRecord>? Recoveries { get; init; }
 }
 
 /// <summary>Consensus of one conv layer: Ξ² (mean squared distance of the units' kernels from their map's mean) and SNR (+∞ when exactly tied).</summary>
 public sealed record ConsensusRecord(double Xi2, double Snr);
+
+/// <summary>A member lost during an epoch: who, why, the step it was noticed at, the checkpoint step the run continued from, the steps trained again, and the members left.</summary>
+public sealed record RecoveryRecord(string Member, string Reason, long LostAtStep, long ResumedAtStep, long StepsRedone, int Members)
+{
+    public static RecoveryRecord Of(Actors.Driving.MemberRecovery r) => new(r.Member, r.Reason, r.LostAtStep, r.ResumedAtStep, r.StepsRedone, r.Members);
+}
