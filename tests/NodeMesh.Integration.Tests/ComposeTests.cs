@@ -98,4 +98,69 @@ public sealed class ComposeTests(Xunit.Abstractions.ITestOutputHelper output) : 
         Assert.True(File.Exists(Path.Combine(_runs, name, "report.md")));
         Assert.DoesNotContain("no font found", log);
     }
+
+    private async Task<string> Logs(string[] compose, string service) =>
+        (await Run(compose, ["-p", _project, "-f", ComposeFile, "logs", "--no-color", service], new Dictionary<string, string>(), TimeSpan.FromSeconds(60))).Output;
+
+    private async Task WaitForLog(string[] compose, string service, string pattern, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var regex = new System.Text.RegularExpressions.Regex(pattern);
+        while (true)
+        {
+            string logs = await Logs(compose, service);
+            if (regex.IsMatch(logs)) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no /{pattern}/ in the {service} logs within {timeout.TotalSeconds:F0} s:\n{logs}");
+            await Task.Delay(500); // polling docker's log file: there is no event to wait on
+        }
+    }
+
+    private static async Task<string> Docker(params string[] args)
+    {
+        var (code, output) = await Run(["docker"], args, new Dictionary<string, string>(), TimeSpan.FromSeconds(120));
+        Assert.True(code == 0, $"docker {string.Join(' ', args)}: {output}");
+        return output.Trim();
+    }
+
+    [SkippableFact]
+    public async Task A_compose_run_survives_a_killed_worker_and_a_partitioned_one_and_ends_with_the_uninterrupted_weights()
+    {
+        var compose = await Compose() ?? throw new InvalidOperationException("no compose command");
+        _compose = compose;
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_runs, (UnixFileMode)0x1FF);
+        const string Args = "--arch conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10 --tile 7 --train-limit 1024 --test-limit 50 --batch 16 --strategy allreduce --topology tree";
+        // The uninterrupted reference, from the same image (the same binary as the members).
+        await Docker(["run", "--rm", "-v", $"{_runs}:/work/runs", "nodemesh:local", "train", .. Args.Split(' '), "--quiet", "--out", "/work/runs/reference", "--save", "/work/runs/reference.safetensors"]);
+
+        var env = new Dictionary<string, string>
+        {
+            ["NODEMESH_RUNS"] = _runs,
+            ["NODEMESH_RUN"] = "faults",
+            ["NODEMESH_WORKERS"] = "3",
+            ["NODEMESH_TRAIN_ARGS"] = $"{Args} --checkpoint-every 5 --on-member-lost resume --save /work/runs/faults.safetensors",
+        };
+        var (up, upLog) = await Run(compose, ["-p", _project, "-f", ComposeFile, "up", "-d", "--scale", "worker=3"], env, TimeSpan.FromSeconds(120));
+        Assert.True(up == 0, upLog);
+        var workers = (await Run(compose, ["-p", _project, "-f", ComposeFile, "ps", "-q", "worker"], env, TimeSpan.FromSeconds(60))).Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        Assert.Equal(3, workers.Count);
+        string driver = (await Run(compose, ["-p", _project, "-f", ComposeFile, "ps", "-q", "driver"], env, TimeSpan.FromSeconds(60))).Output.Trim();
+
+        await WaitForLog(compose, "driver", @"checkpoint at step 10 ", TimeSpan.FromSeconds(240));
+        await Docker("kill", workers[0]);                                    // a crash
+        await WaitForLog(compose, "driver", @"checkpoint at step (2|3|4)\d ", TimeSpan.FromSeconds(240));
+        string network = await Docker("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", workers[1]);
+        await Docker("network", "disconnect", network, workers[1]);          // a partition
+
+        var (waited, code) = await Run(["docker"], ["wait", driver], new Dictionary<string, string>(), TimeSpan.FromSeconds(400));
+        string driverLog = await Logs(compose, "driver");
+        output.WriteLine(driverLog);
+        Assert.True(waited == 0 && code.Trim() == "0", $"driver exit {code}\n{driverLog}");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_runs, "reference.safetensors")), File.ReadAllBytes(Path.Combine(_runs, "faults.safetensors")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_runs, "faults", "summary.json")));
+        var recoveries = summary.RootElement.GetProperty("epochs").EnumerateArray()
+            .Where(e => e.TryGetProperty("recoveries", out _)).SelectMany(e => e.GetProperty("recoveries").EnumerateArray()).ToList();
+        Assert.Equal(2, recoveries.Count);
+        Assert.Equal([2, 1], recoveries.Select(r => r.GetProperty("members").GetInt32()));
+    }
 }
