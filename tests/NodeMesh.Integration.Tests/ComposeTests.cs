@@ -123,6 +123,32 @@ public sealed class ComposeTests(Xunit.Abstractions.ITestOutputHelper output) : 
     }
 
     [SkippableFact]
+    public async Task The_tls_profile_runs_the_members_over_mutual_tls()
+    {
+        var compose = await Compose() ?? throw new InvalidOperationException("no compose command");
+        _compose = compose;
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_runs, (UnixFileMode)0x1FF);
+        string certs = Path.Combine(_runs, "certs");
+        Directory.CreateDirectory(certs);
+        TlsTests.WriteCertificates(certs, "compose-ca", ["driver", "worker"], "ca.pem");
+        var env = new Dictionary<string, string>
+        {
+            ["NODEMESH_RUNS"] = _runs,
+            ["NODEMESH_RUN"] = "tls",
+            ["NODEMESH_CERTS"] = certs,
+            ["NODEMESH_TLS_PASSWORD"] = TlsTests.Password,
+            ["NODEMESH_TRAIN_ARGS"] = "--arch conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10 --tile 7 --train-limit 128 --test-limit 50 --batch 16 --strategy allreduce --topology tree",
+        };
+        var (code, log) = await Run(compose, ["-p", _project, "-f", ComposeFile, "-f", Path.Combine(Cli.RepoRoot, "deploy", "compose.tls.yml"),
+            "up", "--abort-on-container-exit", "--exit-code-from", "driver", "--scale", "worker=2"], env, TimeSpan.FromSeconds(300));
+        output.WriteLine(log);
+        Assert.True(code == 0, log);
+        Assert.Contains("akka.ssl.tcp://nodemesh@driver:4053", log);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_runs, "tls", "summary.json")));
+        Assert.Equal(3, summary.RootElement.GetProperty("cluster").GetProperty("members").GetArrayLength());
+    }
+
+    [SkippableFact]
     public async Task A_compose_run_survives_a_killed_worker_and_a_partitioned_one_and_ends_with_the_uninterrupted_weights()
     {
         var compose = await Compose() ?? throw new InvalidOperationException("no compose command");
