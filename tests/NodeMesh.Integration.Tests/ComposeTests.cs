@@ -174,9 +174,11 @@ public sealed class ComposeTests(Xunit.Abstractions.ITestOutputHelper output) : 
 
         await WaitForLog(compose, "driver", @"checkpoint at step 10 ", TimeSpan.FromSeconds(240));
         await Docker("kill", workers[0]);                                    // a crash
+        output.WriteLine($"killed worker {workers[0]} at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
         await WaitForLog(compose, "driver", @"checkpoint at step (2|3|4)\d ", TimeSpan.FromSeconds(240));
         string network = await Docker("inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", workers[1]);
         await Docker("network", "disconnect", network, workers[1]);          // a partition
+        output.WriteLine($"disconnected worker {workers[1]} from {network} at {DateTime.UtcNow:HH:mm:ss.fff} UTC");
 
         var (waited, code) = await Run(["docker"], ["wait", driver], new Dictionary<string, string>(), TimeSpan.FromSeconds(400));
         string driverLog = await Logs(compose, "driver");
