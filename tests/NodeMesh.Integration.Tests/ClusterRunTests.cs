@@ -11,24 +11,9 @@ public sealed class ProcessCollection;
 /// driver with <c>nodemesh train --workers N</c>, and the one-command <c>nodemesh cluster</c>.
 /// </summary>
 [Collection("processes")]
-public sealed class ClusterRunTests : IDisposable
+public sealed class ClusterRunTests : ProcessTest
 {
     private static readonly TimeSpan RunBound = TimeSpan.FromSeconds(240);
-    private readonly string _dir = Cli.TempDir();
-    private readonly List<NodeProcess> _processes = [];
-
-    public void Dispose()
-    {
-        foreach (var p in _processes) p.Dispose();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private NodeProcess Start(string name, params string[] args)
-    {
-        var p = NodeProcess.Start(name, args, workingDirectory: _dir);
-        _processes.Add(p);
-        return p;
-    }
 
     /// <summary>Starts <paramref name="count"/> workers: the first forms the cluster, the others join it; returns them and the seed address.</summary>
     private async Task<(List<NodeProcess> Workers, string Seed)> StartWorkers(int count)
@@ -58,20 +43,20 @@ public sealed class ClusterRunTests : IDisposable
     public async Task Deterministic_strategies_train_the_same_weights_on_workers_as_locally_and_count_the_bytes_that_cross(string strategy, int workers, string placement)
     {
         var (_, args) = Strategy(strategy);
-        string local = Path.Combine(_dir, "local.safetensors"), remote = Path.Combine(_dir, "cluster.safetensors");
-        var reference = Start("local", ["train", .. Cli.Small, .. args, "--save", local, "--out", Path.Combine(_dir, "local")]);
+        string local = Path.Combine(Dir, "local.safetensors"), remote = Path.Combine(Dir, "cluster.safetensors");
+        var reference = Start("local", ["train", .. Cli.Small, .. args, "--save", local, "--out", Path.Combine(Dir, "local")]);
         Assert.True(await reference.WaitForExit(RunBound) == 0, reference.Output);
 
         var (nodes, seed) = await StartWorkers(workers);
         var driver = Start("driver", ["train", .. Cli.Small, .. args, "--workers", workers.ToString(), "--seeds", seed, "--placement", placement,
-            "--save", remote, "--out", Path.Combine(_dir, "cluster")]);
+            "--save", remote, "--out", Path.Combine(Dir, "cluster")]);
         int code = await driver.WaitForExit(RunBound);
         Assert.True(code == 0, driver.Output);
         foreach (var w in nodes) Assert.True(await w.WaitForExit(TimeSpan.FromSeconds(60)) == 0, w.Output);
 
         Assert.Equal(File.ReadAllBytes(local), File.ReadAllBytes(remote)); // bit for bit
 
-        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "cluster", "summary.json")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "cluster", "summary.json")));
         var root = summary.RootElement;
         Assert.Equal("completed", root.GetProperty("status").GetString());
         var cluster = root.GetProperty("cluster");
@@ -101,7 +86,7 @@ public sealed class ClusterRunTests : IDisposable
         Assert.True(cluster.GetProperty("housekeeping_wire_bytes").GetInt64() > 0); // handshakes, heartbeats, cluster gossip over the run (a short epoch may hold none)
         Assert.True(epoch.GetProperty("housekeeping").GetProperty("wire_bytes").GetInt64() >= 0);
         // Logical fabric counts do not depend on where the tiles run.
-        using var localSummary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "local", "summary.json")));
+        using var localSummary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "local", "summary.json")));
         foreach (var c in new[] { "activation", "error", "sync" })
             Assert.Equal(localSummary.RootElement.GetProperty("epochs")[0].GetProperty("traffic").GetProperty(c).GetProperty("messages").GetInt64(),
                 root.GetProperty("epochs")[0].GetProperty("traffic").GetProperty(c).GetProperty("messages").GetInt64());
@@ -118,13 +103,13 @@ public sealed class ClusterRunTests : IDisposable
     [Fact]
     public async Task Gossip_completes_on_the_one_command_cluster_and_no_worker_outlives_it()
     {
-        var run = Start("cluster", ["cluster", "--workers", "2", "train", .. Cli.Small, "--strategy", "gossip", "--topology", "grid", "--out", Path.Combine(_dir, "gossip")]);
+        var run = Start("cluster", ["cluster", "--workers", "2", "train", .. Cli.Small, "--strategy", "gossip", "--topology", "grid", "--out", Path.Combine(Dir, "gossip")]);
         int code = await run.WaitForExit(RunBound);
         Assert.True(code == 0, run.Output);
         var pids = System.Text.RegularExpressions.Regex.Matches(run.Output, @"worker \d exited with code 0");
         Assert.Equal(2, pids.Count);
         Assert.Empty(WorkersOf(run.Id));
-        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "gossip", "summary.json")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "gossip", "summary.json")));
         var epoch = summary.RootElement.GetProperty("epochs")[0];
         Assert.True(epoch.GetProperty("consensus").GetProperty("conv1").GetProperty("xi2").GetDouble() >= 0);
         Assert.True(summary.RootElement.GetProperty("cluster").GetProperty("epochs")[0].GetProperty("categories").GetProperty("sync").GetProperty("messages").GetInt64() > 0);
@@ -151,7 +136,7 @@ public sealed class ClusterRunTests : IDisposable
     {
         var (nodes, seed) = await StartWorkers(2);
         var driver = Start("driver", ["train", "--arch", "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10", "--tile", "7", "--train-limit", "60000",
-            "--batch", "16", "--quiet", "--strategy", "allreduce", "--topology", "tree", "--workers", "2", "--seeds", seed, "--out", Path.Combine(_dir, "killed")]);
+            "--batch", "16", "--quiet", "--strategy", "allreduce", "--topology", "tree", "--workers", "2", "--seeds", seed, "--out", Path.Combine(Dir, "killed")]);
         var member = await driver.WaitForLine(@"member (127\.0\.0\.1:\d+) \(worker\)", TimeSpan.FromSeconds(120));
         await driver.WaitForLine(@"^  member .*\(worker\)", TimeSpan.FromSeconds(10));
         var victim = nodes[1];
@@ -164,7 +149,7 @@ public sealed class ClusterRunTests : IDisposable
         Assert.Contains($"lost member {victimAddress}", driver.Output);
         Assert.True(stopped < TimeSpan.FromSeconds(45), $"the driver took {stopped.TotalSeconds:F0} s to stop");
         Assert.NotEqual(0, await nodes[0].WaitForExit(TimeSpan.FromSeconds(60))); // the survivor exits too, saying the run failed
-        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "killed", "summary.json")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "killed", "summary.json")));
         Assert.Equal("failed", summary.RootElement.GetProperty("status").GetString());
         Assert.Contains(victimAddress, summary.RootElement.GetProperty("failure").GetString());
         _ = member;
@@ -173,7 +158,7 @@ public sealed class ClusterRunTests : IDisposable
     [Fact]
     public async Task A_driver_whose_workers_never_come_gives_up_after_the_join_timeout_saying_what_is_missing()
     {
-        var driver = Start("driver", ["train", .. Cli.Small, "--workers", "2", "--join-timeout", "4", "--out", Path.Combine(_dir, "alone")]);
+        var driver = Start("driver", ["train", .. Cli.Small, "--workers", "2", "--join-timeout", "4", "--out", Path.Combine(Dir, "alone")]);
         Assert.Equal(2, await driver.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Matches(@"error: waited 4 s for 2 worker\(s\); 0 Up.*missing 2\. Start each with: nodemesh node --seeds akka\.tcp://nodemesh@", driver.Output);
     }
@@ -183,10 +168,10 @@ public sealed class ClusterRunTests : IDisposable
     {
         var worker = Start("worker", "node", "--host", "127.0.0.1", "--port", "0", "--max-frame-size", "40000");
         string seed = (await worker.WaitForLine(@"worker (akka\.tcp://nodemesh@127\.0\.0\.1:\d+) started", TimeSpan.FromSeconds(60))).Groups[1].Value;
-        var driver = Start("driver", ["train", .. Cli.Small, "--workers", "1", "--seeds", seed, "--out", Path.Combine(_dir, "frames")]);
+        var driver = Start("driver", ["train", .. Cli.Small, "--workers", "1", "--seeds", seed, "--out", Path.Combine(Dir, "frames")]);
         Assert.Equal(2, await driver.WaitForExit(RunBound));
         Assert.Matches(@"error: the largest message of this run is .*bytes; worker 127\.0\.0\.1:\d+ accepts frames up to 40,000 bytes\. Restart the workers with --max-frame-size \d+MiB", driver.Output);
-        Assert.False(File.Exists(Path.Combine(_dir, "frames", "summary.json")));
+        Assert.False(File.Exists(Path.Combine(Dir, "frames", "summary.json")));
         Assert.Equal(1, await worker.WaitForExit(TimeSpan.FromSeconds(30))); // told that the run will not happen
     }
 

@@ -8,32 +8,17 @@ namespace NodeMesh.Integration.Tests;
 /// end with the weights of an uninterrupted run, bit for bit.
 /// </summary>
 [Collection("processes")]
-public sealed class ResumeTests : IDisposable
+public sealed class ResumeTests : ProcessTest
 {
     private static readonly string[] Args =
         ["--arch", "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10", "--tile", "7", "--train-limit", "1024", "--test-limit", "50",
          "--batch", "16", "--epochs", "2", "--strategy", "allreduce", "--topology", "tree", "--quiet"];
 
-    private readonly string _dir = Cli.TempDir();
-    private readonly List<NodeProcess> _processes = [];
-
-    public void Dispose()
-    {
-        foreach (var p in _processes) p.Dispose();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private NodeProcess Start(string name, params string[] args)
-    {
-        var p = NodeProcess.Start(name, args, workingDirectory: _dir);
-        _processes.Add(p);
-        return p;
-    }
 
     private async Task<string> Uninterrupted()
     {
-        string path = Path.Combine(_dir, "uninterrupted.safetensors");
-        var run = Start("uninterrupted", ["train", .. Args, "--out", Path.Combine(_dir, "uninterrupted"), "--save", path]);
+        string path = Path.Combine(Dir, "uninterrupted.safetensors");
+        var run = Start("uninterrupted", ["train", .. Args, "--out", Path.Combine(Dir, "uninterrupted"), "--save", path]);
         Assert.True(await run.WaitForExit(TimeSpan.FromSeconds(240)) == 0, run.Output);
         return path;
     }
@@ -42,7 +27,7 @@ public sealed class ResumeTests : IDisposable
     public async Task A_run_killed_mid_epoch_and_resumed_from_its_checkpoint_ends_with_the_uninterrupted_weights()
     {
         string expected = await Uninterrupted();
-        string dir = Path.Combine(_dir, "killed"), saved = Path.Combine(_dir, "resumed.safetensors");
+        string dir = Path.Combine(Dir, "killed"), saved = Path.Combine(Dir, "resumed.safetensors");
         var run = Start("run", ["train", .. Args, "--out", dir, "--save", saved, "--checkpoint-every", "7"]);
         await run.WaitForLine(@"checkpoint at step 42 \(epoch 1", TimeSpan.FromSeconds(240));
         run.Kill(); // as a crash would: no goodbye, the checkpoint file is whatever was last renamed into place
@@ -60,7 +45,7 @@ public sealed class ResumeTests : IDisposable
     [Fact]
     public async Task A_damaged_checkpoint_is_refused_with_a_clear_error_and_nothing_is_trained()
     {
-        string dir = Path.Combine(_dir, "damaged");
+        string dir = Path.Combine(Dir, "damaged");
         var run = Start("run", ["train", .. Args, "--epochs", "1", "--out", dir, "--checkpoint-every", "20"]);
         await run.WaitForLine("checkpoint at step 20", TimeSpan.FromSeconds(240));
         run.Kill();
@@ -83,7 +68,7 @@ public sealed class ResumeTests : IDisposable
         var victim = Start("worker 1", "node", "--host", "127.0.0.1", "--port", "0", "--seeds", seed);
         var third = Start("worker 2", "node", "--host", "127.0.0.1", "--port", "0", "--seeds", seed);
         string victimAddress = (await victim.WaitForLine(@"worker akka\.tcp://nodemesh@(127\.0\.0\.1:\d+) started", TimeSpan.FromSeconds(60))).Groups[1].Value;
-        string dir = Path.Combine(_dir, "cluster"), saved = Path.Combine(_dir, "cluster.safetensors");
+        string dir = Path.Combine(Dir, "cluster"), saved = Path.Combine(Dir, "cluster.safetensors");
         var driver = Start("driver", ["train", .. Args, "--workers", "3", "--seeds", seed, "--checkpoint-every", "10", "--on-member-lost", "resume",
             "--out", dir, "--save", saved]);
         await driver.WaitForLine("checkpoint at step 20", TimeSpan.FromSeconds(240));

@@ -10,24 +10,9 @@ namespace NodeMesh.Integration.Tests;
 /// join and do not disturb the run. And local mode listens on no port at all.
 /// </summary>
 [Collection("processes")]
-public sealed class TlsTests : IDisposable
+public sealed class TlsTests : ProcessTest
 {
     internal const string Password = "nodemesh-test";
-    private readonly string _dir = Cli.TempDir();
-    private readonly List<NodeProcess> _processes = [];
-
-    public void Dispose()
-    {
-        foreach (var p in _processes) p.Dispose();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
-    }
-
-    private NodeProcess Start(string name, params string[] args)
-    {
-        var p = NodeProcess.Start(name, args, workingDirectory: _dir);
-        _processes.Add(p);
-        return p;
-    }
 
     /// <summary>Writes a CA (<paramref name="caFile"/>, DER) and one readable PKCS#12 certificate per member into <paramref name="dir"/>.</summary>
     internal static void WriteCertificates(string dir, string caName, IEnumerable<string> members, string caFile)
@@ -70,8 +55,8 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task An_untrusted_member_and_a_plain_tcp_member_cannot_join_and_the_run_is_unaffected()
     {
-        var (ca, member) = MakeCa(_dir, "run-ca");
-        var (rogueCa, rogueMember) = MakeCa(_dir, "rogue-ca");
+        var (ca, member) = MakeCa(Dir, "run-ca");
+        var (rogueCa, rogueMember) = MakeCa(Dir, "rogue-ca");
         string[] Tls(string cert, string trust) => ["--tls-cert", cert, "--tls-password", Password, "--tls-ca", trust];
 
         var worker = Start("worker", ["node", "--host", "127.0.0.1", "--port", "0", .. Tls(member("worker"), ca)]);
@@ -83,11 +68,11 @@ public sealed class TlsTests : IDisposable
         await plain.WaitForLine("unreachable remote address|Couldn't join seed nodes", TimeSpan.FromSeconds(90));
 
         var driver = Start("driver", ["train", .. Cli.Small, "--train-limit", "256", "--strategy", "allreduce", "--topology", "tree",
-            "--workers", "1", "--seeds", seed, "--out", Path.Combine(_dir, "tls"), .. Tls(member("driver"), ca)]);
+            "--workers", "1", "--seeds", seed, "--out", Path.Combine(Dir, "tls"), .. Tls(member("driver"), ca)]);
         Assert.True(await driver.WaitForExit(TimeSpan.FromSeconds(240)) == 0, driver.Output);
         Assert.Equal(0, await worker.WaitForExit(TimeSpan.FromSeconds(60)));
 
-        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "tls", "summary.json")));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "tls", "summary.json")));
         var members = summary.RootElement.GetProperty("cluster").GetProperty("members").EnumerateArray().Select(m => m.GetProperty("address").GetString()).ToList();
         string workerAddress = seed[(seed.IndexOf('@') + 1)..];
         Assert.Equal(2, members.Count); // the driver and the trusted worker only
@@ -100,7 +85,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task A_member_with_a_certificate_it_cannot_read_stops_with_a_clear_error()
     {
-        string bogus = Path.Combine(_dir, "bogus.pfx");
+        string bogus = Path.Combine(Dir, "bogus.pfx");
         File.WriteAllText(bogus, "not a certificate");
         var node = Start("node", "node", "--tls-cert", bogus, "--tls-ca", bogus);
         Assert.Equal(2, await node.WaitForExit(TimeSpan.FromSeconds(30)));
@@ -110,7 +95,7 @@ public sealed class TlsTests : IDisposable
     [Fact]
     public async Task Local_mode_listens_on_no_port()
     {
-        var run = Start("local", ["train", .. Cli.Small, "--train-limit", "60000", "--out", Path.Combine(_dir, "local")]);
+        var run = Start("local", ["train", .. Cli.Small, "--train-limit", "60000", "--out", Path.Combine(Dir, "local")]);
         await run.WaitForLine("built .* units", TimeSpan.FromSeconds(120));
         var listening = ListeningSockets();
         var mine = SocketInodes(run.Id);
