@@ -124,7 +124,8 @@ public sealed partial class DriverActor
 
     private int _countersPending;
     private bool _reducersAsked, _trafficOnly;
-    private TrafficLedger? _collected;
+    private TrafficLedger? _collected, _countersInto;
+    private Action? _countersDone;
 
     private void StartCounting(bool trafficOnly)
     {
@@ -133,6 +134,24 @@ public sealed partial class DriverActor
         _collected.Merge(_ledger);
         _ledger.Clear();
         if (!trafficOnly) { _collected.Merge(Carried.Snapshot()); Carried.Clear(); }
+        CollectCounters(_collected, FinishCounting);
+    }
+
+    private void FinishCounting()
+    {
+        var counts = _collected!.Snapshot();
+        _collected = null;
+        Done(_trafficOnly
+            ? new TrafficResponse(counts)
+            : new EpochTrained(_epoch, _lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples, _stepInEpoch, counts, TakeRecoveries()));
+    }
+
+    /// <summary>Asks every member for its units' and tiles' counters, then (once all have answered)
+    /// for its reducers' counters, merges them all into <paramref name="into"/> and calls <paramref name="done"/>.</summary>
+    private void CollectCounters(TrafficLedger into, Action done)
+    {
+        _countersInto = into;
+        _countersDone = done;
         _reducersAsked = false;
         _countersPending = _hosts.Count;
         foreach (var h in _hosts) h.Tell(FetchUnitCounters.Instance);
@@ -140,9 +159,8 @@ public sealed partial class DriverActor
 
     private void OnMemberCounters(MemberCounters c)
     {
-        if (_phase == Phase.Checkpointing) { OnCheckpointCounters(c); return; }
-        Expect(Phase.Counting, c);
-        _collected!.Merge(c.Counts);
+        if (_phase != Phase.Checkpointing) Expect(Phase.Counting, c);
+        _countersInto!.Merge(c.Counts);
         if (--_countersPending > 0) return;
         if (!_reducersAsked)
         {
@@ -151,11 +169,10 @@ public sealed partial class DriverActor
             foreach (var h in _hosts) h.Tell(FetchReducerCounters.Instance);
             return;
         }
-        var counts = _collected.Snapshot();
-        _collected = null;
-        Done(_trafficOnly
-            ? new TrafficResponse(counts)
-            : new EpochTrained(_epoch, _lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples, _stepInEpoch, counts, TakeRecoveries()));
+        var done = _countersDone!;
+        _countersInto = null;
+        _countersDone = null;
+        done();
     }
 
     // ---- model ----------------------------------------------------------------------------
@@ -211,23 +228,12 @@ public sealed partial class DriverActor
         _checkpointAtEpochEnd = atEpochEnd;
         _states = [];
         _statesPending = 0;
-        // Collect the epoch's counters so far (they are part of the state), units first, then reducers.
-        _reducersAsked = false;
-        _countersPending = _hosts.Count;
-        foreach (var h in _hosts) h.Tell(FetchUnitCounters.Instance);
+        // The epoch's counters so far are part of the state.
+        CollectCounters(Carried, FetchTileStates);
     }
 
-    private void OnCheckpointCounters(MemberCounters c)
+    private void FetchTileStates()
     {
-        Carried.Merge(c.Counts);
-        if (--_countersPending > 0) return;
-        if (!_reducersAsked)
-        {
-            _reducersAsked = true;
-            _countersPending = _hosts.Count;
-            foreach (var h in _hosts) h.Tell(FetchReducerCounters.Instance);
-            return;
-        }
         Carried.Merge(_ledger.Snapshot());
         Carried.ClearDevices();
         _ledger.Clear();
