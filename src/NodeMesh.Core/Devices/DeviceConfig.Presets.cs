@@ -123,8 +123,8 @@ public sealed partial record DeviceConfig
 
     private static PresetInfo[] BuildPresets()
     {
-        // Values from REFERENCES.md; those it does not list are the ones of aihwkit's preset classes
-        // (aihwkit.simulator.presets.devices), which REFERENCES.md summarises.
+        // Values of aihwkit's preset classes (aihwkit.simulator.presets.devices); sources in
+        // docs/references.md, the table in docs/devices.md.
         var idealized = new DeviceConfig
         {
             Name = "idealized", Model = DeviceModel.ConstantStep,

@@ -5,7 +5,7 @@ namespace NodeMesh.Core.Fabric;
 
 /// <summary>
 /// Energy figures of the emulated processor-in-memory fabric and of the conventional baseline, in
-/// pJ. Defaults come from <c>REFERENCES.md</c> (45 nm, order of magnitude); see docs/fabric.md.
+/// pJ. Defaults come from the sources in docs/references.md (45 nm, order of magnitude); see docs/fabric.md.
 /// A JSON file (snake_case field names, all optional, unknown fields and negative values
 /// rejected) overrides any of them.
 /// </summary>
@@ -27,8 +27,8 @@ public sealed record EnergyModel
 
     /// <summary>
     /// pJ per analog-to-digital conversion of one array output (default 2). An assumption, not a
-    /// figure from REFERENCES.md (which says only that the ADC dominates the cell read): a 9-bit
-    /// conversion (the reference read path's ADC resolution) at a Walden figure of merit of
+    /// figure from NeuroSim (which says only that the ADC dominates the cell read): a 9-bit
+    /// conversion (the ADC resolution of aihwkit's default read path) at a Walden figure of merit of
     /// ~4 fJ per conversion step is 2⁹ × 4 fJ ≈ 2 pJ.
     /// </summary>
     public double AdcConversionPj { get; init; } = 2.0;
