@@ -102,17 +102,11 @@ public sealed class ComposeTests(Xunit.Abstractions.ITestOutputHelper output) : 
     private async Task<string> Logs(string[] compose, string service) =>
         (await Run(compose, ["-p", _project, "-f", ComposeFile, "logs", "--no-color", service], new Dictionary<string, string>(), TimeSpan.FromSeconds(60))).Output;
 
+    /// <summary>Follows the service's log (<c>logs --follow</c>) until a line matches: woken by each new line, no polling.</summary>
     private async Task WaitForLog(string[] compose, string service, string pattern, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        var regex = new System.Text.RegularExpressions.Regex(pattern);
-        while (true)
-        {
-            string logs = await Logs(compose, service);
-            if (regex.IsMatch(logs)) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no /{pattern}/ in the {service} logs within {timeout.TotalSeconds:F0} s:\n{logs}");
-            await Task.Delay(500); // polling docker's log file: there is no event to wait on
-        }
+        using var logs = NodeProcess.StartCommand($"{service} logs", compose[0], [.. compose.Skip(1), "-p", _project, "-f", ComposeFile, "logs", "--follow", "--no-color", service]);
+        await logs.WaitForLine(pattern, timeout);
     }
 
     private static async Task<string> Docker(params string[] args)

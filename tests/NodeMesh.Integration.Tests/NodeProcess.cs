@@ -25,17 +25,25 @@ public sealed class NodeProcess : IDisposable
     /// <summary>Starts <c>dotnet nodemesh.dll args</c> with extra environment variables.</summary>
     public static NodeProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var environment = new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" };
+        if (env is not null) foreach (var (k, v) in env) environment[k] = v;
+        return StartCommand(name, "dotnet", [Cli.Dll, .. args], environment, workingDirectory, clearNodeMeshEnvironment: true);
+    }
+
+    /// <summary>Starts any command (e.g. <c>docker compose logs --follow</c>) with the same line capture and cleanup.</summary>
+    public static NodeProcess StartCommand(string name, string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
+        string? workingDirectory = null, bool clearNodeMeshEnvironment = false)
+    {
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
-        psi.ArgumentList.Add(Cli.Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("NODEMESH_", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (clearNodeMeshEnvironment)
+            foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("NODEMESH_", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
         if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var node = new NodeProcess(name, p);
