@@ -39,6 +39,10 @@ public sealed class ParsedArgs
                 var near = defs.OrderBy(d => Distance(d.Name, name)).First();
                 throw new UserInputException($"unknown option --{name} for 'nodemesh {command}'; did you mean --{near.Name}? (see 'nodemesh {command} --help')");
             }
+            if (values.TryGetValue(name, out var earlier))
+                throw new UserInputException(def.Value is null
+                    ? $"--{name} is given twice; give it once."
+                    : $"--{name} is given twice ('{earlier}', then '{inline ?? (i + 1 < args.Count ? args[i + 1] : "")}'); give it once.");
             if (def.Value is null)
             {
                 if (inline is not null) throw new UserInputException($"--{name} is a flag and takes no value.");
@@ -114,7 +118,8 @@ public sealed class ParsedArgs
         throw new UserInputException($"--{name} '{s}' is not one of: {string.Join(", ", choices.Select(c => c.Word))}.");
     }
 
-    private static int Distance(string a, string b)
+    /// <summary>Edit distance, for "did you mean" suggestions.</summary>
+    public static int Distance(string a, string b)
     {
         var d = new int[a.Length + 1, b.Length + 1];
         for (int i = 0; i <= a.Length; i++) d[i, 0] = i;

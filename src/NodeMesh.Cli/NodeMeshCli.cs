@@ -9,23 +9,44 @@ public static class NodeMeshCli
     public static string Usage => $"""
         nodemesh — weight sharing on processor-in-memory hardware, measured with one actor per feature-map unit
 
-        Usage: nodemesh <command> [options]     (nodemesh <command> --help for its options)
+        Usage: nodemesh <command> [options]     (nodemesh <command> --help for its options; nodemesh --version)
 
         Commands:
-          train    {TrainCommand.Summary}
-          node     {NodeCommand.Summary}
-          cluster  {ClusterCommand.Summary}
-          bench    {BenchCommand.Summary}
-          compare  {CompareCommand.Summary}
-          sweep    {SweepCommand.Summary}
-          devices  {DevicesCommand.Summary}
+          quickstart  {QuickstartCommand.Summary}
+          train       {TrainCommand.Summary}
+          node        {NodeCommand.Summary}
+          cluster     {ClusterCommand.Summary}
+          bench       {BenchCommand.Summary}
+          compare     {CompareCommand.Summary}
+          sweep       {SweepCommand.Summary}
+          devices     {DevicesCommand.Summary}
         """;
+
+    /// <summary>The commands, for suggestions.</summary>
+    private static readonly string[] Commands = ["train", "quickstart", "node", "cluster", "bench", "compare", "sweep", "devices"];
+
+    /// <summary>The tool's version (the assembly's informational version, without build metadata).</summary>
+    public static string Version =>
+        (typeof(NodeMeshCli).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        if (args.Length == 0)
+        {
+            stderr.WriteLine(Usage);
+            stderr.WriteLine();
+            stderr.WriteLine("error: no command given; try 'nodemesh quickstart' or 'nodemesh train'.");
+            return 2;
+        }
+        if (args[0] is "--help" or "-h" or "help")
         {
             stdout.WriteLine(Usage);
+            return 0;
+        }
+        if (args[0] is "--version" or "version")
+        {
+            stdout.WriteLine($"nodemesh {Version}");
             return 0;
         }
         string command = args[0];
@@ -66,6 +87,12 @@ public static class NodeMeshCli
                         if (a.Flag("help")) { stdout.WriteLine(DevicesCommand.HelpText); return 0; }
                         return DevicesCommand.Run(a, stdout);
                     }
+                case "quickstart":
+                    {
+                        var a = ParsedArgs.Parse("quickstart", QuickstartCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(QuickstartCommand.HelpText); return 0; }
+                        return await QuickstartCommand.RunAsync(a, stdout, stderr);
+                    }
                 case "sweep":
                     {
                         var a = ParsedArgs.Parse("sweep", SweepCommand.Options, rest);
@@ -73,9 +100,13 @@ public static class NodeMeshCli
                         return await SweepCommand.RunAsync(a, stdout, stderr);
                     }
                 default:
-                    stderr.WriteLine($"error: unknown command '{command}'.");
-                    stderr.WriteLine(Usage);
-                    return 2;
+                    {
+                        string near = Commands.OrderBy(c => ParsedArgs.Distance(c, command)).First();
+                        stderr.WriteLine(command.StartsWith('-')
+                            ? $"error: '{command}' is not a command; options follow the command: nodemesh <command> [options] (see 'nodemesh --help')."
+                            : $"error: unknown command '{command}'; did you mean '{near}'? (see 'nodemesh --help')");
+                        return 2;
+                    }
             }
         }
         catch (UserInputException e)

@@ -55,6 +55,12 @@ public sealed class RunRecorder
     {
         fabric ??= new FabricLayout(plan);
         energy ??= EnergyModel.Default;
+        return Create(dir, ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, workers, placement), options, plan, fabric, energy);
+    }
+
+    /// <summary>Creates the run directory with a configuration computed beforehand (its start time is set now).</summary>
+    public static RunRecorder Create(string dir, RunConfig config, TrainOptions options, NetworkPlan plan, FabricLayout fabric, EnergyModel energy)
+    {
         try
         {
             Directory.CreateDirectory(dir);
@@ -65,7 +71,7 @@ public sealed class RunRecorder
         }
         if (File.Exists(Path.Combine(dir, SummaryFile)))
             throw new UserInputException($"--out {dir}: the directory already holds a finished run (summary.json); choose a new directory so that no result is overwritten.");
-        var config = ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, workers, placement);
+        config = config with { StartedUtc = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture) };
         File.WriteAllText(Path.Combine(dir, ConfigFile), RunJson.Serialize(config));
         File.WriteAllText(Path.Combine(dir, MetricsFile), MetricsRow.Header + "\n");
         return new RunRecorder(dir, plan, options, config, fabric, energy);
@@ -94,7 +100,7 @@ public sealed class RunRecorder
         return recorder;
     }
 
-    private static RunConfig ConfigOf(TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init,
+    public static RunConfig ConfigOf(TrainOptions options, NetworkPlan plan, TilePlan tiles, DatasetPair data, string? dataArg, string? init,
         FabricLayout fabric, EnergyModel energy, DeviceConfig? device, int workers, string? placement)
     {
         var s = options.Strategy;
@@ -185,21 +191,24 @@ public sealed class RunRecorder
         MeasuredSyncBounds.Of(_fabric, _options.Strategy, e.Trained.Ledger).ToDictionary(b => b.Layer.Name, LowerBoundRecord.Of);
 
     /// <summary>Writes summary.json for a run that stopped on a failure: why, and the epochs it finished.</summary>
-    public void Fail(string reason, double wallSeconds) => Write(wallSeconds, reason);
+    public void Fail(string reason, double wallSeconds) => Write(wallSeconds, reason, "failed");
+
+    /// <summary>Writes summary.json for a run stopped before its end (Ctrl-C, a diverging loss): <paramref name="status"/> says which.</summary>
+    public void Stop(string status, string reason, double wallSeconds) => Write(wallSeconds, reason, status);
 
     /// <summary>Writes summary.json for a completed run.</summary>
-    public void Finish(double wallSeconds) => Write(wallSeconds, null);
+    public void Finish(double wallSeconds) => Write(wallSeconds, null, "completed");
 
-    private void Write(double wallSeconds, string? failure) =>
-        File.WriteAllText(Path.Combine(_dir, SummaryFile), RunJson.Serialize(Summary(wallSeconds, failure)));
+    private void Write(double wallSeconds, string? failure, string status) =>
+        File.WriteAllText(Path.Combine(_dir, SummaryFile), RunJson.Serialize(Summary(wallSeconds, failure, status)));
 
     /// <summary>The summary of the epochs so far; the final figures and models only when an epoch finished.</summary>
-    public RunSummary Summary(double wallSeconds, string? failure)
+    public RunSummary Summary(double wallSeconds, string? failure, string? status = null)
     {
         var summary = new RunSummary
         {
             Config = _config,
-            Status = failure is null ? "completed" : "failed",
+            Status = status ?? (failure is null ? "completed" : "failed"),
             Failure = failure,
             Cluster = Cluster?.Summary(),
             WallSeconds = wallSeconds,

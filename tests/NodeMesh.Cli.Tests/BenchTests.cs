@@ -22,7 +22,7 @@ public class BenchTests
         var rows = TableRows(r.Out);
         Assert.Equal(2, rows.Length);
         Assert.StartsWith("| none | ", rows[0], StringComparison.Ordinal);
-        Assert.StartsWith("| allreduce-star | ", rows[1], StringComparison.Ordinal);
+        Assert.StartsWith("| allreduce-star-every1 | ", rows[1], StringComparison.Ordinal);
         foreach (var row in rows)
         {
             var cells = row.Trim('|').Split('|').Select(c => c.Trim()).ToArray();
@@ -53,7 +53,6 @@ public class BenchTests
     [Theory]
     [InlineData("bogus")]
     [InlineData("none,bogus")]
-    [InlineData("allreduce")]
     [InlineData("allreduce-grid")]
     [InlineData("allreduce-star-often")]
     [InlineData("none-star")]
@@ -61,7 +60,7 @@ public class BenchTests
     {
         var r = await Cli.RunAsync([.. Tiny, "--strategies", list]);
         string bad = list.Split(',').Last();
-        Cli.AssertUserError(r, singleLine: true, "--strategies", $"'{bad}'", "allreduce-star");
+        Cli.AssertUserError(r, singleLine: true, "--strategies", $"'{bad}'", "allreduce[-star|-tree|-ring][-everyF]");
         Assert.Empty(r.Out);
     }
 
@@ -119,7 +118,8 @@ public class BenchTests
     [InlineData("allreduce-star-everyx")]
     [InlineData("allreduce-star-every0")]
     [InlineData("allreduce-star-every2-x")]
-    [InlineData("gossip-grid")]
+    [InlineData("gossip-ring")]
+    [InlineData("allreduce-every1-star")]
     [InlineData("")]
     public void ParseStrategyRejectsOtherForms(string text) =>
         Assert.Throws<UserInputException>(() => BenchCommand.ParseStrategy(text));

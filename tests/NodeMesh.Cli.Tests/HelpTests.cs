@@ -5,20 +5,51 @@ namespace NodeMesh.Cli.Tests;
 public class HelpTests
 {
     [Theory]
-    [InlineData]
     [InlineData("--help")]
     [InlineData("-h")]
     [InlineData("help")]
-    public async Task ToolHelpListsTheCommandsAndExitsZero(params string[] args)
+    public async Task ToolHelpListsTheCommandsAndExitsZero(string help)
     {
-        var r = await Cli.RunAsync(args);
+        var r = await Cli.RunAsync(help);
         Assert.True(r.Code == 0, r.ToString());
         Assert.Empty(r.Err);
         Assert.Contains("Usage: nodemesh <command>", r.Out, StringComparison.Ordinal);
+        Assert.Contains(QuickstartCommand.Summary, r.Out, StringComparison.Ordinal);
         Assert.Contains("train", r.Out, StringComparison.Ordinal);
         Assert.Contains("bench", r.Out, StringComparison.Ordinal);
         Assert.Contains(TrainCommand.Summary, r.Out, StringComparison.Ordinal);
         Assert.Contains(BenchCommand.Summary, r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoCommandPrintsUsageAndFails()
+    {
+        var r = await Cli.RunAsync();
+        Assert.True(r.Code == 2, r.ToString());
+        Assert.Empty(r.Out);
+        Assert.Contains("Usage: nodemesh <command>", r.Err, StringComparison.Ordinal);
+        Assert.Contains("error: no command given", r.Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--version")]
+    [InlineData("version")]
+    public async Task VersionPrintsTheToolsVersion(string flag)
+    {
+        var r = await Cli.RunAsync(flag);
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Matches(@"^nodemesh \d+\.\d+\.\d+\n$", r.Out);
+    }
+
+    [Theory]
+    [InlineData("trian", "train")]
+    [InlineData("sweeep", "sweep")]
+    [InlineData("quickstrat", "quickstart")]
+    [InlineData("compre", "compare")]
+    public async Task MistypedCommandGetsASuggestion(string typed, string meant)
+    {
+        var r = await Cli.RunAsync(typed);
+        Cli.AssertUserError(r, singleLine: true, $"unknown command '{typed}'", $"did you mean '{meant}'?");
     }
 
     [Fact]

@@ -40,9 +40,12 @@ public class ParsedArgsTests
     }
 
     [Fact]
-    public void LastOccurrenceWins()
+    public void RepeatedOptionIsAnError()
     {
-        Assert.Equal(4, Train("--epochs", "2", "--epochs", "4").Int("epochs"));
+        var e = Assert.Throws<UserInputException>(() => Train("--epochs", "2", "--epochs=4"));
+        Assert.Equal("--epochs is given twice ('2', then '4'); give it once.", e.Message);
+        e = Assert.Throws<UserInputException>(() => Train("--quiet", "--lr", "0.1", "--quiet"));
+        Assert.Equal("--quiet is given twice; give it once.", e.Message);
     }
 
     [Fact]

@@ -55,6 +55,13 @@ public class TrainingSession : IAsyncDisposable
     /// <summary>Writes a checkpoint now, between epochs (the run must have a checkpoint sink).</summary>
     public Task<CheckpointSaved> SaveCheckpointAsync() => Ask<CheckpointSaved>(new SaveCheckpoint());
 
+    /// <summary>
+    /// Ends the run from outside (Ctrl-C, a diverging loss): the request in flight and every later
+    /// one fail with a <see cref="RunFailedException"/> carrying <paramref name="reason"/>. The actors
+    /// stop when the session is disposed.
+    /// </summary>
+    public void Stop(string reason) => _driverStopped.TrySetResult(reason);
+
     private async Task<T> Ask<T>(object message)
     {
         var ask = _driver.Ask(message, Timeout.InfiniteTimeSpan);

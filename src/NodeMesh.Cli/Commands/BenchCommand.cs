@@ -24,8 +24,8 @@ public static class BenchCommand
         new("arch", "LAYERS", ArchSpec.Default, "layer list"),
         new("steps", "N", "40", "timed training steps per configuration (after an equal warm-up)"),
         new("batch", "B", "32", "mini-batch size"),
-        new("strategies", "LIST", "none,allreduce-star,allreduce-tree,allreduce-ring", "comma-separated: none, allreduce-star|tree|ring, allreduce-star-every10, …"),
-        new("engine", "on|off", "on", "also time the actor-free engine on the same steps (ideal stores only)"),
+        new("strategies", "LIST", "none,allreduce-star,allreduce-tree,allreduce-ring,gossip-grid", "comma-separated, in the grammar of train --strategy: none, allreduce[-star|-tree|-ring][-everyF], gossip[-grid|-random|-exp][-everyF]"),
+        new("engine", "on|off", "on", "also time the actor-free engine on the same steps (ideal stores; not gossip, which it does not model)"),
         new("device", "LIST", "ideal", "comma-separated device presets or JSON files to time the actors with, e.g. ideal,gokmen-vlasov,pcm"),
         new("data", "DIR|full", null, "dataset (default: embedded subset)"),
         new("out", "FILE", null, "also write the results as CSV"),
@@ -44,21 +44,12 @@ public static class BenchCommand
         {ParsedArgs.Help(Options)}
         """;
 
+    /// <summary>One strategy of --strategies, in the grammar of <c>train --strategy</c> (no period = every step).</summary>
     public static StrategyOptions ParseStrategy(string s)
     {
-        var parts = s.Trim().ToLowerInvariant().Split('-');
-        StrategyOptions Bad() => throw new UserInputException($"--strategies: '{s}' is not a strategy; use none, allreduce-star, allreduce-tree, allreduce-ring, optionally with -everyF (e.g. allreduce-ring-every10).");
-        if (parts[0] == "none" && parts.Length == 1) return new StrategyOptions();
-        if (parts[0] != "allreduce" || parts.Length < 2) return Bad();
-        var topo = parts[1] switch { "star" => TopologyKind.Star, "tree" => TopologyKind.Tree, "ring" => TopologyKind.Ring, _ => (TopologyKind)(-1) };
-        if ((int)topo < 0) return Bad();
-        int every = 1;
-        if (parts.Length == 3)
-        {
-            if (!parts[2].StartsWith("every", StringComparison.Ordinal) || !int.TryParse(parts[2][5..], CultureInfo.InvariantCulture, out every)) return Bad();
-        }
-        else if (parts.Length > 3) return Bad();
-        return new StrategyOptions(StrategyKind.AllReduce, topo, ReduceOp.Sum, every).Validate();
+        var word = StrategyGrammar.Parse(s, "--strategies");
+        return word.Kind == StrategyKind.None ? new StrategyOptions()
+            : new StrategyOptions(word.Kind, word.TopologyOrDefault, ReduceOp.Sum, word.Every ?? 1).Validate();
     }
 
     private static double EngineRate(TilePlan tiles, TrainOptions options, float[][] weights, DatasetPair data, bool parallel)
@@ -80,7 +71,7 @@ public static class BenchCommand
             string dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
             if (!Directory.Exists(dir)) throw new UserInputException($"--out {outPath}: directory '{dir}' does not exist; create it first.");
         }
-        var strategies = (a.String("strategies") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => (Name: s.Trim(), Options: ParseStrategy(s))).ToList();
+        var strategies = (a.String("strategies") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseStrategy(s)).Select(o => (Name: StrategyGrammar.Name(o), Options: o)).ToList();
         if (strategies.Count == 0)
             throw new UserInputException("--strategies is empty; give a comma-separated list such as none,allreduce-star.");
         bool engine = a.Choice("engine", ("on", true), ("off", false));
@@ -111,7 +102,7 @@ public static class BenchCommand
                 actorRate = r.Samples / sw.Elapsed.TotalSeconds;
             }
             double seqRate = double.NaN, parRate = double.NaN;
-            if (engine && device.IsIdeal)
+            if (engine && device.IsIdeal && strategy.Kind != StrategyKind.Gossip) // the engine does not model gossip: its columns show "-"
             {
                 seqRate = EngineRate(tiles, options, weights, data, parallel: false);
                 parRate = EngineRate(tiles, options, weights, data, parallel: true);

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using NodeMesh.Cli.Records;
 using NodeMesh.Cli.Reports;
 using NodeMesh.Core;
+using NodeMesh.Core.Strategies;
 
 namespace NodeMesh.Cli.Commands;
 
@@ -43,8 +45,8 @@ public static class SweepCommand
     public static readonly OptionDef[] Options =
     [
         new("out", "DIR", null, "sweep folder: one run directory per setting, then compare.md, compare.csv and plots (required)"),
-        new("strategies", "LIST", DefaultStrategies, "comma-separated settings: none, allreduce[-star|-tree|-ring], gossip[-grid|-random|-exp]"),
-        new("every", "LIST", DefaultEvery, "comma-separated tying periods F, applied to every allreduce and gossip setting (none ignores it)"),
+        new("strategies", "LIST", DefaultStrategies, "comma-separated strategies in the grammar of train --strategy: none, allreduce[-star|-tree|-ring][-everyF], gossip[-grid|-random|-exp][-everyF]"),
+        new("every", "LIST", DefaultEvery, "comma-separated tying periods F, applied to every allreduce and gossip strategy that names no period of its own (none ignores it)"),
         .. TrainCommand.Options.Where(o => !Owned.Contains(o.Name)),
         new("help", null, null, "show this help"),
     ];
@@ -87,24 +89,15 @@ public static class SweepCommand
         if (words.Length == 0) throw new UserInputException($"--strategies lists no setting; give e.g. --strategies {DefaultStrategies}.");
         foreach (var raw in words)
         {
-            string w = raw.ToLowerInvariant();
-            int dash = w.IndexOf('-', StringComparison.Ordinal);
-            string strategy = dash < 0 ? w : w[..dash];
-            string? topology = dash < 0 ? null : w[(dash + 1)..];
-            switch (strategy)
+            var word = StrategyGrammar.Parse(raw, "--strategies");
+            if (word.Kind == StrategyKind.None)
             {
-                case "none" when topology is null:
-                    settings.Add(new SweepSetting("none", "none", null, null));
-                    break;
-                case "allreduce" when topology is null or "star" or "tree" or "ring":
-                case "gossip" when topology is null or "grid" or "random" or "exp":
-                    topology ??= strategy == "allreduce" ? "star" : "grid";
-                    foreach (int f in periods)
-                        settings.Add(new SweepSetting($"{strategy}-{topology}-every{f.ToString(CultureInfo.InvariantCulture)}", strategy, topology, f));
-                    break;
-                default:
-                    throw new UserInputException($"--strategies '{raw}' is not a setting; use none, allreduce-star, allreduce-tree, allreduce-ring, gossip-grid, gossip-random or gossip-exp (allreduce alone = star, gossip alone = grid).");
+                settings.Add(new SweepSetting("none", "none", null, null));
+                continue;
             }
+            string strategy = word.Kind.ToString().ToLowerInvariant(), topology = word.TopologyOrDefault.ToString().ToLowerInvariant();
+            foreach (int f in word.Every is { } own ? [own] : periods)
+                settings.Add(new SweepSetting(StrategyGrammar.Name(strategy, topology, f), strategy, topology, f));
         }
         return settings.DistinctBy(s => s.Name).ToList();
     }
@@ -127,57 +120,97 @@ public static class SweepCommand
 
     public static Task<int> RunAsync(ParsedArgs a, TextWriter stdout) => RunAsync(a, stdout, TextWriter.Null);
 
+    /// <summary>What the sweep does with one setting's folder.</summary>
+    private enum Action { Run, Skip, Resume, Restart }
+
+    /// <summary>
+    /// Decides what to do with a setting's folder, refusing one whose recorded configuration differs
+    /// from the requested one (naming the differences) or that holds files NodeMesh did not make.
+    /// </summary>
+    private static Action Decide(string dir, TrainSetup setup)
+    {
+        if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any()) return Action.Run;
+        string configPath = Path.Combine(dir, RunRecorder.ConfigFile);
+        if (!RunDirectory.IsOurs(dir) && !File.Exists(configPath))
+            throw new UserInputException($"--out: {dir} holds files NodeMesh did not make; move them or choose another --out.");
+        if (!File.Exists(configPath)) return Action.Restart; // claimed, but stopped before config.json
+        RunConfig recorded;
+        try
+        {
+            recorded = RunJson.ReadConfig(File.ReadAllText(configPath)) ?? throw new System.Text.Json.JsonException("empty");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UserInputException($"--out: {configPath} cannot be read ({e.Message}); delete {dir} to run that setting again.");
+        }
+        var diffs = ConfigDiff.Of(recorded, setup.Config);
+        if (diffs.Count > 0)
+            throw new UserInputException($"--out: {dir} holds a run made with other options ({string.Join("; ", diffs)}); " +
+                "resuming would answer this command with old results. Give the same options as before, or a new --out.");
+        string summaryPath = Path.Combine(dir, RunData.SummaryFile);
+        if (File.Exists(summaryPath) && RunJson.ReadSummary(File.ReadAllText(summaryPath))?.Status is "completed" or null) return Action.Skip;
+        return File.Exists(Path.Combine(dir, Core.Checkpoints.TrainingCheckpoint.FileName)) ? Action.Resume : Action.Restart;
+    }
+
     /// <summary>Runs the sweep; <paramref name="stderr"/> receives the train runs' progress bars (unless --quiet).</summary>
     public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr)
     {
         if (!a.Has("out") || a.String("out") is not { Length: > 0 } outDir)
             throw new UserInputException("nodemesh sweep needs --out DIR, the folder that receives one run directory per setting and the comparison.");
         if (File.Exists(outDir)) throw new UserInputException($"--out {outDir} is a file; give a folder.");
+        bool resuming = Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any();
+        if (resuming && !RunDirectory.IsOurs(outDir))
+            throw new UserInputException($"--out {outDir}: the folder holds files that no nodemesh sweep made; choose a new or empty folder so that nothing there is overwritten.");
         var settings = Settings(a.String("strategies")!, a.String("every")!);
         foreach (var t in StrategyOnly)
             if (a.Has(t.Key) && !settings.Any(s => s.Strategy == t.Value))
                 throw new UserInputException($"--{t.Key} applies to {t.Value} settings only, and --strategies lists none.");
 
-        // Check every setting's train options before the first run starts, so that a typo fails in seconds, not hours in.
+        // Check every setting's train options, and what its folder holds, before the first run
+        // starts: a typo fails in seconds, not hours in, and no old result answers a new command.
         var plans = settings.Select(s =>
         {
             string dir = Path.Combine(outDir, s.Name);
             var words = TrainArgs(a, s, dir);
-            var args = ParsedArgs.Parse("train", TrainCommand.Options, words);
-            TrainCommand.ParseOptions(args);
-            return (Setting: s, Dir: dir, Words: words, Args: args);
+            var setup = TrainCommand.Prepare(ParsedArgs.Parse("train", TrainCommand.Options, words), checkOut: false);
+            foreach (var w in setup.Warnings.Distinct()) stderr.WriteLine($"warning: {s.Name}: {w}");
+            return (Setting: s, Dir: dir, Words: words, Setup: setup, Action: Decide(dir, setup));
         }).ToList();
-        try
-        {
-            Directory.CreateDirectory(outDir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UserInputException($"--out {outDir}: cannot create the sweep folder ({e.Message}).");
-        }
+        if (!resuming) RunDirectory.Claim(outDir, $"nodemesh sweep (started {DateTime.UtcNow:o})");
 
         stdout.WriteLine($"NodeMesh sweep: {plans.Count} setting(s) into {outDir}: {string.Join(", ", settings.Select(s => s.Name))}");
         var total = Stopwatch.StartNew();
         for (int i = 0; i < plans.Count; i++)
         {
-            var (setting, dir, words, args) = plans[i];
+            var (setting, dir, words, setup, action) = plans[i];
             string tag = $"[{(i + 1).ToString(CultureInfo.InvariantCulture)}/{plans.Count.ToString(CultureInfo.InvariantCulture)}] {setting.Name}";
-            if (File.Exists(Path.Combine(dir, RunData.SummaryFile)))
+            if (action == Action.Skip)
             {
-                stdout.WriteLine($"{tag} ... skipped: {Path.Combine(dir, RunData.SummaryFile)} exists");
+                stdout.WriteLine($"{tag} ... skipped: {Path.Combine(dir, RunData.SummaryFile)} exists, made with the same options");
                 if (!File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
                 continue;
             }
-            stdout.WriteLine($"{tag} ... nodemesh train {string.Join(' ', words.Select(Quote))}");
+            if (action == Action.Restart)
+            {
+                stdout.WriteLine($"{tag} ... an interrupted run without a checkpoint is in {dir}: starting it again");
+                Directory.Delete(dir, recursive: true);
+            }
+            if (action == Action.Resume)
+            {
+                stdout.WriteLine($"{tag} ... continuing the interrupted run in {dir} from its checkpoint");
+                setup = TrainCommand.Prepare(ParsedArgs.Parse("train", TrainCommand.Options, ["--resume", dir, .. a.Flag("quiet") ? new[] { "--quiet" } : []]));
+            }
+            else stdout.WriteLine($"{tag} ... nodemesh train {string.Join(' ', words.Select(Quote))}");
             stdout.Flush();
             var sw = Stopwatch.StartNew();
-            Directory.CreateDirectory(dir);
             int code;
-            await using (var log = new StreamWriter(Path.Combine(dir, "train.log")))
-                code = await TrainCommand.RunAsync(args, log, stderr);
+            await using (var log = new LazyFileWriter(Path.Combine(dir, "train.log")))
+                code = await TrainRun.RunAsync(setup, log, stderr);
             if (code != 0)
             {
-                stdout.WriteLine($"{tag} failed with exit code {code.ToString(CultureInfo.InvariantCulture)}; see {Path.Combine(dir, "train.log")}");
+                stdout.WriteLine(code == TrainRun.InterruptedExitCode
+                    ? $"{tag} interrupted; run the same sweep command again to continue (finished settings are kept)"
+                    : $"{tag} failed with exit code {code.ToString(CultureInfo.InvariantCulture)}; see {Path.Combine(dir, "train.log")}");
                 return code;
             }
             if (!File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
@@ -190,6 +223,23 @@ public static class SweepCommand
         var files = Comparison.Write(runs, outDir);
         stdout.WriteLine($"sweep finished in {Markdown.Fixed(total.Elapsed.TotalSeconds, 1)} s; compared {runs.Count.ToString(CultureInfo.InvariantCulture)} run(s): {files[0]}");
         return 0;
+    }
+
+    /// <summary>A log file opened at the first write: train.log appears once the run has claimed its folder.</summary>
+    private sealed class LazyFileWriter(string path) : TextWriter
+    {
+        private StreamWriter? _writer;
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        private StreamWriter Writer => _writer ??= new StreamWriter(path, append: true) { AutoFlush = true };
+        public override void Write(char value) => Writer.Write(value);
+        public override void Write(string? value) => Writer.Write(value);
+        public override void WriteLine(string? value) => Writer.WriteLine(value);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _writer?.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     private static string Quote(string s) => s.Length == 0 || s.Any(char.IsWhiteSpace) ? $"'{s}'" : s;

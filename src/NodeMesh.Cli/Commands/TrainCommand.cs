@@ -24,7 +24,7 @@ public static class TrainCommand
     public static readonly OptionDef[] Options =
     [
         new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC, denseN, relu, tanh, maxpoolK, avgpoolK"),
-        new("strategy", "none|allreduce|gossip", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous)"),
+        new("strategy", "NAME", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous); may name topology and period too: allreduce-tree-every10, gossip-exp"),
         new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
         new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
         new("every", "F", "1", "tie every F steps: F=1 ties gradients each step; F>1 averages weights every F steps"),
@@ -39,7 +39,7 @@ public static class TrainCommand
         new("train-limit", "N", "0", "use only the first N training samples (0 = all)"),
         new("test-limit", "N", "0", "use only the first N test samples (0 = all)"),
         new("data", "DIR|full", null, "IDX files (Fashion-MNIST or MNIST); 'full' = /usr/share/datasets/fashion-mnist; default: embedded 2000/500 subset"),
-        new("out", "DIR", "runs/<time>-<strategy>", "run directory for config.json, metrics.csv, summary.json, report.md and its PNG plots"),
+        new("out", "DIR", "runs/<time>-<strategy>-<device>-seed<N>-<xxxx>", "run directory (new or empty) for config.json, metrics.csv, summary.json, report.md and its PNG plots; the default is a new folder per run"),
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
         new("unit-init", "tied|independent", "tied", "initial conv kernels: one per map copied to every position (all strategies start from the same ConvNet), or one per unit (PyTorch's locally connected init)"),
@@ -99,11 +99,16 @@ public static class TrainCommand
     /// <summary>Parses the train options into a run definition.</summary>
     public static TrainOptions ParseOptions(ParsedArgs a)
     {
-        var kind = a.Choice("strategy", ("none", StrategyKind.None), ("allreduce", StrategyKind.AllReduce), ("gossip", StrategyKind.Gossip));
+        var word = StrategyGrammar.Parse(a.String("strategy")!, "--strategy");
+        if (word.Topology is not null && a.Has("topology"))
+            throw new UserInputException($"--strategy {a.String("strategy")} already names the topology; drop --topology {a.String("topology")} (or write --strategy {word.Kind.ToString().ToLowerInvariant()} --topology ...).");
+        if (word.Every is not null && a.Has("every"))
+            throw new UserInputException($"--strategy {a.String("strategy")} already names the tying period; drop --every {a.String("every")}.");
+        var kind = word.Kind;
         var topology = a.Has("topology")
             ? a.Choice("topology", ("star", TopologyKind.Star), ("tree", TopologyKind.Tree), ("ring", TopologyKind.Ring),
                 ("grid", TopologyKind.Grid), ("random", TopologyKind.Random), ("exp", TopologyKind.Exp))
-            : kind == StrategyKind.Gossip ? TopologyKind.Grid : TopologyKind.Star;
+            : word.TopologyOrDefault;
         if (kind == StrategyKind.None && (a.Has("topology") || a.Has("every") || a.Has("reduce")))
             throw new UserInputException("--topology, --every and --reduce need --strategy allreduce or gossip; with --strategy none nothing is tied.");
         if (kind != StrategyKind.Gossip && (a.Has("fanout") || a.Has("mix") || a.Has("gossip-drop")))
@@ -112,7 +117,7 @@ public static class TrainCommand
             throw new UserInputException("--reduce applies to --strategy allreduce only; gossip mixes weights with --mix.");
         var strategy = new StrategyOptions(kind, topology,
             a.Choice("reduce", ("sum", ReduceOp.Sum), ("mean", ReduceOp.Mean)),
-            a.Int("every"), a.Int("fanout"), a.Float("mix"), a.Float("gossip-drop"));
+            word.Every ?? a.Int("every"), a.Int("fanout"), a.Float("mix"), a.Float("gossip-drop"));
         return new TrainOptions(
             Arch: a.String("arch")!,
             Strategy: strategy,
@@ -127,12 +132,20 @@ public static class TrainCommand
             TileSide: a.Int("tile")).Validate();
     }
 
+
     /// <summary>Options that a resumed run may set anew; everything else comes from the checkpoint.</summary>
-    private static readonly HashSet<string> ResumeOptions =
+    internal static readonly HashSet<string> ResumeOptions =
         ["workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size", "tls-cert", "tls-password", "tls-ca", "tls-pin",
          "quiet", "checkpoint-every", "on-member-lost", "resume"];
 
-    public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr, Func<Akka.Actor.Address, Task>? onDriverUp = null)
+    /// <summary>
+    /// Reads and checks every option, loads the data, the initial weights, the device and energy
+    /// models, and computes the run's config.json, all without creating or writing anything: a
+    /// refused run leaves no folder behind. Warnings (clamped limits, options without effect) are
+    /// returned for the caller to show. <paramref name="checkOut"/> = false leaves --out's folder
+    /// to the caller (a sweep decides itself what its settings' folders may hold).
+    /// </summary>
+    public static TrainSetup Prepare(ParsedArgs a, bool checkOut = true)
     {
         string? resumeDir = a.String("resume");
         CheckpointHeader? header = null;
@@ -146,129 +159,56 @@ public static class TrainCommand
             saved = TrainingCheckpoint.Read(path);
             header = CheckpointHeader.Read(saved.Header, path);
             a = ParsedArgs.Parse("train", Options, [.. header.TrainArgs, .. a.ToArgs(ResumeOptions.Contains), "--out", resumeDir]);
-            stdout.WriteLine($"resuming {resumeDir} at step {header.GlobalStep} (epoch {header.Epoch}, {header.Cursor} samples in; checkpoint of {header.SavedUtc})");
         }
+        var warnings = new List<string>();
         var options = ParseOptions(a);
         string? dataArg = a.String("data");
         var data = DatasetLoader.Load(dataArg);
+        if (options.TrainLimit > data.Train.Count)
+            warnings.Add($"--train-limit {options.TrainLimit:N0} is more than the {data.Train.Count:N0} training samples of {data.Train.Source}; using all {data.Train.Count:N0}.");
+        if (options.TestLimit > data.Test.Count)
+            warnings.Add($"--test-limit {options.TestLimit:N0} is more than the {data.Test.Count:N0} test samples of {data.Test.Source}; using all {data.Test.Count:N0}.");
         var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan, options.TileSide);
         string? init = header is null ? a.String("init") : null; // a resumed run loads its state, not its initial weights
         bool independent = a.Choice("unit-init", ("tied", false), ("independent", true));
         if (independent && init is not null) throw new UserInputException("--unit-init and --init both set the initial weights; give one of them.");
         var weights = init is null ? null : Checkpoint.Load(plan, init);
-        string outDir = resumeDir ?? (a.String("out") is { } o && a.Has("out") ? o
-            : Path.Combine("runs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{options.Strategy.Describe().Replace('/', '-')}"));
         string? save = a.String("save");
         if (save is not null) Checkpoint.CheckWritable(save);
         var fabric = new FabricLayout(plan, new FabricOptions(
             a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops")).Validate());
         var energy = a.String("energy") is { } energyFile ? EnergyModel.Load(energyFile) : EnergyModel.Default;
         var device = DeviceConfig.Load(a.String("device") ?? "ideal");
+        double stepSeconds = a.Float("step-seconds");
+        if (stepSeconds < 0) throw new UserInputException($"--step-seconds {stepSeconds.ToString(CultureInfo.InvariantCulture)}: simulated time per step cannot be negative.");
+        if (a.Given("step-seconds") && !(device.DriftNu > 0))
+            warnings.Add($"--step-seconds has no effect: the {device.Name} weight store does not drift (drift_nu = 0).");
+        if (a.Given("reduce") && options.Strategy.Every > 1)
+            warnings.Add($"--reduce has no effect with --every {options.Strategy.Every}: the units average weights every F steps, they do not combine gradients.");
         int checkpointEvery = CheckpointEvery(a);
         bool resumeOnLoss = a.Choice("on-member-lost", ("stop", false), ("resume", true));
         var cluster = ClusterArgs.Parse(a);
         if (resumeOnLoss && cluster is null) throw new UserInputException("--on-member-lost resume applies to cluster runs; add --workers N.");
         if (resumeOnLoss && checkpointEvery < 0) throw new UserInputException("--on-member-lost resume continues from the last checkpoint; it needs --checkpoint-every epoch or N, not off.");
-        var recorder = header is null
-            ? RunRecorder.Create(outDir, options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"))
-            : RunRecorder.Reopen(outDir, options, plan, fabric, energy, header.Finished.Select(f => f.ToRecord()));
-        var sink = checkpointEvery < 0 ? null
-            : new CheckpointWriter(outDir, a.ToArgs(n => !ResumeOptions.Contains(n) && n != "out"), recorder, stdout.WriteLine);
-        DriverSetup Configure(DriverSetup setup) => setup with
-        {
-            Checkpoints = sink,
-            CheckpointEvery = Math.Max(0, checkpointEvery),
-            Resume = header is null ? null : new ResumePoint(header.Position, saved!.Tiles),
-            ResumeOnMemberLoss = resumeOnLoss,
-        };
-
-        stdout.WriteLine($"NodeMesh train: {options.Strategy.Describe()} on {data.Train.Source}");
-        stdout.WriteLine($"  weights in: {(device.IsIdeal ? "ideal float32 stores (exact SGD)" : $"{device.Name} devices ({device.Model}, dw_min {device.DwMin.ToString(CultureInfo.InvariantCulture)})")}; fabric {fabric.Options.Layout.ToString().ToLowerInvariant()} layout, {fabric.Options.LayerHops} hop(s) between layers");
-        stdout.WriteLine($"  net {plan.Arch}: {plan.UnitCount:N0} unit actors in {tiles.Tiles.Sum(t => t.Count)} tiles, {plan.UnitParameters:N0} unit parameters ({plan.SharedParameters:N0} if shared)");
-        int trainCount = options.TrainLimit > 0 ? Math.Min(options.TrainLimit, data.Train.Count) : data.Train.Count;
-        int testCount = options.TestLimit > 0 ? Math.Min(options.TestLimit, data.Test.Count) : data.Test.Count;
-        stdout.WriteLine($"  {trainCount:N0} train / {testCount:N0} test samples, batch {options.Batch}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, {options.Epochs} epoch(s), seed {options.Seed}; run directory {outDir}");
-
-        var progress = new ProgressBar(stderr, enabled: !a.Flag("quiet"));
-        double stepSeconds = a.Float("step-seconds");
-        if (stepSeconds < 0) throw new UserInputException($"--step-seconds {stepSeconds}: simulated time per step cannot be negative.");
-        var spec = RunSpecs.From(options, plan, device, fabric.Options, stepSeconds, independent, shipsWeights: weights is not null,
-            placement: cluster?.Placement ?? PlacementKind.Block, members: Math.Max(1, cluster?.Workers ?? 1));
-        TrainingSession run = cluster is null
-            ? await LocalRun.StartAsync(spec, options, data, weights, progress.Report, configure: Configure)
-            : await ClusterRun.StartAsync(cluster.Member, cluster.Workers, cluster.JoinTimeout, spec, options, data, weights,
-                progress.Report, stdout, onDriverUp ?? (_ => Task.CompletedTask), configure: Configure);
-        await using var runScope = run;
-        var clusterRun = run as ClusterRun;
-        var wire = clusterRun is null ? null : new ClusterTraffic(clusterRun.Members, spec.Placement);
-        if (wire is not null && header is not null) wire.Restore(header.ClusterEpochs);
-        bool success = false;
-        string endReason = "the run failed";
-        var total = Stopwatch.StartNew();
-        try
-        {
-        var prepared = await run.PrepareAsync();
-        stdout.WriteLine($"  built {prepared.Units:N0} units, {prepared.Tiles} tiles, {prepared.Reducers} reducers on {prepared.Members} member(s)");
-        if (clusterRun is not null)
-        {
-            wire!.Built(prepared, TilePlacement.Build(tiles, spec.Members, spec.Placement));
-            foreach (var m in wire.Members) stdout.WriteLine($"  member {m.Address} ({m.Role}): {m.Tiles} tiles, {m.Units:N0} units, {m.Reducers} reducers");
-            wire.Mark(await clusterRun.FetchWireReportsAsync());
-        }
-
-        for (int epoch = header?.Epoch ?? 1; epoch <= options.Epochs; epoch++)
-        {
-            var sw = Stopwatch.StartNew();
-            progress.Begin(epoch, options.Epochs);
-            var trained = await run.TrainEpochAsync(epoch);
-            double trainSeconds = sw.Elapsed.TotalSeconds;
-            if (clusterRun is not null) wire!.Epoch(epoch, trained.Samples, await clusterRun.FetchWireReportsAsync());
-            // Progress events travel through an actor and may still be in flight: draw the finished bar here.
-            progress.Report(new StepProgress(epoch, trained.Steps, trained.Steps, trained.Loss));
-            progress.End();
-            var eval = await run.EvaluateAsync();
-            var model = await run.FetchModelAsync();
-            var epochResult = new EpochRecord(epoch, trained, eval, trainSeconds, sw.Elapsed.TotalSeconds, ConsensusReport.Measure(plan, model));
-            recorder.Add(epochResult);
-            stdout.WriteLine(RunConsole.EpochLine(epochResult, recorder.Energy(epochResult)));
-            if (wire is not null) stdout.WriteLine(wire.EpochLine(epoch));
-            foreach (var r in trained.Recoveries)
-                stdout.WriteLine($"  lost member {r.Member} at step {r.LostAtStep} ({r.Reason}); continued on {r.Members} member(s) from the checkpoint of step {r.ResumedAtStep}: {r.StepsRedone} step(s) redone");
-            if (wire is not null) recorder.Cluster = wire;
-            if (sink is not null) await run.SaveCheckpointAsync();
-            if (wire is not null) wire.Mark(await clusterRun!.FetchWireReportsAsync());
-        }
-        var final = await run.FetchModelAsync();
-        if (save is not null)
-        {
-            Checkpoint.Save(plan, final, save, options);
-            stdout.WriteLine($"  saved weights to {save}");
-        }
-        if (wire is not null) wire.Finish(await clusterRun!.FetchWireReportsAsync());
-        recorder.Cluster = wire;
-        recorder.Finish(total.Elapsed.TotalSeconds);
-        Fonts.WarnIfMissing(stderr);
-        Reports.ReportWriter.Write(outDir);
-        stdout.WriteLine();
-        stdout.WriteLine(RunConsole.SummaryTable(options, plan, recorder.Epochs));
-        stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}, {Path.Combine(outDir, "report.md")}");
-        success = true;
-        return 0;
-        }
-        catch (RunFailedException e)
-        {
-            progress.End();
-            recorder.Cluster = wire;
-            endReason = e.Message;
-            recorder.Fail(e.Message, total.Elapsed.TotalSeconds);
-            stderr.WriteLine($"error: the run failed: {e.Message}");
-            stderr.WriteLine($"  metrics of the finished epochs are in {outDir} (summary.json says why the run stopped)");
-            return 1;
-        }
-        finally
-        {
-            if (clusterRun is not null) await clusterRun.EndAsync(success, success ? "the run ended" : endReason);
-        }
+        string? outDir = resumeDir ?? (a.Has("out") && a.String("out") is { Length: > 0 } o ? o : null);
+        if (checkOut && header is null && outDir is not null) RunDirectory.CheckFree(outDir);
+        var config = RunRecorder.ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"));
+        return new TrainSetup(a, options, data, dataArg, plan, tiles, init, independent, weights, save, fabric, energy, device, stepSeconds,
+            checkpointEvery, resumeOnLoss, cluster, outDir, header, saved, config, warnings);
     }
+
+    public static Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr, Func<Akka.Actor.Address, Task>? onDriverUp = null) =>
+        TrainRun.RunAsync(Prepare(a), stdout, stderr, onDriverUp);
+}
+
+/// <summary>A checked train run, ready to start: everything <see cref="TrainCommand.Prepare"/> read and built.</summary>
+public sealed record TrainSetup(
+    ParsedArgs Args, TrainOptions Options, DatasetPair Data, string? DataArg, NetworkPlan Plan, TilePlan Tiles, string? Init, bool IndependentInit,
+    float[][]? Weights, string? Save, FabricLayout Fabric, EnergyModel Energy, DeviceConfig Device, double StepSeconds,
+    int CheckpointEvery, bool ResumeOnMemberLoss, ClusterArgs? Cluster, string? OutDir, CheckpointHeader? Header, TrainingCheckpoint? Saved,
+    RunConfig Config, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The default run folder's name (without the suffix that claiming it adds).</summary>
+    public string DefaultName(DateTime utc) => RunDirectory.DefaultName(StrategyGrammar.Name(Options.Strategy), Device.Name, Options.Seed, utc);
 }

@@ -14,7 +14,7 @@ public sealed record RunSummary
     /// <summary>The configuration (as config.json); null only in a summary that left it to config.json.</summary>
     public RunConfig? Config { get; init; }
 
-    /// <summary>"completed" or "failed"; null in runs written before the status was recorded.</summary>
+    /// <summary>"completed", "failed", "interrupted" (Ctrl-C) or "diverged" (non-finite loss); null in runs written before the status was recorded.</summary>
     public string? Status { get; init; }
 
     /// <summary>Why a failed run stopped; null otherwise.</summary>

@@ -150,8 +150,8 @@ public sealed class RunData
         var config = summary.Config ?? (File.Exists(configPath) ? Read(configPath, RunJson.ReadConfig) : null)
             ?? throw new UserInputException($"{dir}: neither {SummaryFile} nor {ConfigFile} holds the run's configuration.");
         if (summary.Epochs.Count == 0)
-            throw new UserInputException(summary.Status == "failed"
-                ? $"{summaryPath} lists no epochs: the run failed before it finished one ({summary.Failure})."
+            throw new UserInputException(summary.Status is "failed" or "interrupted" or "diverged"
+                ? $"{summaryPath} lists no epochs: the run stopped ({summary.Status}) before it finished one ({summary.Failure})."
                 : $"{summaryPath} lists no epochs.");
 
         string full = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);

@@ -112,7 +112,7 @@ public class RunJsonTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal("failed", doc.RootElement.GetProperty("status").GetString());
         Assert.Equal(0, doc.RootElement.GetProperty("epochs").GetArrayLength());
         var e = Assert.Throws<UserInputException>(() => RunData.Load(tmp["run"]));
-        Assert.Contains("the run failed before it finished one (member 1 stopped)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the run stopped (failed) before it finished one (member 1 stopped)", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A summary whose configuration lacks a member every run has is refused with the file and the member named.</summary>

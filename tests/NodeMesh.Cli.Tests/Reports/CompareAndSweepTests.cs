@@ -132,7 +132,10 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal(["allreduce-star-every5", "gossip-grid-every5"], SweepCommand.Settings("allreduce,gossip,allreduce-star", "5,5").Select(x => x.Name));
 
         var e = Assert.Throws<UserInputException>(() => SweepCommand.Settings("allreduce-grid", "1"));
-        Assert.Contains("'allreduce-grid' is not a setting", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--strategies 'allreduce-grid': 'grid' is not a allreduce topology", e.Message, StringComparison.Ordinal);
+        // A strategy that names its own period keeps it; the others take every period of --every.
+        Assert.Equal(["none", "gossip-exp-every3", "allreduce-tree-every1", "allreduce-tree-every7"],
+            SweepCommand.Settings("none,gossip-exp-every3,allreduce-tree", "1,7").Select(x => x.Name));
         e = Assert.Throws<UserInputException>(() => SweepCommand.Settings("none", "1,0"));
         Assert.Contains("--every '0'", e.Message, StringComparison.Ordinal);
 
@@ -197,7 +200,7 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
             await Assert.ThrowsAsync<UserInputException>(() => SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, args), TextWriter.Null));
 
         Assert.Contains("needs --out DIR", (await Fails("--strategies", "none")).Message, StringComparison.Ordinal);
-        Assert.Contains("'ring' is not a setting", (await Fails("--out", dir, "--strategies", "none,ring")).Message, StringComparison.Ordinal);
+        Assert.Contains("--strategies 'ring': 'ring' is not a strategy", (await Fails("--out", dir, "--strategies", "none,ring")).Message, StringComparison.Ordinal);
         Assert.Contains("--fanout applies to gossip settings only", (await Fails("--out", dir, "--strategies", "none,allreduce", "--fanout", "2")).Message, StringComparison.Ordinal);
         // Core's check names the setting; the CLI's error line names its flag.
         Assert.Contains("--batch 0", UserErrors.Render(await Fails("--out", dir, "--batch", "0")), StringComparison.Ordinal);

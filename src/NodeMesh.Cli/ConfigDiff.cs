@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using NodeMesh.Cli.Records;
+
+namespace NodeMesh.Cli;
+
+/// <summary>One setting whose recorded value differs from the requested one.</summary>
+public sealed record ConfigDifference(string Key, string Recorded, string Requested)
+{
+    public override string ToString() => $"{Key} {Recorded} → {Requested}";
+}
+
+/// <summary>
+/// Compares two run configurations (config.json) setting by setting, as they are written: what a
+/// resumed sweep uses to decide whether a finished run answers the new command.
+/// </summary>
+public static class ConfigDiff
+{
+    /// <summary>Keys that describe when or by what a run was made, not what it computes.</summary>
+    private static readonly HashSet<string> Ignored = ["started_utc", "tool"];
+
+    /// <summary>The settings in which <paramref name="recorded"/> and <paramref name="requested"/> differ, in config.json's order.</summary>
+    public static IReadOnlyList<ConfigDifference> Of(RunConfig recorded, RunConfig requested)
+    {
+        var a = JsonNode.Parse(RunJson.Serialize(recorded))!.AsObject();
+        var b = JsonNode.Parse(RunJson.Serialize(requested))!.AsObject();
+        var keys = a.Select(p => p.Key).Concat(b.Select(p => p.Key)).Distinct(StringComparer.Ordinal);
+        var diffs = new List<ConfigDifference>();
+        foreach (var key in keys)
+        {
+            if (Ignored.Contains(key)) continue;
+            a.TryGetPropertyValue(key, out var x);
+            b.TryGetPropertyValue(key, out var y);
+            if (!JsonNode.DeepEquals(x, y)) diffs.Add(new ConfigDifference(key, Show(x), Show(y)));
+        }
+        return diffs;
+    }
+
+    private static string Show(JsonNode? node)
+    {
+        string s = node?.ToJsonString() ?? "(none)";
+        return s.Length <= 60 ? s : s[..57] + "...";
+    }
+}
