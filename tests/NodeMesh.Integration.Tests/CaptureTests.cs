@@ -69,7 +69,7 @@ public sealed class CaptureTests(Xunit.Abstractions.ITestOutputHelper output) : 
         string seed = $"akka.tcp://nodemesh@127.0.0.1:{driverPort}";
         foreach (var port in new[] { w0, w1 })
             _processes.Add(NodeProcess.Start($"worker {port}", ["node", "--host", "127.0.0.1", "--port", port.ToString(), "--seeds", seed], workingDirectory: _dir));
-        var driver = NodeProcess.Start("driver", ["train", .. Cli.Small, "--train-limit", "512", "--strategy", "allreduce", "--topology", "tree",
+        var driver = NodeProcess.Start("driver", ["train", .. Cli.With(Cli.Small, "--train-limit", "512"), "--strategy", "allreduce", "--topology", "tree",
             "--workers", "2", "--port", driverPort.ToString(), "--out", Path.Combine(_dir, "run")], workingDirectory: _dir);
         _processes.Add(driver);
         Assert.True(await driver.WaitForExit(TimeSpan.FromSeconds(240)) == 0, driver.Output);

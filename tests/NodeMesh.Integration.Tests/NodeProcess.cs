@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
@@ -98,6 +99,15 @@ public sealed class NodeProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends a POSIX signal (2 = SIGINT, as Ctrl-C does; 15 = SIGTERM) to the process.</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     /// <summary>Kills the process at once (as a crash would).</summary>
     public void Kill()
     {
@@ -145,6 +155,23 @@ public static class Cli
     /// <summary>A small net and data on the embedded subset: a cluster run takes seconds.</summary>
     public static readonly string[] Small =
         ["--arch", "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10", "--tile", "7", "--train-limit", "128", "--test-limit", "50", "--batch", "16", "--quiet"];
+
+    /// <summary>
+    /// <paramref name="baseArgs"/> with the options that <paramref name="more"/> gives left out, then
+    /// <paramref name="more"/>: nodemesh refuses an option given twice, so an override replaces it.
+    /// </summary>
+    public static string[] With(string[] baseArgs, params string[] more)
+    {
+        var given = more.Where(m => m.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
+        var kept = new List<string>();
+        for (int i = 0; i < baseArgs.Length; i++)
+        {
+            bool hasValue = i + 1 < baseArgs.Length && !baseArgs[i + 1].StartsWith("--", StringComparison.Ordinal);
+            if (given.Contains(baseArgs[i])) { if (hasValue) i++; continue; }
+            kept.Add(baseArgs[i]);
+        }
+        return [.. kept, .. more];
+    }
 
     /// <summary>A fresh temporary directory (deleted by the caller's Dispose).</summary>
     public static string TempDir()

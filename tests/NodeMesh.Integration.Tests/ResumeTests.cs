@@ -46,7 +46,7 @@ public sealed class ResumeTests : ProcessTest
     public async Task A_damaged_checkpoint_is_refused_with_a_clear_error_and_nothing_is_trained()
     {
         string dir = Path.Combine(Dir, "damaged");
-        var run = Start("run", ["train", .. Args, "--epochs", "1", "--out", dir, "--checkpoint-every", "20"]);
+        var run = Start("run", ["train", .. Cli.With(Args, "--epochs", "1"), "--out", dir, "--checkpoint-every", "20"]);
         await run.WaitForLine("checkpoint at step 20", TimeSpan.FromSeconds(240));
         run.Kill();
         await run.WaitForExit(TimeSpan.FromSeconds(30));

@@ -67,7 +67,7 @@ public sealed class TlsTests : ProcessTest
         await rogue.WaitForLine("does not chain to the trusted CA|Couldn't join seed nodes|TLS handshake failed", TimeSpan.FromSeconds(90));
         await plain.WaitForLine("unreachable remote address|Couldn't join seed nodes", TimeSpan.FromSeconds(90));
 
-        var driver = Start("driver", ["train", .. Cli.Small, "--train-limit", "256", "--strategy", "allreduce", "--topology", "tree",
+        var driver = Start("driver", ["train", .. Cli.With(Cli.Small, "--train-limit", "256"), "--strategy", "allreduce", "--topology", "tree",
             "--workers", "1", "--seeds", seed, "--out", Path.Combine(Dir, "tls"), .. Tls(member("driver"), ca)]);
         Assert.True(await driver.WaitForExit(TimeSpan.FromSeconds(240)) == 0, driver.Output);
         Assert.Equal(0, await worker.WaitForExit(TimeSpan.FromSeconds(60)));
@@ -95,7 +95,7 @@ public sealed class TlsTests : ProcessTest
     [Fact]
     public async Task Local_mode_listens_on_no_port()
     {
-        var run = Start("local", ["train", .. Cli.Small, "--train-limit", "60000", "--out", Path.Combine(Dir, "local")]);
+        var run = Start("local", ["train", .. Cli.With(Cli.Small, "--train-limit", "60000"), "--out", Path.Combine(Dir, "local")]);
         await run.WaitForLine("built .* units", TimeSpan.FromSeconds(120));
         var listening = ListeningSockets();
         var mine = SocketInodes(run.Id);
