@@ -19,7 +19,8 @@ public sealed record SweepSetting(string Name, string Strategy, string? Topology
 /// <summary>
 /// <c>nodemesh sweep --out DIR</c>: trains a grid of strategies × topologies × tying periods one
 /// after another, in process, into DIR/&lt;setting&gt;/ (a run directory each, with its report),
-/// skips settings that already have a summary.json (resume), and compares them all into DIR.
+/// skips settings finished with the same options and continues interrupted ones (resume), refuses
+/// folders made with other options, and compares them all into DIR.
 /// </summary>
 public static class SweepCommand
 {
@@ -57,10 +58,14 @@ public static class SweepCommand
         nodemesh sweep — {Summary}
 
         Every setting is one 'nodemesh train' run, in this process, into DIR/<setting>/ (for example
-        DIR/none, DIR/allreduce-ring-every10), with its report.md. A setting whose summary.json
-        already exists is skipped, so an interrupted sweep resumes where it stopped. At the end all
-        settings are compared into DIR (compare.md, compare.csv, trade-off plots). Every other option
-        is passed to each train run ({string.Join(", ", StrategyOnly.Select(kv => "--" + kv.Key))} only to the settings of their strategy).
+        DIR/none, DIR/allreduce-ring-every10), with its report.md and train.log (its console output).
+        Strategies use the grammar of 'train --strategy' (none, allreduce-tree, gossip-exp-every10);
+        those without a period get every period of --every. Run again with the same options, the
+        sweep resumes: finished settings are skipped, an interrupted one continues from its
+        checkpoint. A setting folder whose config.json differs from what this command asks for is
+        refused before anything runs (the differences are named): give a new --out for new options.
+        At the end all settings are compared into DIR (compare.md, compare.csv, trade-off plots).
+        Every other option is passed to each train run ({string.Join(", ", StrategyOnly.Select(kv => "--" + kv.Key))} only to the settings of their strategy).
 
         Usage: nodemesh sweep --out DIR [--strategies LIST] [--every LIST] [train options]
 
