@@ -279,6 +279,7 @@ public static class Plots
         var finiteYs = points.Select(p => p.Y).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
         double xTol = (scale.MaxExp - scale.Floor) * 0.03, yTol = Math.Max(1e-9, (finiteYs.Max() - finiteYs.Min()) * 0.03);
         var placed = new List<(double X, double Y)>();
+        var labels = new List<PointLabel>();
         for (int i = 0; i < points.Count; i++)
         {
             var p = points[i];
@@ -287,14 +288,17 @@ public static class Plots
             var m = plt.Add.Marker(x, p.Y, MarkerShape.FilledCircle, 10, ColorOf(i));
             m.LegendText = "";
             // Labels point into the plot: right of points in the left half, left of points in the right half;
-            // the labels of points that (nearly) coincide are stacked upwards instead of overprinted.
+            // the labels of points that (nearly) coincide are stacked upwards instead of overprinted;
+            // long run names are shortened, and the axes below are widened until every label fits.
             bool right = x <= middle;
             int stack = placed.Count(q => Math.Abs(q.X - x) < xTol && Math.Abs(q.Y - p.Y) < yTol);
             placed.Add((x, p.Y));
-            var t = plt.Add.Text(p.X > 0 ? p.Label : p.Label + " (0)", x, p.Y);
+            var label = new PointLabel(x, p.Y, PlotLabels.Shorten(p.X > 0 ? p.Label : p.Label + " (0)"), right, stack);
+            labels.Add(label);
+            var t = plt.Add.Text(label.Text, x, p.Y);
             t.Alignment = right ? Alignment.LowerLeft : Alignment.LowerRight;
-            t.OffsetX = right ? 6 : -6;
-            t.OffsetY = -4 - 15 * stack;
+            t.OffsetX = right ? (float)PlotLabels.OffsetPx : -(float)PlotLabels.OffsetPx;
+            t.OffsetY = -4 - (float)PlotLabels.LineHeightPx * stack;
             t.LabelFontSize = 12;
             t.LabelFontColor = ColorOf(i);
         }
@@ -305,13 +309,14 @@ public static class Plots
             plt.ShowLegend(Alignment.LowerRight);
         }
         scale.Apply(plt.Axes.Bottom);
-        plt.Axes.Bottom.Min = scale.Floor - 0.3;
-        plt.Axes.Bottom.Max = scale.MaxExp + 0.3;
+        var (xMin, xMax) = PlotLabels.XLimits(labels, scale.Floor - 0.3, scale.MaxExp + 0.3);
+        plt.Axes.Bottom.Min = xMin;
+        plt.Axes.Bottom.Max = xMax;
         var ys = points.Select(p => p.Y).Where(double.IsFinite).ToList();
         if (ys.Count > 0)
         {
             double lo = ys.Min(), hi = ys.Max(), pad = Math.Max(0.01, (hi - lo) * 0.15);
-            plt.Axes.SetLimitsY(lo - pad, hi + pad);
+            plt.Axes.SetLimitsY(lo - pad, PlotLabels.YMax(labels, lo - pad, hi + pad));
         }
         if (percentY) plt.Axes.Left.TickGenerator = new NumericAutomatic { LabelFormatter = v => $"{v * 100:0.#}%" };
         Save(plt, path);

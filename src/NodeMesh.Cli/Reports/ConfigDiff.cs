@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+using NodeMesh.Cli.Records;
+
+namespace NodeMesh.Cli.Reports;
+
+/// <summary>
+/// The options in which compared runs differ, found generically from their <see cref="RunConfig"/>
+/// as config.json names them (device, lr, seed, batch, epochs, data, train_samples, arch, every,
+/// fanout, mix, …; members of an object such as energy_model or device_parameters as
+/// <c>energy_model.write_pulse_pj</c>). Left out: what differs between any two runs without being
+/// an option (the start time, the tool, the data source text) and what follows from the
+/// architecture (units, tiles, parameter counts, the layer table).
+/// </summary>
+public static class ConfigDiff
+{
+    /// <summary>config.json members that are not compared.</summary>
+    public static readonly IReadOnlySet<string> Volatile = new HashSet<string>(StringComparer.Ordinal)
+    {
+        Name(nameof(RunConfig.StartedUtc)), Name(nameof(RunConfig.Tool)), Name(nameof(RunConfig.DataSource)),
+        Name(nameof(RunConfig.Units)), Name(nameof(RunConfig.Tiles)), Name(nameof(RunConfig.UnitParameters)),
+        Name(nameof(RunConfig.SharedParameters)), Name(nameof(RunConfig.Layers)),
+    };
+
+    private static string Name(string property) => RunJson.NameOf(property);
+
+    /// <summary>Every compared option of a run, in config.json order, as displayed text ("–" when the run did not record it).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Options(RunData run)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        var config = JsonSerializer.SerializeToElement(run.Config, RunJson.Default.RunConfig);
+        foreach (var p in config.EnumerateObject())
+        {
+            if (Volatile.Contains(p.Name)) continue;
+            // Older runs hold device_parameters as a text listing: the device name column tells those apart.
+            if (p.Name == Name(nameof(RunConfig.DeviceParameters)) && p.Value.ValueKind == JsonValueKind.String) continue;
+            if (p.Value.ValueKind == JsonValueKind.Object)
+                foreach (var m in p.Value.EnumerateObject()) result.Add(new($"{p.Name}.{m.Name}", Text(m.Value)));
+            else if (p.Value.ValueKind != JsonValueKind.Array)
+                result.Add(new(p.Name, Text(p.Value)));
+        }
+        // Older runs did not record the samples used; their first epoch trained on that many.
+        int i = result.FindIndex(x => x.Key == Name(nameof(RunConfig.TrainSamples)));
+        if (i >= 0 && run.Config.TrainSamples is null) result[i] = new(result[i].Key, run.TrainSamples.ToString(CultureInfo.InvariantCulture));
+        return result;
+    }
+
+    /// <summary>The options whose value is not the same in every run, in config.json order (empty for one run).</summary>
+    public static IReadOnlyList<string> Differing(IReadOnlyList<RunData> runs)
+    {
+        var options = runs.Select(r => Options(r).ToDictionary(x => x.Key, x => x.Value, StringComparer.Ordinal)).ToList();
+        var names = runs.SelectMany(Options).Select(x => x.Key).Distinct(StringComparer.Ordinal);
+        return names.Where(n => options.Select(o => o.GetValueOrDefault(n) ?? "–").Distinct(StringComparer.Ordinal).Count() > 1).ToList();
+    }
+
+    /// <summary>The value of option <paramref name="name"/> in <paramref name="run"/>, "–" when absent.</summary>
+    public static string Value(RunData run, string name) =>
+        Options(run).FirstOrDefault(x => x.Key == name).Value ?? "–";
+
+    private static string Text(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Null or JsonValueKind.Undefined => "–",
+        JsonValueKind.String => v.GetString() ?? "",
+        _ => v.GetRawText(),
+    };
+}
