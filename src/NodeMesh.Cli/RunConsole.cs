@@ -22,7 +22,7 @@ public static class RunConsole
         string traffic = string.Join("  ", Enum.GetValues<TrafficCategory>().Select(c => $"{CategoryTraffic.NameOf(c)} {Human(l.TotalMessages(c))} msg/{HumanBytes(l.TotalBytes(c))}"));
         string cons = string.Join(" ", e.Consensus.Select(c => $"{c.Layer} Ξ²={F4(c.ConsensusDistance)} snr={(double.IsPositiveInfinity(c.SignalToNoise) ? "inf" : F4(c.SignalToNoise))}"));
         string consLine = cons.Length > 0 ? "\n  consensus: " + cons : "";
-        return string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}: train loss {e.Trained.Loss:F4} acc {e.Trained.Accuracy:P2} | test loss {e.Test.Loss:F4} acc {e.Test.Accuracy:P2} | {e.TrainSeconds:F1} s ({e.SamplesPerSecond:N0} samples/s)\n"
+        return string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}: train loss {e.Trained.Loss:F4} acc {Reports.Markdown.Percent(e.Trained.Accuracy)} | test loss {e.Test.Loss:F4} acc {Reports.Markdown.Percent(e.Test.Accuracy)} | {e.TrainSeconds:F1} s ({e.SamplesPerSecond:N0} samples/s)\n"
              + $"  traffic: {traffic}\n  actor messages delivered: {Human(Enum.GetValues<TrafficCategory>().Sum(c => l.TotalDelivered(c)))}{consLine}");
     }
 
@@ -37,7 +37,7 @@ public static class RunConsole
         {
             var l = e.Trained.Ledger;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {e.Epoch} | {e.Trained.Loss:F4} | {e.Test.Accuracy:P2} | {e.SamplesPerSecond:N0} | {HumanBytes(l.TotalBytes(TrafficCategory.Activation))} | {HumanBytes(l.TotalBytes(TrafficCategory.Error))} | {Human(l.TotalMessages(TrafficCategory.Sync))} | {HumanBytes(l.TotalBytes(TrafficCategory.Sync))} | {HumanBytes((long)Math.Round((double)l.TotalBytes(TrafficCategory.Sync) / Math.Max(1, e.Trained.Samples)))} |");
+                $"| {e.Epoch} | {e.Trained.Loss:F4} | {Reports.Markdown.Percent(e.Test.Accuracy)} | {e.SamplesPerSecond:N0} | {HumanBytes(l.TotalBytes(TrafficCategory.Activation))} | {HumanBytes(l.TotalBytes(TrafficCategory.Error))} | {Human(l.TotalMessages(TrafficCategory.Sync))} | {HumanBytes(l.TotalBytes(TrafficCategory.Sync))} | {HumanBytes((long)Math.Round((double)l.TotalBytes(TrafficCategory.Sync) / Math.Max(1, e.Trained.Samples)))} |");
         }
         return sb.ToString();
     }

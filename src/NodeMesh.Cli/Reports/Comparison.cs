@@ -150,9 +150,9 @@ public static class Comparison
         sb.Append("; epochs: ").Append(List(epochs, e => e.ToString(CultureInfo.InvariantCulture))).Append(".\n\n");
         if (archs.Count > 1 || data.Count > 1 || epochs.Count > 1 || trainSamples.Count > 1 || testSamples.Count > 1)
             sb.Append("**Note:** the runs differ in network, data, samples or epochs; their accuracies are not directly comparable.\n\n");
-        var differing = ConfigDiff.Differing(runs).Where(o => o is not ("strategy" or "topology" or "every")).ToList();
+        var differing = ConfigDiff.Columns(runs, ConfigDiff.Differing(runs).Where(o => o is not ("strategy" or "topology" or "every"))).ToList();
 
-        List<string> header = ["run", "strategy", "topology", "every", .. differing, "test accuracy", "sync bytes/sample"];
+        List<string> header = ["run", "strategy", "topology", "every", .. differing.Select(d => d.Header), "test accuracy", "sync bytes/sample"];
         if (hops) header.Add("sync byte-hops/sample");
         if (energy) header.Add($"energy {Markdown.EnergyUnit}/sample");
         bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
@@ -169,7 +169,7 @@ public static class Comparison
             List<string> row =
             [
                 name, r.Strategy, r.Strategy == "none" ? "–" : r.Topology ?? "–", r.Strategy == "none" ? "–" : r.Every.ToString(CultureInfo.InvariantCulture),
-                .. differing.Select(o => ConfigDiff.Value(r, o)),
+                .. differing.Select(d => d.Cell(r)),
                 Markdown.Percent(r.FinalTestAccuracy), Markdown.Bytes(r.BytesPerSample("sync")),
             ];
             if (hops) row.Add(r.ByteHopsPerSample("sync") is { } bh ? Markdown.ByteHops(bh) : "–");
@@ -183,7 +183,7 @@ public static class Comparison
         sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's. ")
           .Append("Bytes in decimal SI (1 kB = 1000 B); energy in µJ per training sample.");
         if (differing.Count > 0)
-            sb.Append(" Columns ").Append(string.Join(", ", differing.Select(d => $"`{d}`"))).Append(" are the options (config.json names) in which the runs differ.");
+            sb.Append(" Columns ").Append(string.Join(", ", differing.Select(d => $"`{d.Header}`"))).Append(" are the options (config.json names) in which the runs differ.");
         if (cluster)
             sb.Append(" Cluster columns (blank for local runs): bytes on the wire between the members during training, NodeMesh messages and Akka housekeeping, ")
               .Append("and the sync messages alone; wire/payload of the NodeMesh messages.");

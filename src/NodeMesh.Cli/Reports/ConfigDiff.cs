@@ -45,12 +45,47 @@ public static class ConfigDiff
         return result;
     }
 
-    /// <summary>The options whose value is not the same in every run, in config.json order (empty for one run).</summary>
+    /// <summary>
+    /// The options whose value is not the same in every run, in config.json order (empty for one
+    /// run). A member of an object option (device_parameters.dw_min) counts only among the runs
+    /// that recorded it: an ideal run has no device parameters, and the device column already
+    /// tells it from a device run.
+    /// </summary>
     public static IReadOnlyList<string> Differing(IReadOnlyList<RunData> runs)
     {
         var options = runs.Select(r => Options(r).ToDictionary(x => x.Key, x => x.Value, StringComparer.Ordinal)).ToList();
         var names = runs.SelectMany(Options).Select(x => x.Key).Distinct(StringComparer.Ordinal);
-        return names.Where(n => options.Select(o => o.GetValueOrDefault(n) ?? "–").Distinct(StringComparer.Ordinal).Count() > 1).ToList();
+        return names.Where(n =>
+        {
+            var values = options.Select(o => o.GetValueOrDefault(n) ?? "–");
+            if (n.Contains('.', StringComparison.Ordinal)) values = values.Where(v => v != "–");
+            return values.Distinct(StringComparer.Ordinal).Count() > 1;
+        }).ToList();
+    }
+
+    /// <summary>
+    /// The columns of compare.md for the differing options: one per plain option, named as in
+    /// config.json, and one per object option (device_parameters, energy_model) whose cells list
+    /// its differing members as name=value.
+    /// </summary>
+    public static IReadOnlyList<(string Header, Func<RunData, string> Cell)> Columns(IReadOnlyList<RunData> runs, IEnumerable<string> differing)
+    {
+        var columns = new List<(string, Func<RunData, string>)>();
+        foreach (var group in differing.GroupBy(d => d.Split('.', 2)[0], StringComparer.Ordinal))
+        {
+            var members = group.ToList();
+            if (members.Count == 1 && members[0] == group.Key)
+            {
+                columns.Add((group.Key, r => Value(r, group.Key)));
+                continue;
+            }
+            columns.Add((group.Key, r =>
+            {
+                var cells = members.Select(m => (Name: m[(group.Key.Length + 1)..], Value: Value(r, m))).Where(x => x.Value != "–").ToList();
+                return cells.Count == 0 ? "–" : string.Join(", ", cells.Select(x => $"{x.Name}={x.Value}"));
+            }));
+        }
+        return columns;
     }
 
     /// <summary>The value of option <paramref name="name"/> in <paramref name="run"/>, "–" when absent.</summary>

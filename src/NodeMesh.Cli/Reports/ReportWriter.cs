@@ -129,7 +129,12 @@ public static class ReportWriter
         {
             // device_parameters (an object, or the text listing of older runs) has its own table under Device activity.
             if (p.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null || p.Name == RunJson.NameOf(nameof(RunConfig.DeviceParameters))) continue;
-            rows.Add([p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText()]);
+            rows.Add([p.Name, p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString() ?? "",
+                JsonValueKind.Number when p.Name != "seed" && p.Value.TryGetInt64(out long n) => Markdown.Count(n), // thousands separators
+                _ => p.Value.GetRawText(),
+            }]);
         }
         sb.Append(Markdown.Table(["setting", "value"], "ll", rows)).Append('\n');
         if (run.Config.Layers.Count > 0)
