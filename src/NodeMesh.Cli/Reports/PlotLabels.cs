@@ -34,10 +34,16 @@ public static class PlotLabels
         return text[..head] + "…" + text[^tail..];
     }
 
-    /// <summary>x limits that widen [<paramref name="min"/>, <paramref name="max"/>] until every label ends inside them.</summary>
+    /// <summary>
+    /// x limits that widen [<paramref name="min"/>, <paramref name="max"/>] until every label ends
+    /// inside them. Labels pointing at each other from opposite sides can only both fit when they
+    /// are together narrower than the area (<see cref="Shorten"/> sees to that); otherwise the
+    /// widening stops at 10 times the original range.
+    /// </summary>
     public static (double Min, double Max) XLimits(IReadOnlyList<PointLabel> labels, double min, double max)
     {
-        for (int i = 0; i < 50; i++)
+        double limit = 10 * (max - min);
+        for (int i = 0; i < 50 && max - min < limit; i++)
         {
             double perPx = (max - min) / AreaWidthPx, lo = min, hi = max;
             foreach (var l in labels)

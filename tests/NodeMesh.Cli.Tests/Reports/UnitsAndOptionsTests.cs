@@ -154,20 +154,21 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.EndsWith("gokmen-vlasov", shortened, StringComparison.Ordinal);
         Assert.Equal("none", PlotLabels.Shorten("none"));
 
-        // Points near the middle of [2, 6] with 36-character labels pointing right and left, one stacked.
+        // Points near the middle of [2, 6]: a label (unshortened, wider than half the plot) pointing
+        // right, a short one pointing left, stacked at the top of the y range.
+        string wide = name[..56];
         var labels = new List<PointLabel>
         {
-            new(3.9, 0.80, shortened, Right: true, Stack: 0),
-            new(4.1, 0.80, shortened, Right: false, Stack: 1),
+            new(3.9, 0.80, wide, Right: true, Stack: 0),
+            new(4.1, 0.82, "none", Right: false, Stack: 1),
         };
         var (min, max) = PlotLabels.XLimits(labels, 2, 6);
         double perPx = (max - min) / PlotLabels.AreaWidthPx;
-        double width = PlotLabels.WidthPx(shortened) * perPx;
-        Assert.True(3.9 + width <= max, $"right label ends at {3.9 + width}, axis at {max}");
-        Assert.True(4.1 - width >= min, $"left label starts at {4.1 - width}, axis at {min}");
+        Assert.True(3.9 + PlotLabels.WidthPx(wide) * perPx <= max, $"right label ends at {3.9 + PlotLabels.WidthPx(wide) * perPx}, axis at {max}");
+        Assert.True(4.1 - PlotLabels.WidthPx("none") * perPx >= min, $"left label starts at {4.1 - PlotLabels.WidthPx("none") * perPx}, axis at {min}");
         double top = PlotLabels.YMax(labels, 0.7, 0.82);
         double perPy = (top - 0.7) / PlotLabels.AreaHeightPx;
-        Assert.True(0.80 + 2 * PlotLabels.LineHeightPx * perPy <= top, $"the stacked label is clipped at {top}");
+        Assert.True(0.82 + 2 * PlotLabels.LineHeightPx * perPy <= top, $"the stacked label is clipped at {top}");
     }
 
     private static async Task<(int Code, string Out)> CompareAsync(params string[] args)
