@@ -99,7 +99,7 @@ public static class Plots
         _ => $"1e{e}",
     };
 
-    /// <summary>A short engineering form of a number: 3, 12.5, 1.23k, 45.6M, 0.0012 ...</summary>
+    /// <summary>A short engineering form of a number (decimal prefixes): 3, 12.5, 1.23k, 45.6M, 0.954, 0.0012, 1.2E-5 ...</summary>
     public static string Short(double v)
     {
         if (double.IsNaN(v)) return "n/a";
@@ -113,6 +113,7 @@ public static class Plots
             >= 1e6 => $"{v / 1e6:0.##}M",
             >= 1e3 => $"{v / 1e3:0.##}k",
             >= 1 => v.ToString("0.##", CultureInfo.InvariantCulture),
+            >= 0.001 => v.ToString("G3", CultureInfo.InvariantCulture),
             _ => v.ToString("0.###E+0", CultureInfo.InvariantCulture),
         };
         return s;
@@ -255,7 +256,8 @@ public static class Plots
             t.LabelFontSize = 12;
         }
         var ticks = new NumericManual();
-        for (int b = 0; b < n; b++) ticks.AddMajor(n - 1 - b, bars[b]);
+        // Long run names are shortened so that the tick labels do not squeeze the bars.
+        for (int b = 0; b < n; b++) ticks.AddMajor(n - 1 - b, PlotLabels.Shorten(bars[b]));
         plt.Axes.Left.TickGenerator = ticks;
         plt.Axes.Left.MajorTickStyle.Length = 0;
         plt.Axes.SetLimitsY(-0.6, n - 0.4);
