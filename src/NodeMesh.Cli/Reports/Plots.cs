@@ -108,16 +108,20 @@ public static class Plots
         double a = Math.Abs(v);
         string s = a switch
         {
-            >= 1e12 => $"{v / 1e12:0.##}T",
-            >= 1e9 => $"{v / 1e9:0.##}G",
-            >= 1e6 => $"{v / 1e6:0.##}M",
-            >= 1e3 => $"{v / 1e3:0.##}k",
+            >= 1e12 => Three(v / 1e12) + "T",
+            >= 1e9 => Three(v / 1e9) + "G",
+            >= 1e6 => Three(v / 1e6) + "M",
+            >= 1e3 => Three(v / 1e3) + "k",
             >= 1 => v.ToString("0.##", CultureInfo.InvariantCulture),
             >= 0.001 => v.ToString("G3", CultureInfo.InvariantCulture),
             _ => v.ToString("0.###E+0", CultureInfo.InvariantCulture),
         };
         return s;
     }
+
+    // Three significant digits of a mantissa in [1, 1000), trailing zeros dropped: 1.23, 74.2, 312.
+    private static string Three(double m) =>
+        m.ToString(Math.Abs(m) < 10 ? "0.##" : Math.Abs(m) < 100 ? "0.#" : "0", CultureInfo.InvariantCulture);
 
     private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
@@ -175,6 +179,9 @@ public static class Plots
         bool log = pos.Count > 1 && pos.Max() / pos.Min() > logAbove;
         LogScale? scale = log ? LogScale.For(all) : null;
         double width = 0.8 / Math.Max(1, series.Count);
+        // Value labels go above the bar's top as text of their own: ScottPlot puts a bar's own label
+        // below a bar whose value is negative, which on the log axis (values below 1) is on the x tick labels.
+        float labelSize = groups.Count * series.Count > 12 ? 10 : 12;
         for (int si = 0; si < series.Count; si++)
         {
             var bars = new List<Bar>();
@@ -190,8 +197,11 @@ public static class Plots
                     Value = scale?.Map(v) ?? v,
                     Size = width * 0.9,
                     FillColor = ColorOf(si),
-                    Label = Short(v),
                 });
+                var text = plt.Add.Text(Short(v), position, scale?.Map(v) ?? v);
+                text.Alignment = Alignment.LowerCenter;
+                text.OffsetY = -3;
+                text.LabelFontSize = labelSize;
             }
             var bp = plt.Add.Bars(bars);
             bp.LegendText = series[si].Label;
@@ -211,6 +221,7 @@ public static class Plots
         {
             double max = all.DefaultIfEmpty(1).Max();
             plt.Axes.SetLimitsY(0, max <= 0 ? 1 : max * 1.15);
+            plt.Axes.Left.TickGenerator = new NumericAutomatic { LabelFormatter = Short }; // 340k, as the value labels
         }
         if (series.Count > 1) plt.ShowLegend(Edge.Bottom);
         Save(plt, path);

@@ -26,12 +26,14 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal(expected + "-hops", Markdown.ByteHops(bytes));
     }
 
-    /// <summary>Value labels on the bars of the plots: decimal prefixes, and plain decimals below 1 (an energy of 0.954 µJ, not 9.54E-1).</summary>
+    /// <summary>Value labels and linear tick labels of the plots: decimal prefixes with three significant digits, plain decimals below 1 (an energy of 0.954 µJ, not 9.54E-1).</summary>
     [Theory]
     [InlineData(0.954, "0.954")]
     [InlineData(0.0012, "0.0012")]
     [InlineData(1234.0, "1.23k")]
     [InlineData(1_234_567.0, "1.23M")]
+    [InlineData(74_220.0, "74.2k")]
+    [InlineData(312_320.0, "312k")]
     public void PlotValueLabelsUseDecimalPrefixes(double v, string expected) => Assert.Equal(expected, Plots.Short(v));
 
     [Theory]
