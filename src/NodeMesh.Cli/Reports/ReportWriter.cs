@@ -160,7 +160,7 @@ public static class ReportWriter
             var r = new List<string>
             {
                 e.Epoch.ToString(CultureInfo.InvariantCulture), Markdown.Fixed(e.TrainLoss, 4), Markdown.Percent(e.TrainAccuracy),
-                Markdown.Fixed(e.TestLoss, 4), Markdown.Percent(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Fixed(e.SamplesPerSecond, 0),
+                Markdown.Fixed(e.TestLoss, 4), Markdown.Percent(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Count(e.SamplesPerSecond),
             };
             foreach (var c in cats)
             {
