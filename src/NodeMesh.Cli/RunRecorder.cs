@@ -104,6 +104,7 @@ public sealed class RunRecorder
         FabricLayout fabric, EnergyModel energy, DeviceConfig? device, int workers, string? placement)
     {
         var s = options.Strategy;
+        static int Used(int limit, int size) => limit > 0 ? Math.Min(limit, size) : size;
         return new RunConfig
         {
             Tool = "nodemesh train",
@@ -122,6 +123,8 @@ public sealed class RunRecorder
             Shuffle = options.Shuffle,
             TrainLimit = options.TrainLimit,
             TestLimit = options.TestLimit,
+            TrainSamples = Used(options.TrainLimit, data.Train.Count),
+            TestSamples = Used(options.TestLimit, data.Test.Count),
             TileSide = options.TileSide,
             Fanout = s.Fanout,
             Mix = s.Mix,
@@ -130,7 +133,7 @@ public sealed class RunRecorder
             LayerHops = fabric.Options.LayerHops,
             EnergyModel = energy,
             Device = device?.Name ?? "ideal",
-            DeviceParameters = device is null || device.IsIdeal ? null : device.Format(),
+            DeviceParameters = DeviceJson.Of(device),
             Data = dataArg ?? "embedded",
             DataSource = data.Train.Source,
             Init = init,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NodeMesh.Core.Fabric;
 
 namespace NodeMesh.Cli.Records;
@@ -57,6 +58,12 @@ public sealed record RunConfig
     /// <summary>Test samples used (0 = all).</summary>
     public required int TestLimit { get; init; }
 
+    /// <summary>Training samples actually used per epoch: min(--train-limit, the dataset's size), the whole set for limit 0; null in older runs.</summary>
+    public int? TrainSamples { get; init; }
+
+    /// <summary>Test samples actually evaluated: min(--test-limit, the dataset's size), the whole set for limit 0; null in older runs.</summary>
+    public int? TestSamples { get; init; }
+
     /// <summary>Tile side in units (0 = automatic).</summary>
     public required int TileSide { get; init; }
 
@@ -81,8 +88,12 @@ public sealed record RunConfig
     /// <summary>Device preset name ("ideal" for float32 stores).</summary>
     public string? Device { get; init; }
 
-    /// <summary>The device parameters in the --device syntax; null for the ideal store.</summary>
-    public string? DeviceParameters { get; init; }
+    /// <summary>
+    /// The device parameters as a JSON object, named as in a --device JSON file (dw_min, w_max, …;
+    /// numbers as numbers, <see cref="DeviceJson"/>); null for the ideal store. Runs written before
+    /// hold a string here (the text listing of the parameters), which still reads.
+    /// </summary>
+    public JsonElement? DeviceParameters { get; init; }
 
     /// <summary>The --data argument ("embedded" without one).</summary>
     public required string Data { get; init; }

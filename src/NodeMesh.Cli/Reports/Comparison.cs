@@ -10,7 +10,10 @@ namespace NodeMesh.Cli.Reports;
 /// (tradeoff_bytehops.png) and total energy (tradeoff_energy.png) per training sample, and the
 /// energy breakdown per run (energy_breakdown.png). Plots whose quantity no run recorded are skipped.
 /// Cluster runs add the bytes that crossed between their members per training sample (all, and
-/// sync alone) and the wire/payload overhead; local runs leave those cells blank.
+/// sync alone) and the wire/payload overhead; local runs leave those cells blank. Every option in
+/// which the runs differ (<see cref="ConfigDiff"/>) gets a column of its own, named as in
+/// config.json; compare.csv appends those columns after <see cref="CsvHeader"/>. Energy is in µJ
+/// per sample in compare.md and the plots (compare.csv keeps pJ, as its column names say).
 /// </summary>
 public static class Comparison
 {
@@ -70,9 +73,9 @@ public static class Comparison
                 runs.Where(r => r.HasByteHops).Select(r => new ScatterPoint(r.Name, r.ByteHopsPerSample("sync") ?? 0, r.FinalTestAccuracy)).ToList());
         if (energy)
         {
-            Plots.LabelledScatter(P(EnergyPng), "Test accuracy against energy per training sample", "total energy, pJ per sample (log)", "test accuracy",
-                runs.Where(r => r.HasEnergy).Select(r => new ScatterPoint(r.Name, r.EnergyPerSample ?? 0, r.FinalTestAccuracy)).ToList(),
-                referenceX: baseline, referenceLabel: baseline is null ? null : "conventional baseline");
+            Plots.LabelledScatter(P(EnergyPng), "Test accuracy against energy per training sample", $"total energy, {Markdown.EnergyUnit} per sample (log)", "test accuracy",
+                runs.Where(r => r.HasEnergy).Select(r => new ScatterPoint(r.Name, Markdown.Microjoules(r.EnergyPerSample ?? 0), r.FinalTestAccuracy)).ToList(),
+                referenceX: baseline is { } bpj ? Markdown.Microjoules(bpj) : null, referenceLabel: baseline is null ? null : "conventional baseline");
             WriteBreakdown(P(BreakdownPng), runs);
         }
 
@@ -94,8 +97,9 @@ public static class Comparison
             rows.Add(baselines[i].Parts);
         }
         var parts = rows.SelectMany(r => r.Select(x => x.Name)).Distinct().ToList();
-        var segments = parts.Select(p => new BarSeries(Markdown.Words(p), rows.Select(r => r.FirstOrDefault(x => x.Name == p)?.Value ?? double.NaN).ToArray())).ToList();
-        Plots.StackedBars(path, "Energy per training sample by category", "pJ per sample", labels, segments);
+        var segments = parts.Select(p => new BarSeries(Markdown.Words(p),
+            rows.Select(r => r.FirstOrDefault(x => x.Name == p)?.Value is { } pj ? Markdown.Microjoules(pj) : double.NaN).ToArray())).ToList();
+        Plots.StackedBars(path, "Energy per training sample by category", $"{Markdown.EnergyUnit} per sample", labels, segments);
     }
 
     private static string CsvCell(string s) =>
@@ -107,7 +111,12 @@ public static class Comparison
 
     public static string Csv(IReadOnlyList<RunData> runs)
     {
-        var sb = new StringBuilder(CsvHeader).Append('\n');
+        // The differing options, but not those the fixed columns already hold.
+        var fixedColumns = CsvHeader.Split(',');
+        var options = ConfigDiff.Differing(runs).Where(o => !fixedColumns.Contains(o)).ToList();
+        var sb = new StringBuilder(CsvHeader);
+        foreach (var o in options) sb.Append(',').Append(CsvCell(o));
+        sb.Append('\n');
         foreach (var r in runs)
         {
             string[] cells =
@@ -116,6 +125,7 @@ public static class Comparison
                 r.Epochs.Count.ToString(CultureInfo.InvariantCulture), G(r.FinalTestAccuracy), G(r.FinalTrainLoss),
                 G(r.BytesPerSample("sync")), G(r.ByteHopsPerSample("sync")), G(r.EnergyPerSample), G(BaselineTotal(r)),
                 G(r.ClusterWireBytesPerSample), G(r.ClusterCategoryWireBytesPerSample("sync")), G(r.ClusterOverhead),
+                .. options.Select(o => ConfigDiff.Value(r, o) is var v && v == "–" ? "" : v),
             ];
             sb.Append(string.Join(',', cells.Select(CsvCell))).Append('\n');
         }
@@ -127,43 +137,53 @@ public static class Comparison
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# NodeMesh comparison of {runs.Count} run(s)\n\n");
         var archs = runs.Select(r => r.Arch).Distinct().ToList();
-        var data = runs.Select(r => r.DataSource).Distinct().ToList();
+        var data = runs.Select(r => r.Config.Data).Distinct().ToList();
         var epochs = runs.Select(r => r.Epochs.Count).Distinct().ToList();
+        var trainSamples = runs.Select(r => r.TrainSamples).Distinct().ToList();
+        var testSamples = runs.Select(r => r.TestSamples).Distinct().ToList();
+        static string List<T>(IEnumerable<T> xs, Func<T, string> f) => string.Join(", ", xs.Select(f));
         if (archs.Count == 1) sb.Append("Network `").Append(archs[0]).Append("`");
         else sb.Append("Networks differ: ").Append(string.Join(", ", archs.Select(a => $"`{a}`")));
         sb.Append("; data: ").Append(data.Count == 1 ? data[0] : "differs between runs (" + string.Join("; ", data) + ")");
-        sb.Append("; epochs: ").Append(string.Join(", ", epochs.Select(e => e.ToString(CultureInfo.InvariantCulture)))).Append(".\n\n");
-        if (archs.Count > 1 || data.Count > 1 || epochs.Count > 1)
-            sb.Append("**Note:** the runs differ in network, data or epochs; their accuracies are not directly comparable.\n\n");
+        sb.Append("; training samples used per epoch: ").Append(List(trainSamples, n => Markdown.Count(n)));
+        sb.Append("; test samples: ").Append(List(testSamples, n => n is { } t ? Markdown.Count(t) : "not recorded"));
+        sb.Append("; epochs: ").Append(List(epochs, e => e.ToString(CultureInfo.InvariantCulture))).Append(".\n\n");
+        if (archs.Count > 1 || data.Count > 1 || epochs.Count > 1 || trainSamples.Count > 1 || testSamples.Count > 1)
+            sb.Append("**Note:** the runs differ in network, data, samples or epochs; their accuracies are not directly comparable.\n\n");
+        var differing = ConfigDiff.Columns(runs, ConfigDiff.Differing(runs).Where(o => o is not ("strategy" or "topology" or "every"))).ToList();
 
-        var header = new List<string> { "run", "strategy", "topology", "every", "test accuracy", "sync bytes/sample" };
+        List<string> header = ["run", "strategy", "topology", "every", .. differing.Select(d => d.Header), "test accuracy", "sync bytes/sample"];
         if (hops) header.Add("sync byte-hops/sample");
-        if (energy) header.Add("energy pJ/sample");
+        if (energy) header.Add($"energy {Markdown.EnergyUnit}/sample");
         bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
         if (vsBaseline) header.Add("energy / baseline");
         bool cluster = runs.Any(r => r.Cluster is not null);
         if (cluster) header.AddRange(["cluster wire B/sample", "cluster sync wire B/sample", "wire/payload"]);
         string full = Path.GetFullPath(outDir);
-        sb.Append(Markdown.Table(header, "llll", runs.Select(r =>
+        sb.Append(Markdown.Table(header, new string('l', 4 + differing.Count), runs.Select(r =>
         {
             string report = Path.Combine(r.Dir, ReportWriter.ReportFile);
             string name = File.Exists(report)
                 ? $"[{r.Name}]({Path.GetRelativePath(full, Path.GetFullPath(report)).Replace('\\', '/')})"
                 : r.Name;
-            var row = new List<string>
-            {
+            List<string> row =
+            [
                 name, r.Strategy, r.Strategy == "none" ? "–" : r.Topology ?? "–", r.Strategy == "none" ? "–" : r.Every.ToString(CultureInfo.InvariantCulture),
-                Markdown.Percent(r.FinalTestAccuracy), Markdown.Num(r.BytesPerSample("sync")),
-            };
-            if (hops) row.Add(Markdown.Num(r.ByteHopsPerSample("sync")));
-            if (energy) row.Add(Markdown.Num(r.EnergyPerSample));
+                .. differing.Select(d => d.Cell(r)),
+                Markdown.Percent(r.FinalTestAccuracy), Markdown.Bytes(r.BytesPerSample("sync")),
+            ];
+            if (hops) row.Add(r.ByteHopsPerSample("sync") is { } bh ? Markdown.ByteHops(bh) : "–");
+            if (energy) row.Add(Markdown.EnergyValue(r.EnergyPerSample));
             if (vsBaseline) row.Add(r.EnergyPerSample is { } e && BaselineTotal(r) is > 0 and var b ? Markdown.Ratio(e / b) : "–");
             if (cluster)
                 row.AddRange(r.Cluster is null ? ["", "", ""]
-                    : [Markdown.Num(r.ClusterWireBytesPerSample), Markdown.Num(r.ClusterCategoryWireBytesPerSample("sync")), Markdown.Ratio(r.ClusterOverhead)]);
+                    : [Markdown.Bytes(r.ClusterWireBytesPerSample ?? 0), Markdown.Bytes(r.ClusterCategoryWireBytesPerSample("sync") ?? 0), Markdown.Ratio(r.ClusterOverhead)]);
             return (IReadOnlyList<string>)row;
         }))).Append('\n');
-        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's.");
+        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's. ")
+          .Append("Bytes in decimal SI (1 kB = 1000 B); energy in µJ per training sample.");
+        if (differing.Count > 0)
+            sb.Append(" Columns ").Append(string.Join(", ", differing.Select(d => $"`{d.Header}`"))).Append(" are the options (config.json names) in which the runs differ.");
         if (cluster)
             sb.Append(" Cluster columns (blank for local runs): bytes on the wire between the members during training, NodeMesh messages and Akka housekeeping, ")
               .Append("and the sync messages alone; wire/payload of the NodeMesh messages.");
@@ -176,9 +196,9 @@ public static class Comparison
             sb.Append("Conventional baseline (one shared kernel per map in DRAM/SRAM, moved to the processor")
               .Append(baselines.Count > 1 ? $"; runs {string.Join(", ", g.Select(r => r.Name))}" : "").Append("): ");
             var parts = new List<string>();
-            if (b.DramBytesPerSample is { } d) parts.Add($"{Markdown.Num(d)} DRAM bytes");
-            if (b.SramBytesPerSample is { } s) parts.Add($"{Markdown.Num(s)} SRAM bytes");
-            if (b.EnergyPjPerSample?.Total is { } t) parts.Add($"{Markdown.Num(t)} pJ");
+            if (b.DramBytesPerSample is { } d) parts.Add($"{Markdown.Bytes(d)} DRAM");
+            if (b.SramBytesPerSample is { } s) parts.Add($"{Markdown.Bytes(s)} SRAM");
+            if (b.EnergyPjPerSample?.Total is { } t) parts.Add(Markdown.Energy(t));
             sb.Append(string.Join(", ", parts)).Append(" per training sample.\n\n");
         }
 
@@ -201,7 +221,7 @@ public static class Comparison
         if (energy)
         {
             sb.Append("## Accuracy against energy\n\n");
-            sb.Append("Test accuracy against total energy in pJ per training sample, log x")
+            sb.Append("Test accuracy against total energy in µJ per training sample, log x")
               .Append(runs.Any(r => BaselineTotal(r) is not null) ? "; the dashed line is the conventional baseline" : "").Append('.')
               .Append(ZeroNote(r => r.EnergyPerSample, "energy")).Append("\n\n");
             sb.Append($"![Accuracy against energy per sample]({EnergyPng})\n\n");
@@ -210,9 +230,9 @@ public static class Comparison
             var names = withEnergy.SelectMany(r => r.EnergyBreakdown.Select(x => x.Name)).Distinct().ToList();
             sb.Append(Markdown.Table(["run", .. names.Select(Markdown.Words), "total"], "l", withEnergy.Select(r => (IReadOnlyList<string>)
             [
-                r.Name, .. names.Select(n => Markdown.Num(r.EnergyBreakdown.FirstOrDefault(x => x.Name == n)?.Value)), Markdown.Num(r.EnergyPerSample),
+                r.Name, .. names.Select(n => Markdown.EnergyValue(r.EnergyBreakdown.FirstOrDefault(x => x.Name == n)?.Value)), Markdown.EnergyValue(r.EnergyPerSample),
             ]))).Append('\n');
-            sb.Append("pJ per training sample.\n\n");
+            sb.Append("µJ per training sample.\n\n");
             sb.Append($"![Energy per sample by category]({BreakdownPng})\n\n");
         }
         sb.Append("Data: `compare.csv` (one row per run).\n");

@@ -3,7 +3,12 @@ using System.Text;
 
 namespace NodeMesh.Cli.Reports;
 
-/// <summary>Number formats and table building for the Markdown reports (invariant culture throughout).</summary>
+/// <summary>
+/// Number formats and table building for the Markdown reports and the console (invariant culture
+/// throughout). One unit convention everywhere: bytes and byte-hops in decimal SI (1 kB = 1000 B,
+/// MB, GB, TB, as the README uses), energy in µJ per training sample (summary.json keeps pJ),
+/// thousands separators from 1,000 up.
+/// </summary>
 public static class Markdown
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -33,7 +38,7 @@ public static class Markdown
         if (double.IsNegativeInfinity(v)) return "-inf";
         if (v == 0) return "0";
         double a = Math.Abs(v);
-        if (a >= 10_000) return v.ToString("N0", Inv);
+        if (a >= 1_000) return v.ToString("N0", Inv);
         if (a >= 0.001) return v.ToString("G4", Inv);
         return v.ToString("0.###E+0", Inv);
     }
@@ -47,6 +52,40 @@ public static class Markdown
     public static string Percent(double v) => double.IsFinite(v) ? (v * 100).ToString("0.00", Inv) + "%" : Num(v);
 
     public static string Fixed(double v, int digits) => double.IsFinite(v) ? v.ToString("F" + digits.ToString(Inv), Inv) : Num(v);
+
+    /// <summary>The unit energy is shown in, on the console, in report.md, compare.md and the plots' axes.</summary>
+    public const string EnergyUnit = "µJ";
+
+    /// <summary>pJ (as summary.json records energy) in <see cref="EnergyUnit"/>.</summary>
+    public static double Microjoules(double pj) => pj / 1e6;
+
+    /// <summary>An energy given in pJ, shown as a number in µJ (4 significant digits): 1,750,000 pJ → "1.75".</summary>
+    public static string EnergyValue(double? pj) => pj is { } x ? Num(Microjoules(x)) : "–";
+
+    /// <summary>An energy given in pJ with its unit: "1.75 µJ".</summary>
+    public static string Energy(double pj) => $"{EnergyValue(pj)} {EnergyUnit}";
+
+    /// <summary>
+    /// Bytes in decimal SI: below 1 kB the exact count ("999 B"), above it three significant
+    /// digits with kB, MB, GB, TB (1 kB = 1000 B): 1,234,567 → "1.23 MB".
+    /// </summary>
+    public static string Bytes(double n)
+    {
+        if (!double.IsFinite(n)) return Num(n);
+        double a = Math.Abs(n);
+        if (a < 999.5) return Math.Round(n).ToString("0", Inv) + " B";
+        string[] units = ["kB", "MB", "GB", "TB", "PB"];
+        int k = 0;
+        double v = n / 1e3;
+        // Rounding to three significant digits can carry into the next unit (999,999 B → 1.00 MB).
+        while (k < units.Length - 1 && Math.Abs(v) >= 999.5) { v /= 1e3; k++; }
+        double av = Math.Abs(v);
+        string f = av < 9.995 ? "0.00" : av < 99.95 ? "0.0" : "0";
+        return v.ToString(f, Inv) + " " + units[k];
+    }
+
+    /// <summary>Byte-hops in the same decimal SI: "1.23 MB-hops".</summary>
+    public static string ByteHops(double n) => Bytes(n) + "-hops";
 
     /// <summary>"device_writes" → "device writes".</summary>
     public static string Words(string key) => key.Replace('_', ' ');

@@ -99,7 +99,7 @@ public static class Plots
         _ => $"1e{e}",
     };
 
-    /// <summary>A short engineering form of a number: 3, 12.5, 1.23k, 45.6M, 0.0012 ...</summary>
+    /// <summary>A short engineering form of a number (decimal prefixes): 3, 12.5, 1.23k, 45.6M, 0.954, 0.0012, 1.2E-5 ...</summary>
     public static string Short(double v)
     {
         if (double.IsNaN(v)) return "n/a";
@@ -108,15 +108,20 @@ public static class Plots
         double a = Math.Abs(v);
         string s = a switch
         {
-            >= 1e12 => $"{v / 1e12:0.##}T",
-            >= 1e9 => $"{v / 1e9:0.##}G",
-            >= 1e6 => $"{v / 1e6:0.##}M",
-            >= 1e3 => $"{v / 1e3:0.##}k",
+            >= 1e12 => Three(v / 1e12) + "T",
+            >= 1e9 => Three(v / 1e9) + "G",
+            >= 1e6 => Three(v / 1e6) + "M",
+            >= 1e3 => Three(v / 1e3) + "k",
             >= 1 => v.ToString("0.##", CultureInfo.InvariantCulture),
+            >= 0.001 => v.ToString("G3", CultureInfo.InvariantCulture),
             _ => v.ToString("0.###E+0", CultureInfo.InvariantCulture),
         };
         return s;
     }
+
+    // Three significant digits of a mantissa in [1, 1000), trailing zeros dropped: 1.23, 74.2, 312.
+    private static string Three(double m) =>
+        m.ToString(Math.Abs(m) < 10 ? "0.##" : Math.Abs(m) < 100 ? "0.#" : "0", CultureInfo.InvariantCulture);
 
     private static Plot NewPlot(string title, string xLabel, string yLabel)
     {
@@ -174,6 +179,9 @@ public static class Plots
         bool log = pos.Count > 1 && pos.Max() / pos.Min() > logAbove;
         LogScale? scale = log ? LogScale.For(all) : null;
         double width = 0.8 / Math.Max(1, series.Count);
+        // Value labels go above the bar's top as text of their own: ScottPlot puts a bar's own label
+        // below a bar whose value is negative, which on the log axis (values below 1) is on the x tick labels.
+        float labelSize = groups.Count * series.Count > 12 ? 10 : 12;
         for (int si = 0; si < series.Count; si++)
         {
             var bars = new List<Bar>();
@@ -189,8 +197,11 @@ public static class Plots
                     Value = scale?.Map(v) ?? v,
                     Size = width * 0.9,
                     FillColor = ColorOf(si),
-                    Label = Short(v),
                 });
+                var text = plt.Add.Text(Short(v), position, scale?.Map(v) ?? v);
+                text.Alignment = Alignment.LowerCenter;
+                text.OffsetY = -3;
+                text.LabelFontSize = labelSize;
             }
             var bp = plt.Add.Bars(bars);
             bp.LegendText = series[si].Label;
@@ -210,6 +221,7 @@ public static class Plots
         {
             double max = all.DefaultIfEmpty(1).Max();
             plt.Axes.SetLimitsY(0, max <= 0 ? 1 : max * 1.15);
+            plt.Axes.Left.TickGenerator = new NumericAutomatic { LabelFormatter = Short }; // 340k, as the value labels
         }
         if (series.Count > 1) plt.ShowLegend(Edge.Bottom);
         Save(plt, path);
@@ -255,7 +267,8 @@ public static class Plots
             t.LabelFontSize = 12;
         }
         var ticks = new NumericManual();
-        for (int b = 0; b < n; b++) ticks.AddMajor(n - 1 - b, bars[b]);
+        // Long run names are shortened so that the tick labels do not squeeze the bars.
+        for (int b = 0; b < n; b++) ticks.AddMajor(n - 1 - b, PlotLabels.Shorten(bars[b]));
         plt.Axes.Left.TickGenerator = ticks;
         plt.Axes.Left.MajorTickStyle.Length = 0;
         plt.Axes.SetLimitsY(-0.6, n - 0.4);
@@ -279,6 +292,7 @@ public static class Plots
         var finiteYs = points.Select(p => p.Y).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
         double xTol = (scale.MaxExp - scale.Floor) * 0.03, yTol = Math.Max(1e-9, (finiteYs.Max() - finiteYs.Min()) * 0.03);
         var placed = new List<(double X, double Y)>();
+        var labels = new List<PointLabel>();
         for (int i = 0; i < points.Count; i++)
         {
             var p = points[i];
@@ -287,14 +301,17 @@ public static class Plots
             var m = plt.Add.Marker(x, p.Y, MarkerShape.FilledCircle, 10, ColorOf(i));
             m.LegendText = "";
             // Labels point into the plot: right of points in the left half, left of points in the right half;
-            // the labels of points that (nearly) coincide are stacked upwards instead of overprinted.
+            // the labels of points that (nearly) coincide are stacked upwards instead of overprinted;
+            // long run names are shortened, and the axes below are widened until every label fits.
             bool right = x <= middle;
             int stack = placed.Count(q => Math.Abs(q.X - x) < xTol && Math.Abs(q.Y - p.Y) < yTol);
             placed.Add((x, p.Y));
-            var t = plt.Add.Text(p.X > 0 ? p.Label : p.Label + " (0)", x, p.Y);
+            var label = new PointLabel(x, p.Y, PlotLabels.Shorten(p.X > 0 ? p.Label : p.Label + " (0)"), right, stack);
+            labels.Add(label);
+            var t = plt.Add.Text(label.Text, x, p.Y);
             t.Alignment = right ? Alignment.LowerLeft : Alignment.LowerRight;
-            t.OffsetX = right ? 6 : -6;
-            t.OffsetY = -4 - 15 * stack;
+            t.OffsetX = right ? (float)PlotLabels.OffsetPx : -(float)PlotLabels.OffsetPx;
+            t.OffsetY = -4 - (float)PlotLabels.LineHeightPx * stack;
             t.LabelFontSize = 12;
             t.LabelFontColor = ColorOf(i);
         }
@@ -305,13 +322,14 @@ public static class Plots
             plt.ShowLegend(Alignment.LowerRight);
         }
         scale.Apply(plt.Axes.Bottom);
-        plt.Axes.Bottom.Min = scale.Floor - 0.3;
-        plt.Axes.Bottom.Max = scale.MaxExp + 0.3;
+        var (xMin, xMax) = PlotLabels.XLimits(labels, scale.Floor - 0.3, scale.MaxExp + 0.3);
+        plt.Axes.Bottom.Min = xMin;
+        plt.Axes.Bottom.Max = xMax;
         var ys = points.Select(p => p.Y).Where(double.IsFinite).ToList();
         if (ys.Count > 0)
         {
             double lo = ys.Min(), hi = ys.Max(), pad = Math.Max(0.01, (hi - lo) * 0.15);
-            plt.Axes.SetLimitsY(lo - pad, hi + pad);
+            plt.Axes.SetLimitsY(lo - pad, PlotLabels.YMax(labels, lo - pad, hi + pad));
         }
         if (percentY) plt.Axes.Left.TickGenerator = new NumericAutomatic { LabelFormatter = v => $"{v * 100:0.#}%" };
         Save(plt, path);

@@ -9,8 +9,11 @@ namespace NodeMesh.Cli.Reports;
 /// Writes <c>report.md</c> and its PNG plots into a finished run directory: configuration, a
 /// per-epoch table of learning and consensus, traffic per category (and byte-hops when the run has
 /// a fabric model), energy per category and the conventional baseline (when present), measured
-/// sync traffic against its lower bound (when present). Plots: accuracy.png, loss.png,
-/// traffic.png, energy.png (with an energy model) and consensus.png (with conv layers).
+/// sync traffic against its lower bound (when present), device activity (non-ideal devices). Plots:
+/// accuracy.png, loss.png and consensus.png (with conv layers) when there are two epochs or more
+/// (a one-epoch run states those values in the text instead of plotting single points),
+/// traffic.png and energy.png (with an energy model). Units: decimal SI bytes, energy in µJ per
+/// training sample (<see cref="Markdown"/>).
 /// </summary>
 public static class ReportWriter
 {
@@ -38,11 +41,16 @@ public static class ReportWriter
         var ep = run.Epochs;
         double[] epochs = ep.Select(e => (double)e.Epoch).ToArray();
 
-        Plots.Lines(P(AccuracyPng), $"Accuracy per epoch ({run.Setting})", "epoch", "accuracy",
-            [new("train", epochs, ep.Select(e => e.TrainAccuracy).ToArray()), new("test", epochs, ep.Select(e => e.TestAccuracy).ToArray())],
-            percentY: true);
-        Plots.Lines(P(LossPng), $"Cross-entropy loss per epoch ({run.Setting})", "epoch", "loss",
-            [new("train", epochs, ep.Select(e => e.TrainLoss).ToArray()), new("test", epochs, ep.Select(e => e.TestLoss).ToArray())]);
+        // A line through one point is a dot: with a single epoch the values go into the text instead.
+        bool series = run.HasEpochSeries;
+        if (series)
+        {
+            Plots.Lines(P(AccuracyPng), $"Accuracy per epoch ({run.Setting})", "epoch", "accuracy",
+                [new("train", epochs, ep.Select(e => e.TrainAccuracy).ToArray()), new("test", epochs, ep.Select(e => e.TestAccuracy).ToArray())],
+                percentY: true);
+            Plots.Lines(P(LossPng), $"Cross-entropy loss per epoch ({run.Setting})", "epoch", "loss",
+                [new("train", epochs, ep.Select(e => e.TrainLoss).ToArray()), new("test", epochs, ep.Select(e => e.TestLoss).ToArray())]);
+        }
 
         var cats = run.Categories;
         var trafficSeries = new List<BarSeries> { new("payload bytes per sample", cats.Select(run.BytesPerSample).ToArray()) };
@@ -56,23 +64,24 @@ public static class ReportWriter
             var parts = run.EnergyBreakdown;
             var baseParts = run.Baseline?.EnergyPjPerSample?.Parts ?? [];
             var groups = parts.Select(p => p.Name).Concat(baseParts.Select(p => p.Name)).Distinct().Append("total").ToList();
-            var series = new List<BarSeries>
+            var energySeries = new List<BarSeries>
             {
                 new($"this run ({run.Setting})", groups.Select(g => g == "total" ? run.EnergyPerSample ?? double.NaN : parts.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()),
             };
             if (run.Baseline?.EnergyPjPerSample is { } b)
-                series.Add(new("conventional baseline", groups.Select(g => g == "total" ? b.Total : b.Parts.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()));
-            Plots.Bars(P(EnergyPng), $"Energy per training sample by category ({run.Setting})", "pJ per sample", groups.Select(Markdown.Words).ToList(), series);
+                energySeries.Add(new("conventional baseline", groups.Select(g => g == "total" ? b.Total : b.Parts.FirstOrDefault(p => p.Name == g)?.Value ?? double.NaN).ToArray()));
+            Plots.Bars(P(EnergyPng), $"Energy per training sample by category ({run.Setting})", $"{Markdown.EnergyUnit} per sample", groups.Select(Markdown.Words).ToList(),
+                energySeries.Select(x => x with { Values = x.Values.Select(Markdown.Microjoules).ToArray() }).ToList());
         }
 
         var layers = run.ConsensusLayers;
-        bool consensusPlot = layers.Count > 0;
+        bool consensusPlot = layers.Count > 0 && series;
         if (consensusPlot)
             Plots.Lines(P(ConsensusPng), $"Consensus distance Ξ² per conv layer ({run.Setting})", "epoch", "Ξ² (log)",
                 layers.Select(l => new LineSeries(l, epochs, ep.Select(e => e.Consensus.GetValueOrDefault(l)?.Xi2 ?? double.NaN).ToArray())).ToList(),
                 logY: true);
 
-        File.WriteAllText(reportPath, Render(run, energyPlot, consensusPlot));
+        File.WriteAllText(reportPath, Render(run, energyPlot, consensusPlot, series));
         return written;
     }
 
@@ -83,21 +92,33 @@ public static class ReportWriter
         return $"NodeMesh run {run.Name}: {s} on {run.Arch}";
     }
 
-    private static string Render(RunData run, bool energyPlot, bool consensusPlot)
+    private static string Render(RunData run, bool energyPlot, bool consensusPlot, bool series)
     {
         var sb = new StringBuilder();
         var ep = run.Epochs;
         sb.Append("# ").Append(Title(run)).Append("\n\n");
-        sb.Append(CultureInfo.InvariantCulture, $"{ep.Count} epoch(s) on {run.DataSource}: final test accuracy **{Markdown.Percent(run.FinalTestAccuracy)}**, ");
+        sb.Append(CultureInfo.InvariantCulture, $"{ep.Count} epoch(s) of {Markdown.Count(run.TrainSamples)} training samples");
+        if (run.TestSamples is { } tested) sb.Append(CultureInfo.InvariantCulture, $", tested on {Markdown.Count(tested)} test samples");
+        sb.Append(CultureInfo.InvariantCulture, $" (data: {run.DataSource}): final test accuracy **{Markdown.Percent(run.FinalTestAccuracy)}**, ");
         sb.Append(CultureInfo.InvariantCulture, $"final train loss {Markdown.Fixed(run.FinalTrainLoss, 4)}");
         if (run.WallSeconds is { } w) sb.Append(CultureInfo.InvariantCulture, $", wall time {Markdown.Fixed(w, 1)} s");
-        sb.Append(CultureInfo.InvariantCulture, $"; sync traffic {Markdown.Num(run.BytesPerSample("sync"))} B per training sample");
-        if (run.ByteHopsPerSample("sync") is { } sh) sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Num(sh)} byte-hops)");
-        if (run.EnergyPerSample is { } en) sb.Append(CultureInfo.InvariantCulture, $"; energy {Markdown.Num(en)} pJ per sample");
+        sb.Append(CultureInfo.InvariantCulture, $"; sync traffic {Markdown.Bytes(run.BytesPerSample("sync"))} per training sample");
+        if (run.ByteHopsPerSample("sync") is { } sh) sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Bytes(sh)}-hops)");
+        if (run.EnergyPerSample is { } en) sb.Append(CultureInfo.InvariantCulture, $"; energy {Markdown.Energy(en)} per sample");
         if (run.EnergyPerSample is { } e1 && run.Baseline?.EnergyPjPerSample?.Total is { } e0 && e0 > 0)
-            sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Ratio(e1 / e0)} the conventional baseline's {Markdown.Num(e0)} pJ)");
+            sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Ratio(e1 / e0)} the conventional baseline's {Markdown.Energy(e0)})");
         sb.Append(".\n\n");
-        sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");
+        if (series) sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");
+        else
+        {
+            var only = ep[0];
+            sb.Append(CultureInfo.InvariantCulture,
+                $"One epoch, so no per-epoch plots (a line through one point is a dot): train accuracy {Markdown.Percent(only.TrainAccuracy)}, test accuracy {Markdown.Percent(only.TestAccuracy)}, ")
+              .Append(CultureInfo.InvariantCulture, $"train loss {Markdown.Fixed(only.TrainLoss, 4)}, test loss {Markdown.Fixed(only.TestLoss, 4)}");
+            var cons = only.Consensus.Select(c => $"Ξ² {c.Key} {Markdown.Num(c.Value.Xi2)} (SNR {Markdown.Num(c.Value.Snr)})").ToList();
+            if (cons.Count > 0) sb.Append("; consensus: ").Append(string.Join(", ", cons));
+            sb.Append(".\n\n");
+        }
 
         // Configuration: every scalar setting, named and ordered as config.json has them. Null
         // settings are left out: they do not apply (no topology without tying, no placement in a
@@ -106,8 +127,14 @@ public static class ReportWriter
         var rows = new List<IReadOnlyList<string>>();
         foreach (var p in JsonSerializer.SerializeToElement(run.Config, RunJson.Default.RunConfig).EnumerateObject())
         {
-            if (p.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null) continue;
-            rows.Add([p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() ?? "" : p.Value.GetRawText()]);
+            // device_parameters (an object, or the text listing of older runs) has its own table under Device activity.
+            if (p.Value.ValueKind is JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null || p.Name == RunJson.NameOf(nameof(RunConfig.DeviceParameters))) continue;
+            rows.Add([p.Name, p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString() ?? "",
+                JsonValueKind.Number when p.Name != "seed" && p.Value.TryGetInt64(out long n) => Markdown.Count(n), // thousands separators
+                _ => p.Value.GetRawText(),
+            }]);
         }
         sb.Append(Markdown.Table(["setting", "value"], "ll", rows)).Append('\n');
         if (run.Config.Layers.Count > 0)
@@ -133,7 +160,7 @@ public static class ReportWriter
             var r = new List<string>
             {
                 e.Epoch.ToString(CultureInfo.InvariantCulture), Markdown.Fixed(e.TrainLoss, 4), Markdown.Percent(e.TrainAccuracy),
-                Markdown.Fixed(e.TestLoss, 4), Markdown.Percent(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Fixed(e.SamplesPerSecond, 0),
+                Markdown.Fixed(e.TestLoss, 4), Markdown.Percent(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Count(e.SamplesPerSecond),
             };
             foreach (var c in cats)
             {
@@ -202,13 +229,13 @@ public static class ReportWriter
         // Energy
         if (run.HasEnergy)
         {
-            sb.Append("## Energy\n\nEnergy per training sample by category, in pJ, from the run's energy model.\n\n");
+            sb.Append(CultureInfo.InvariantCulture, $"## Energy\n\nEnergy per training sample by category, in {Markdown.EnergyUnit}, from the run's energy model.\n\n");
             var names = ep.SelectMany(e => e.EnergyPjPerSample?.Parts ?? []).Select(x => x.Name).Distinct().ToList();
             sb.Append(Markdown.Table(["epoch", .. names.Select(Markdown.Words), "total"], "", ep.Select(e => (IReadOnlyList<string>)
             [
                 e.Epoch.ToString(CultureInfo.InvariantCulture),
-                .. names.Select(n => Markdown.Num(e.EnergyPjPerSample?.Parts.FirstOrDefault(x => x.Name == n)?.Value)),
-                Markdown.Num(e.EnergyPjPerSample?.Total),
+                .. names.Select(n => Markdown.EnergyValue(e.EnergyPjPerSample?.Parts.FirstOrDefault(x => x.Name == n)?.Value)),
+                Markdown.EnergyValue(e.EnergyPjPerSample?.Total),
             ]))).Append('\n');
         }
         if (run.Baseline is { } b)
@@ -217,13 +244,14 @@ public static class ReportWriter
             sb.Append(b.Description is { Length: > 0 } desc ? desc.TrimEnd('.') : "A von Neumann accelerator that keeps one shared kernel per map in DRAM/SRAM and moves it to the processor")
               .Append(", for the same network and batch schedule (per training sample).\n\n");
             var br = new List<IReadOnlyList<string>>();
-            if (b.DramBytesPerSample is { } d) br.Add(["DRAM bytes / sample", Markdown.Num(d), ""]);
-            if (b.SramBytesPerSample is { } s) br.Add(["SRAM bytes / sample", Markdown.Num(s), ""]);
+            if (b.DramBytesPerSample is { } d) br.Add(["DRAM bytes / sample", Markdown.Bytes(d), ""]);
+            if (b.SramBytesPerSample is { } s) br.Add(["SRAM bytes / sample", Markdown.Bytes(s), ""]);
             if (b.MacsPerSample is { } macs) br.Add(["macs per sample", Markdown.Num(macs), ""]);
-            foreach (var x in b.EnergyPjPerSample?.Parts ?? []) br.Add([$"energy: {Markdown.Words(x.Name)} (pJ / sample)", Markdown.Num(x.Value), ""]);
+            string unit = Markdown.EnergyUnit;
+            foreach (var x in b.EnergyPjPerSample?.Parts ?? []) br.Add([$"energy: {Markdown.Words(x.Name)} ({unit} / sample)", Markdown.EnergyValue(x.Value), ""]);
             if (b.EnergyPjPerSample?.Total is { } t)
-                br.Add(["energy: total (pJ / sample)", Markdown.Num(t),
-                    run.EnergyPerSample is { } mine && t > 0 ? $"this run: {Markdown.Num(mine)} pJ = {Markdown.Ratio(mine / t)} the baseline" : ""]);
+                br.Add([$"energy: total ({unit} / sample)", Markdown.EnergyValue(t),
+                    run.EnergyPerSample is { } mine && t > 0 ? $"this run: {Markdown.Energy(mine)} = {Markdown.Ratio(mine / t)} the baseline" : ""]);
             sb.Append(Markdown.Table(["quantity", "baseline", "this run"], "lrl", br)).Append('\n');
         }
         if (energyPlot) sb.Append($"![Energy per sample by category]({EnergyPng})\n\n");
@@ -245,6 +273,8 @@ public static class ReportWriter
                 Markdown.Num(kv.Value.MeasuredByteHops), Markdown.Num(kv.Value.MinByteHops), Markdown.Ratio(kv.Value.ByteHopsRatio),
             ]))).Append('\n');
         }
+
+        DeviceSection.Append(sb, run);
 
         // Consensus
         if (consensusPlot)

@@ -59,6 +59,15 @@ public sealed class RunData
     /// <summary>"none", or strategy-topology with its tying period: "allreduce-ring F=10".</summary>
     public string Setting => Strategy == "none" ? "none" : $"{Strategy}-{Topology ?? "?"} F={Every}";
 
+    /// <summary>Training samples used per epoch: config.json's train_samples, or in older runs the first epoch's samples.</summary>
+    public int TrainSamples => Config.TrainSamples ?? (Epochs.Count > 0 ? Epochs[0].Samples : 0);
+
+    /// <summary>Test samples evaluated: config.json's test_samples; null in older runs, which did not record it.</summary>
+    public int? TestSamples => Config.TestSamples;
+
+    /// <summary>Whether there are per-epoch series worth a line plot (two epochs or more).</summary>
+    public bool HasEpochSeries => Epochs.Count > 1;
+
     /// <summary>Training samples over all epochs.</summary>
     public double TotalSamples => Epochs.Sum(e => (double)e.Samples);
 

@@ -75,15 +75,15 @@ public class ClusterReportTests
         string md = Report(HandWritten.Copy("cluster-run", tmp["c"]));
         string epoch1 = Section(md, "### Epoch 1: 8 training samples"), epoch2 = Section(md, "### Epoch 2: 8 training samples");
         Assert.Contains("| category | messages | messages/sample | payload B/sample | wire B/sample | wire/payload |", epoch1, StringComparison.Ordinal);
-        Assert.Contains("| activation | 16 | 2 | 1000 | 1050 | 1.05× |", epoch1, StringComparison.Ordinal);
+        Assert.Contains("| activation | 16 | 2 | 1,000 | 1,050 | 1.05× |", epoch1, StringComparison.Ordinal);
         Assert.Contains("| error | 8 | 1 | 500 | 525 | 1.05× |", epoch1, StringComparison.Ordinal);
         Assert.Contains("| sync | 32 | 4 | 200 | 300 | 1.5× |", epoch1, StringComparison.Ordinal);
         Assert.Contains("| control | 4 | 0.5 | 5 | 25 | 5× |", epoch1, StringComparison.Ordinal);
         Assert.Contains("| housekeeping | 10 frames | 1.25 | – | 100 | – |", epoch1, StringComparison.Ordinal);
-        Assert.Contains("| **total** | 60 | 7.5 | 1705 | 2000 | 1.114× (NodeMesh) |", epoch1, StringComparison.Ordinal);
+        Assert.Contains("| **total** | 60 | 7.5 | 1,705 | 2,000 | 1.114× (NodeMesh) |", epoch1, StringComparison.Ordinal);
         Assert.Contains("| sync | 32 | 4 | 200 | 325 | 1.625× |", epoch2, StringComparison.Ordinal);
         Assert.Contains("| housekeeping | 6 frames | 0.75 | – | 75 | – |", epoch2, StringComparison.Ordinal);
-        Assert.Contains("| **total** | 60 | 7.5 | 1705 | 2000 | 1.129× (NodeMesh) |", epoch2, StringComparison.Ordinal);
+        Assert.Contains("| **total** | 60 | 7.5 | 1,705 | 2,000 | 1.129× (NodeMesh) |", epoch2, StringComparison.Ordinal);
     }
 
     /// <summary>One row per epoch and message type, with the type's category: sp carries half the sync wire bytes (1200 of 2400 in epoch 1).</summary>
@@ -93,7 +93,7 @@ public class ClusterReportTests
         using var tmp = new TempDir();
         string md = Section(Report(HandWritten.Copy("cluster-run", tmp["c"])), "### Per message type");
         Assert.Contains("| epoch | type | category | messages | messages/sample | payload B/sample | wire B/sample | wire/payload |", md, StringComparison.Ordinal);
-        Assert.Contains("| 1 | ap | activation | 16 | 2 | 1000 | 1050 | 1.05× |", md, StringComparison.Ordinal);
+        Assert.Contains("| 1 | ap | activation | 16 | 2 | 1,000 | 1,050 | 1.05× |", md, StringComparison.Ordinal);
         Assert.Contains("| 1 | sp | sync | 16 | 2 | 100 | 150 | 1.5× |", md, StringComparison.Ordinal);
         Assert.Contains("| 2 | sr | sync | 16 | 2 | 100 | 162.5 | 1.625× |", md, StringComparison.Ordinal);
         Assert.Contains("| 2 | sb | control | 4 | 0.5 | 5 | 25 | 5× |", md, StringComparison.Ordinal);
@@ -136,7 +136,7 @@ public class ClusterReportTests
         Assert.Equal(0, await CompareCommand.RunAsync(CompareCommand.Parse([cluster, local, "--out", tmp["cmp"]]), stdout));
         string md = File.ReadAllText(Path.Combine(tmp["cmp"], Comparison.MarkdownFile));
         Assert.Contains("| cluster wire B/sample | cluster sync wire B/sample | wire/payload |", md, StringComparison.Ordinal);
-        Assert.Contains("| 2000 | 312.5 | 1.122× |", md, StringComparison.Ordinal);
+        Assert.Contains("| 2.00 kB | 312 B | 1.122× |", md, StringComparison.Ordinal);
         Assert.Contains("|  |  |  |", md, StringComparison.Ordinal);
 
         var rows = Cli.ReadCsv(Path.Combine(tmp["cmp"], Comparison.CsvFile), out _);

@@ -25,9 +25,9 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Contains("compared 2 run(s): none, allreduce-star", output, StringComparison.Ordinal);
 
         string md = File.ReadAllText(Path.Combine(outDir, Comparison.MarkdownFile));
-        Assert.Contains("| run | strategy | topology | every | test accuracy | sync bytes/sample |", md, StringComparison.Ordinal);
-        Assert.Contains("| none | none | – | – |", md, StringComparison.Ordinal);
-        Assert.Contains("| allreduce | star | 1 |", md, StringComparison.Ordinal);
+        Assert.Contains("| run | strategy | topology | every | epochs | test accuracy | sync bytes/sample |", md, StringComparison.Ordinal);
+        Assert.Contains("| none | none | – | – | 2 |", md, StringComparison.Ordinal);
+        Assert.Contains("| allreduce | star | 1 | 1 |", md, StringComparison.Ordinal);
         Assert.Contains("drawn at the tick labelled 0", md, StringComparison.Ordinal); // none has no sync traffic
         Assert.DoesNotContain("byte-hops", md, StringComparison.Ordinal);
         Assert.Contains($"]({Comparison.BytesPng})", md, StringComparison.Ordinal);
@@ -54,9 +54,9 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal(0, code);
         string dir = Path.GetDirectoryName(runs.NoneRich)!;
         string md = File.ReadAllText(Path.Combine(dir, Comparison.MarkdownFile));
-        Assert.Contains("| sync byte-hops/sample | energy pJ/sample | energy / baseline |", md, StringComparison.Ordinal);
+        Assert.Contains("| sync byte-hops/sample | energy µJ/sample | energy / baseline |", md, StringComparison.Ordinal);
         Assert.Contains("Conventional baseline", md, StringComparison.Ordinal);
-        Assert.Contains("12,345 DRAM bytes", md, StringComparison.Ordinal);
+        Assert.Contains("12.3 kB DRAM", md, StringComparison.Ordinal);
         Assert.Contains("## Energy breakdown", md, StringComparison.Ordinal);
         foreach (var png in new[] { Comparison.BytesPng, Comparison.ByteHopsPng, Comparison.EnergyPng, Comparison.BreakdownPng })
         {

@@ -56,15 +56,50 @@ public class ReportWriterTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.False(File.Exists(Path.Combine(runs.NonePlain, ReportWriter.EnergyPng)));
     }
 
+    /// <summary>
+    /// A one-epoch run (the star run) draws no per-epoch line plots of single dots: report.md gives
+    /// the epoch's accuracy, loss and consensus in its text, and accuracy, loss and consensus PNGs
+    /// are neither written nor linked. Exact tying shows as Ξ² = 0 and SNR = inf.
+    /// </summary>
     [Fact]
-    public void ExactTyingReportsZeroConsensusAtTheFloor()
+    public void OneEpochRunStatesItsValuesInsteadOfOnePointLinePlots()
     {
-        ReportWriter.Write(runs.Star);
-        string md = File.ReadAllText(Path.Combine(runs.Star, "report.md"));
+        using var tmp = new TempDir();
+        TinyRuns.Copy(runs.Star, tmp["star"], null);
+        var files = ReportWriter.Write(tmp["star"]);
+        string md = File.ReadAllText(files[0]);
+        var run = RunData.Load(tmp["star"]);
+        var only = Assert.Single(run.Epochs);
         Assert.Contains("allreduce (star, every 1)", md, StringComparison.Ordinal);
         Assert.Contains("| 0 | inf |", md, StringComparison.Ordinal); // Ξ² = 0, SNR = inf
+        Assert.Contains($"One epoch, so no per-epoch plots (a line through one point is a dot): train accuracy {Markdown.Percent(only.TrainAccuracy)}, "
+            + $"test accuracy {Markdown.Percent(only.TestAccuracy)}, train loss {Markdown.Fixed(only.TrainLoss, 4)}, test loss {Markdown.Fixed(only.TestLoss, 4)}; "
+            + "consensus: Ξ² conv1 0 (SNR inf).", md, StringComparison.Ordinal);
+        foreach (var png in new[] { ReportWriter.AccuracyPng, ReportWriter.LossPng, ReportWriter.ConsensusPng })
+        {
+            Assert.DoesNotContain(png, md, StringComparison.Ordinal);
+            Assert.DoesNotContain(Path.Combine(tmp["star"], png), files);
+            Assert.False(File.Exists(Path.Combine(tmp["star"], png)), png);
+        }
+        Assert.Equal([Path.Combine(tmp["star"], ReportWriter.TrafficPng)], files.Skip(1));
+    }
+
+    /// <summary>With two epochs Ξ² is plotted per epoch on a log axis, exact tying (Ξ² = 0) at the tick labelled 0.</summary>
+    [Fact]
+    public void ExactTyingOverTwoEpochsIsDrawnAtTheFloor()
+    {
+        using var tmp = new TempDir();
+        TinyRuns.Copy(runs.Star, tmp["star2"], null);
+        string path = Path.Combine(tmp["star2"], "summary.json");
+        var s = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        var second = s["epochs"]![0]!.DeepClone();
+        second["epoch"] = 2;
+        s["epochs"]!.AsArray().Add(second);
+        File.WriteAllText(path, s.ToJsonString());
+        string md = File.ReadAllText(ReportWriter.Write(tmp["star2"])[0]);
         Assert.Contains("drawn at the tick labelled 0", md, StringComparison.Ordinal);
-        Png.AssertReportSize(Path.Combine(runs.Star, ReportWriter.ConsensusPng));
+        Assert.DoesNotContain("One epoch", md, StringComparison.Ordinal);
+        foreach (var png in BasicPngs) Png.AssertReportSize(Path.Combine(tmp["star2"], png));
     }
 
     [Fact]
@@ -76,12 +111,12 @@ public class ReportWriterTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Contains("## Energy", md, StringComparison.Ordinal);
         Assert.Contains("| epoch | compute | device writes | activation transport | error transport | sync transport | total |", md, StringComparison.Ordinal);
         Assert.Contains("### Conventional baseline", md, StringComparison.Ordinal);
-        Assert.Contains("| DRAM bytes / sample | 12,345 |", md, StringComparison.Ordinal);
-        Assert.Contains("| energy: total (pJ / sample) | 6200 |", md, StringComparison.Ordinal);
+        Assert.Contains("| DRAM bytes / sample | 12.3 kB |", md, StringComparison.Ordinal);
+        Assert.Contains("| energy: total (µJ / sample) | 0.0062 |", md, StringComparison.Ordinal);
         Assert.Contains("## Sync traffic against its lower bound", md, StringComparison.Ordinal);
-        Assert.Contains("| conv1 | 80 | 40 | 2× | 9000 | 3000 | 3× |", md, StringComparison.Ordinal);
+        Assert.Contains("| conv1 | 80 | 40 | 2× | 9,000 | 3,000 | 3× |", md, StringComparison.Ordinal);
         Assert.Contains($"]({ReportWriter.EnergyPng})", md, StringComparison.Ordinal);
-        foreach (var png in BasicPngs.Append(ReportWriter.EnergyPng))
+        foreach (var png in new[] { ReportWriter.TrafficPng, ReportWriter.EnergyPng }) // one epoch: no per-epoch plots
             Png.AssertReportSize(Path.Combine(runs.StarRich, png));
 
         var run = RunData.Load(runs.StarRich);
@@ -125,7 +160,7 @@ public class ReportWriterTests(TinyRuns runs) : IClassFixture<TinyRuns>
     [Theory]
     [InlineData(0.0, "0")]
     [InlineData(5.0, "5")]
-    [InlineData(1234.0, "1234")]
+    [InlineData(1234.0, "1,234")]
     [InlineData(710304.0, "710,304")]
     [InlineData(0.25, "0.25")]
     [InlineData(double.PositiveInfinity, "inf")]
