@@ -137,7 +137,7 @@ public class UserErrorTests
     public async Task OutOfRangeNumbersAreErrors(string option, string value, string named)
     {
         using var tmp = new TempDir();
-        var r = await Cli.RunAsync(["train", .. Without(Cli.Tiny, option), option, value, "--out", tmp["run"]]);
+        var r = await Cli.RunAsync(["train", .. Cli.TinyWith(option, value), "--out", tmp["run"]]);
         Cli.AssertUserError(r, singleLine: true, named);
         Assert.False(Directory.Exists(tmp["run"]), "a rejected run must not create its run directory");
     }
@@ -356,17 +356,5 @@ public class UserErrorTests
     {
         var r = await Cli.RunAsync("Train");
         Cli.AssertUserError(r, singleLine: false, "unknown command 'Train'");
-    }
-
-    /// <summary><paramref name="args"/> without <paramref name="option"/> and its value.</summary>
-    private static string[] Without(string[] args, string option)
-    {
-        var kept = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            if (args[i] == option) { i++; continue; }
-            kept.Add(args[i]);
-        }
-        return [.. kept];
     }
 }

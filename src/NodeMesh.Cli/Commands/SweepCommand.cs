@@ -148,7 +148,7 @@ public static class SweepCommand
         {
             throw new UserInputException($"--out: {configPath} cannot be read ({e.Message}); delete {dir} to run that setting again.");
         }
-        var diffs = ConfigDiff.Of(recorded, setup.Config);
+        var diffs = ResumeCheck.Of(recorded, setup.Config);
         if (diffs.Count > 0)
             throw new UserInputException($"--out: {dir} holds a run made with other options ({string.Join("; ", diffs)}); " +
                 "resuming would answer this command with old results. Give the same options as before, or a new --out.");
@@ -220,8 +220,8 @@ public static class SweepCommand
             }
             if (!File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
             var run = RunData.Load(dir);
-            string energy = run.EnergyPerSample is { } e ? $", {Markdown.Num(e)} pJ/sample" : "";
-            stdout.WriteLine($"{tag} done in {Markdown.Fixed(sw.Elapsed.TotalSeconds, 1)} s: test accuracy {Markdown.Percent(run.FinalTestAccuracy)}, sync {Markdown.Num(run.BytesPerSample("sync"))} B/sample{energy}");
+            string energy = run.EnergyPerSample is { } e ? $", {Markdown.Energy(e)}/sample" : "";
+            stdout.WriteLine($"{tag} done in {Markdown.Fixed(sw.Elapsed.TotalSeconds, 1)} s: test accuracy {Markdown.Percent(run.FinalTestAccuracy)}, sync {Markdown.Bytes(run.BytesPerSample("sync"))}/sample{energy}");
         }
 
         var runs = Comparison.Load(plans.Select(p => p.Dir).ToList());

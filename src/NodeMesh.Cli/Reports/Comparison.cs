@@ -152,7 +152,7 @@ public static class Comparison
             sb.Append("**Note:** the runs differ in network, data, samples or epochs; their accuracies are not directly comparable.\n\n");
         var differing = ConfigDiff.Columns(runs, ConfigDiff.Differing(runs).Where(o => o is not ("strategy" or "topology" or "every"))).ToList();
 
-        List<string> header = ["run", "strategy", "topology", "every", .. differing.Select(d => d.Header), "test accuracy", "sync bytes/sample"];
+        List<string> header = ["run", "strategy", .. differing.Select(d => d.Header), "test accuracy", "sync bytes/sample"];
         if (hops) header.Add("sync byte-hops/sample");
         if (energy) header.Add($"energy {Markdown.EnergyUnit}/sample");
         bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
@@ -160,7 +160,7 @@ public static class Comparison
         bool cluster = runs.Any(r => r.Cluster is not null);
         if (cluster) header.AddRange(["cluster wire B/sample", "cluster sync wire B/sample", "wire/payload"]);
         string full = Path.GetFullPath(outDir);
-        sb.Append(Markdown.Table(header, new string('l', 4 + differing.Count), runs.Select(r =>
+        sb.Append(Markdown.Table(header, new string('l', 2 + differing.Count), runs.Select(r =>
         {
             string report = Path.Combine(r.Dir, ReportWriter.ReportFile);
             string name = File.Exists(report)
@@ -168,7 +168,7 @@ public static class Comparison
                 : r.Name;
             List<string> row =
             [
-                name, r.Strategy, r.Strategy == "none" ? "–" : r.Topology ?? "–", r.Strategy == "none" ? "–" : r.Every.ToString(CultureInfo.InvariantCulture),
+                name, r.Setting, // the strategy grammar's name: kind-topology-everyF
                 .. differing.Select(d => d.Cell(r)),
                 Markdown.Percent(r.FinalTestAccuracy), Markdown.Bytes(r.BytesPerSample("sync")),
             ];

@@ -10,10 +10,11 @@ public sealed record ConfigDifference(string Key, string Recorded, string Reques
 }
 
 /// <summary>
-/// Compares two run configurations (config.json) setting by setting, as they are written: what a
-/// resumed sweep uses to decide whether a finished run answers the new command.
+/// Compares two run configurations (config.json) setting by setting, as they are written, all but
+/// the start time and the tool: what a resumed sweep uses to decide whether a run it finds answers the
+/// new command (stricter than the columns of <see cref="Reports.ConfigDiff"/>, which show what differs among compared runs).
 /// </summary>
-public static class ConfigDiff
+public static class ResumeCheck
 {
     /// <summary>Keys that describe when or by what a run was made, not what it computes.</summary>
     private static readonly HashSet<string> Ignored = ["started_utc", "tool"];
