@@ -106,7 +106,8 @@ public sealed class ClusterRun : TrainingSession
         }
     }
 
-    private static string RoundUp(long bytes) => $"{(bytes + (1 << 20) - 1) >> 20}MiB";
+    /// <summary>A frame size to suggest: <paramref name="bytes"/> rounded up to a whole MiB, in bytes (what --max-frame-size takes).</summary>
+    private static string RoundUp(long bytes) => (((bytes + (1 << 20) - 1) >> 20) << 20).ToString(global::System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<IActorRef> Resolve(ActorSystem system, ActorPath path, Address worker)
     {

@@ -170,7 +170,7 @@ public sealed class ClusterRunTests : ProcessTest
         string seed = (await worker.WaitForLine(@"worker (akka\.tcp://nodemesh@127\.0\.0\.1:\d+) started", TimeSpan.FromSeconds(60))).Groups[1].Value;
         var driver = Start("driver", ["train", .. Cli.Small, "--workers", "1", "--seeds", seed, "--out", Path.Combine(Dir, "frames")]);
         Assert.Equal(2, await driver.WaitForExit(RunBound));
-        Assert.Matches(@"error: the largest message of this run is .*bytes; worker 127\.0\.0\.1:\d+ accepts frames up to 40,000 bytes\. Restart the workers with --max-frame-size \d+MiB", driver.Output);
+        Assert.Matches(@"error: the largest message of this run is .*bytes; worker 127\.0\.0\.1:\d+ accepts frames up to 40,000 bytes\. Restart the workers with --max-frame-size \d+ \(or NODEMESH_MAX_FRAME_SIZE\)", driver.Output); // a value the option takes
         Assert.False(File.Exists(Path.Combine(Dir, "frames", "summary.json")));
         Assert.Equal(1, await worker.WaitForExit(TimeSpan.FromSeconds(30))); // told that the run will not happen
     }
