@@ -44,9 +44,10 @@ for name in sorted(os.listdir(root)):
 rows.sort(key=lambda r: (order.index(r["strategy"]) if r["strategy"] in order else 99, r["workers"], r["placement"]))
 
 def kb(x):
-    return f"{x / 1024:,.1f}"
+    """Decimal kilobytes (1 kB = 1000 B), the project's convention for measured byte figures."""
+    return f"{x / 1000:,.1f}"
 
-print("| strategy | workers | placement | samples/s | cross-member msgs / sample | payload KiB / sample | wire KiB / sample | activation | error | sync | control | housekeeping | wire / payload |")
+print("| strategy | workers | placement | samples/s | cross-member msgs / sample | payload kB / sample | wire kB / sample | activation | error | sync | control | housekeeping | wire / payload |")
 print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     if r["workers"] == 0:

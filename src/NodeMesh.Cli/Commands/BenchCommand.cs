@@ -111,7 +111,7 @@ public static class BenchCommand
             stdout.WriteLine($"| {name} | {F(actorRate, "F0")} | {F(seqRate, "F0")} | {F(parRate, "F0")} | {F(seqRate / actorRate, "F2")} | {F(parRate / actorRate, "F2")} |");
             rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{seqRate:F1},{parRate:F1},{seqRate / actorRate:F3},{parRate / actorRate:F3}"));
         }
-        stdout.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+        stdout.WriteLine($"peak working set: {Reports.Markdown.Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}");
         if (a.String("out") is { } outFile) File.WriteAllLines(outFile, rows);
         return 0;
     }

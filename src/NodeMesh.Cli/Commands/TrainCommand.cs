@@ -1,16 +1,10 @@
-using System.Diagnostics;
 using System.Globalization;
-using NodeMesh.Actors.Messages;
-using NodeMesh.Actors.Driving;
 using NodeMesh.Cli.Records;
-using NodeMesh.Cluster;
-using NodeMesh.Core.Placement;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
 using NodeMesh.Core.Data;
 using NodeMesh.Core.Devices;
 using NodeMesh.Core.Fabric;
-using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
