@@ -59,7 +59,11 @@ public static class QuickstartCommand
         int code = await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, args), stdout, stderr);
         if (code != 0) return code;
         stdout.WriteLine();
-        stdout.WriteLine(File.ReadAllText(Path.Combine(outDir, Comparison.MarkdownFile)).Trim());
+        string compare = File.ReadAllText(Path.Combine(outDir, Comparison.MarkdownFile));
+        int sections = compare.IndexOf("\n## ", StringComparison.Ordinal); // the header and the table; the plots' sections stay in the file
+        stdout.WriteLine((sections > 0 ? compare[..sections] : compare).Trim());
+        stdout.WriteLine();
+        stdout.WriteLine($"the whole comparison: {Path.Combine(outDir, Comparison.MarkdownFile)}");
         stdout.WriteLine();
         stdout.WriteLine($"plot: {Path.Combine(outDir, Comparison.BytesPng)} (test accuracy against tying traffic per sample)");
         stdout.WriteLine($"each run's report: {Path.Combine(outDir, "<setting>", ReportWriter.ReportFile)}");

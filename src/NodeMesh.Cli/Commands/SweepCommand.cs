@@ -11,9 +11,7 @@ namespace NodeMesh.Cli.Commands;
 public sealed record SweepSetting(string Name, string Strategy, string? Topology, int? Every)
 {
     /// <summary>The strategy options of <c>nodemesh train</c> for this setting.</summary>
-    public IReadOnlyList<string> TrainArgs =>
-        Strategy == "none" ? ["--strategy", "none"]
-        : ["--strategy", Strategy, "--topology", Topology!, "--every", Every!.Value.ToString(CultureInfo.InvariantCulture)];
+    public IReadOnlyList<string> TrainArgs => ["--strategy", Name]; // the strategy grammar's full name, e.g. allreduce-tree-every10
 }
 
 /// <summary>

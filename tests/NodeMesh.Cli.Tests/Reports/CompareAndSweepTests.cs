@@ -142,9 +142,9 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         var a = ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", "d", "--batch", "8", "--fanout", "2", "--reduce", "mean", "--quiet"]);
         Assert.Equal(["--strategy", "none", "--batch", "8", "--quiet", "--out", "d/none"],
             SweepCommand.TrainArgs(a, s[0], "d/none"));
-        Assert.Equal(["--strategy", "allreduce", "--topology", "star", "--every", "10", "--reduce", "mean", "--batch", "8", "--quiet", "--out", "r"],
+        Assert.Equal(["--strategy", "allreduce-star-every10", "--reduce", "mean", "--batch", "8", "--quiet", "--out", "r"],
             SweepCommand.TrainArgs(a, s[2], "r"));
-        Assert.Equal(["--strategy", "gossip", "--topology", "exp", "--every", "1", "--fanout", "2", "--batch", "8", "--quiet", "--out", "r"],
+        Assert.Equal(["--strategy", "gossip-exp-every1", "--fanout", "2", "--batch", "8", "--quiet", "--out", "r"],
             SweepCommand.TrainArgs(a, s[9], "r"));
     }
 
