@@ -28,22 +28,8 @@ public static class Cli
             stderr.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
     }
 
-    /// <summary>
-    /// The tiny options with those that <paramref name="overrides"/> gives replaced by them
-    /// (nodemesh refuses an option given twice).
-    /// </summary>
-    public static string[] TinyWith(params string[] overrides)
-    {
-        var given = overrides.Where(o => o.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
-        var kept = new List<string>();
-        for (int i = 0; i < Tiny.Length; i++)
-        {
-            bool hasValue = i + 1 < Tiny.Length && !Tiny[i + 1].StartsWith("--", StringComparison.Ordinal);
-            if (given.Contains(Tiny[i])) { if (hasValue) i++; continue; }
-            kept.Add(Tiny[i]);
-        }
-        return [.. kept, .. overrides];
-    }
+    /// <summary>The tiny options with those that <paramref name="overrides"/> gives replaced by them.</summary>
+    public static string[] TinyWith(params string[] overrides) => NodeMesh.TestSupport.CommandArgs.Override(Tiny, overrides);
 
     /// <summary><c>nodemesh train</c> with the tiny options, then <paramref name="more"/>.</summary>
     public static Task<CliResult> TrainAsync(params string[] more) => RunAsync(["train", .. Tiny, .. more]);

@@ -156,22 +156,8 @@ public static class Cli
     public static readonly string[] Small =
         ["--arch", "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10", "--tile", "7", "--train-limit", "128", "--test-limit", "50", "--batch", "16", "--quiet"];
 
-    /// <summary>
-    /// <paramref name="baseArgs"/> with the options that <paramref name="more"/> gives left out, then
-    /// <paramref name="more"/>: nodemesh refuses an option given twice, so an override replaces it.
-    /// </summary>
-    public static string[] With(string[] baseArgs, params string[] more)
-    {
-        var given = more.Where(m => m.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
-        var kept = new List<string>();
-        for (int i = 0; i < baseArgs.Length; i++)
-        {
-            bool hasValue = i + 1 < baseArgs.Length && !baseArgs[i + 1].StartsWith("--", StringComparison.Ordinal);
-            if (given.Contains(baseArgs[i])) { if (hasValue) i++; continue; }
-            kept.Add(baseArgs[i]);
-        }
-        return [.. kept, .. more];
-    }
+    /// <summary><paramref name="baseArgs"/> with the options that <paramref name="more"/> gives replaced by them.</summary>
+    public static string[] With(string[] baseArgs, params string[] more) => NodeMesh.TestSupport.CommandArgs.Override(baseArgs, more);
 
     /// <summary>A fresh temporary directory (deleted by the caller's Dispose).</summary>
     public static string TempDir()
