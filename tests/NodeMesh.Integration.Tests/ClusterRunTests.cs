@@ -161,6 +161,7 @@ public sealed class ClusterRunTests : ProcessTest
         var driver = Start("driver", ["train", .. Cli.Small, "--workers", "2", "--join-timeout", "4", "--out", Path.Combine(Dir, "alone")]);
         Assert.Equal(2, await driver.WaitForExit(TimeSpan.FromSeconds(60)));
         Assert.Matches(@"error: waited 4 s for 2 worker\(s\); 0 Up.*missing 2\. Start each with: nodemesh node --seeds akka\.tcp://nodemesh@", driver.Output);
+        Assert.False(Directory.Exists(Path.Combine(Dir, "alone")), "a refused run leaves no folder"); // so the same --out works once the workers are there
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class ClusterRunTests : ProcessTest
         var driver = Start("driver", ["train", .. Cli.Small, "--workers", "1", "--seeds", seed, "--out", Path.Combine(Dir, "frames")]);
         Assert.Equal(2, await driver.WaitForExit(RunBound));
         Assert.Matches(@"error: the largest message of this run is .*bytes; worker 127\.0\.0\.1:\d+ accepts frames up to 40,000 bytes\. Restart the workers with --max-frame-size \d+ \(or NODEMESH_MAX_FRAME_SIZE\)", driver.Output); // a value the option takes
-        Assert.False(File.Exists(Path.Combine(Dir, "frames", "summary.json")));
+        Assert.False(Directory.Exists(Path.Combine(Dir, "frames")), "a refused run leaves no folder");
         Assert.Equal(1, await worker.WaitForExit(TimeSpan.FromSeconds(30))); // told that the run will not happen
     }
 

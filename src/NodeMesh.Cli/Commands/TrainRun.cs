@@ -102,10 +102,21 @@ public static class TrainRun
         var cluster = s.Cluster;
         var spec = RunSpecs.From(options, plan, device, s.Fabric.Options, s.StepSeconds, s.IndependentInit, shipsWeights: s.Weights is not null,
             placement: cluster?.Placement ?? PlacementKind.Block, members: Math.Max(1, cluster?.Workers ?? 1));
-        TrainingSession run = cluster is null
-            ? await LocalRun.StartAsync(spec, options, data, s.Weights, OnProgress, configure: Configure)
-            : await ClusterRun.StartAsync(cluster.Member, cluster.Workers, cluster.JoinTimeout, spec, options, data, s.Weights,
-                OnProgress, stdout, onDriverUp ?? (_ => Task.CompletedTask), configure: Configure);
+        TrainingSession run;
+        try
+        {
+            run = cluster is null
+                ? await LocalRun.StartAsync(spec, options, data, s.Weights, OnProgress, configure: Configure)
+                : await ClusterRun.StartAsync(cluster.Member, cluster.Workers, cluster.JoinTimeout, spec, options, data, s.Weights,
+                    OnProgress, stdout, onDriverUp ?? (_ => Task.CompletedTask), configure: Configure);
+        }
+        catch (UserInputException) when (created)
+        {
+            // Refused before training (workers that never came, frames too small): nothing of this run
+            // exists yet, so its folder, made a moment ago, goes too.
+            Directory.Delete(outDir, recursive: true);
+            throw;
+        }
         await using var runScope = run;
         session = run;
         if (stop.Text is { } early) run.Stop(early); // a signal before the session existed
