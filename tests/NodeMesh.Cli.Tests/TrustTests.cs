@@ -84,6 +84,16 @@ public class TrustTests
         Cli.AssertUserError(r, singleLine: true, "holds an unfinished run", $"nodemesh train --resume {dir}");
     }
 
+    [Fact]
+    public async Task ResumingACompletedRunIsRefusedWithoutClaimingToResume()
+    {
+        using var tmp = new TempDir();
+        Assert.Equal(0, (await Cli.TrainAsync("--out", tmp["run"])).Code);
+        var r = await Cli.RunAsync("train", "--resume", tmp["run"]);
+        Cli.AssertUserError(r, singleLine: true, "the run is complete");
+        Assert.Empty(r.Out); // no "resuming ..." line before the refusal
+    }
+
     [Theory]
     [InlineData("--step-seconds", "-1", "--step-seconds -1")]
     [InlineData("--device", "no-such-device.json", "--device")]

@@ -47,8 +47,6 @@ public static class TrainRun
         if (s.Header is not null) outDir = s.OutDir!;
         else if (s.OutDir is not null) { outDir = s.OutDir; RunDirectory.Claim(outDir, what); }
         else outDir = RunDirectory.ClaimUnique("runs", s.DefaultName(DateTime.UtcNow), what);
-        if (s.Header is { } resumed)
-            stdout.WriteLine($"resuming {outDir} at step {resumed.GlobalStep} (epoch {resumed.Epoch}, {resumed.Cursor} samples in; checkpoint of {resumed.SavedUtc})");
 
         RunRecorder recorder;
         try
@@ -62,6 +60,8 @@ public static class TrainRun
             Directory.Delete(outDir, recursive: true); // ours, just made: leave nothing half-written
             throw;
         }
+        if (s.Header is { } resumed)
+            stdout.WriteLine($"resuming {outDir} at step {resumed.GlobalStep} (epoch {resumed.Epoch}, {resumed.Cursor} samples in; checkpoint of {resumed.SavedUtc})");
         var sink = s.CheckpointEvery < 0 ? null
             : new CheckpointWriter(outDir, a.ToArgs(n => !TrainCommand.ResumeOptions.Contains(n) && n != "out"), recorder, stdout.WriteLine);
         DriverSetup Configure(DriverSetup setup) => setup with
