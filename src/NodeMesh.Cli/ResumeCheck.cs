@@ -17,7 +17,7 @@ public sealed record ConfigDifference(string Key, string Recorded, string Reques
 public static class ResumeCheck
 {
     /// <summary>Keys that describe when or by what a run was made, not what it computes.</summary>
-    private static readonly HashSet<string> Ignored = ["started_utc", "tool"];
+    private static readonly HashSet<string> Ignored = [RunJson.NameOf(nameof(RunConfig.StartedUtc)), RunJson.NameOf(nameof(RunConfig.Tool))];
 
     /// <summary>The settings in which <paramref name="recorded"/> and <paramref name="requested"/> differ, in config.json's order.</summary>
     public static IReadOnlyList<ConfigDifference> Of(RunConfig recorded, RunConfig requested)

@@ -88,7 +88,7 @@ public static class RunDirectory
     {
         for (int attempt = 0; attempt < 100; attempt++)
         {
-            string dir = Path.Combine(parent, $"{name}-{RandomNumberGenerator.GetHexString(4, lowercase: true)}");
+            string dir = Suffixed(parent, name);
             try
             {
                 if (TryClaim(dir, what)) return dir;
@@ -106,10 +106,14 @@ public static class RunDirectory
     {
         while (true)
         {
-            string dir = Path.Combine(parent, $"{name}-{RandomNumberGenerator.GetHexString(4, lowercase: true)}");
+            string dir = Suffixed(parent, name);
             if (!Path.Exists(dir)) return dir;
         }
     }
+
+    /// <summary><c>parent/name-xxxx</c>, xxxx four random hex digits.</summary>
+    private static string Suffixed(string parent, string name) =>
+        Path.Combine(parent, $"{name}-{RandomNumberGenerator.GetHexString(4, lowercase: true)}");
 
     /// <summary>The default run folder name: time, strategy, device and seed (a suffix is added when it is claimed).</summary>
     public static string DefaultName(string strategy, string device, int seed, DateTime utc) =>

@@ -58,19 +58,14 @@ public sealed class RunRecorder
         return Create(dir, ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, workers, placement), options, plan, fabric, energy);
     }
 
-    /// <summary>Creates the run directory with a configuration computed beforehand (its start time is set now).</summary>
+    /// <summary>
+    /// Writes a new run's files, with a configuration computed beforehand (its start time is set
+    /// now), into <paramref name="dir"/>: a folder the caller has claimed (<see cref="RunDirectory"/>
+    /// decides which folders a run may write into).
+    /// </summary>
     public static RunRecorder Create(string dir, RunConfig config, TrainOptions options, NetworkPlan plan, FabricLayout fabric, EnergyModel energy)
     {
-        try
-        {
-            Directory.CreateDirectory(dir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UserInputException($"--out {dir}: cannot create the run directory ({e.Message}); choose another path.");
-        }
-        if (File.Exists(Path.Combine(dir, SummaryFile)))
-            throw new UserInputException($"--out {dir}: the directory already holds a finished run (summary.json); choose a new directory so that no result is overwritten.");
+        Directory.CreateDirectory(dir);
         config = config with { StartedUtc = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture) };
         File.WriteAllText(Path.Combine(dir, ConfigFile), RunJson.Serialize(config));
         File.WriteAllText(Path.Combine(dir, MetricsFile), MetricsRow.Header + "\n");

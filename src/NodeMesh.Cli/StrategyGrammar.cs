@@ -25,6 +25,9 @@ public static class StrategyGrammar
     private static readonly (string Word, TopologyKind Kind)[] AllReduceTopologies = [("star", TopologyKind.Star), ("tree", TopologyKind.Tree), ("ring", TopologyKind.Ring)];
     private static readonly (string Word, TopologyKind Kind)[] GossipTopologies = [("grid", TopologyKind.Grid), ("random", TopologyKind.Random), ("exp", TopologyKind.Exp)];
 
+    /// <summary>Every topology word, all-reduce's then gossip's (for <c>train --topology</c>).</summary>
+    public static readonly (string Word, TopologyKind Kind)[] Topologies = [.. AllReduceTopologies, .. GossipTopologies];
+
     /// <summary>Reads one strategy word; <paramref name="flag"/> (with "--") names the option in the error.</summary>
     public static StrategyWord Parse(string word, string flag)
     {

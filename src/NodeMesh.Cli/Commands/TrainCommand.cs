@@ -100,8 +100,7 @@ public static class TrainCommand
             throw new UserInputException($"--strategy {a.String("strategy")} already names the tying period; drop --every {a.String("every")}.");
         var kind = word.Kind;
         var topology = a.Has("topology")
-            ? a.Choice("topology", ("star", TopologyKind.Star), ("tree", TopologyKind.Tree), ("ring", TopologyKind.Ring),
-                ("grid", TopologyKind.Grid), ("random", TopologyKind.Random), ("exp", TopologyKind.Exp))
+            ? a.Choice("topology", StrategyGrammar.Topologies)
             : word.TopologyOrDefault;
         if (kind == StrategyKind.None && (a.Has("topology") || a.Has("every") || a.Has("reduce")))
             throw new UserInputException("--topology, --every and --reduce need --strategy allreduce or gossip; with --strategy none nothing is tied.");
