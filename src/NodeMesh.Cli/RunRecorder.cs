@@ -111,6 +111,7 @@ public sealed class RunRecorder
             Topology = s.Kind == StrategyKind.None ? null : Lower(s.Topology),
             Reduce = Lower(s.Reduce),
             Every = s.Every,
+            StepParity = s.StepParity,
             Epochs = options.Epochs,
             Batch = options.Batch,
             Lr = options.LearningRate,

@@ -29,6 +29,7 @@ public static class UserErrors
         [SettingKeys.Fanout] = "fanout",
         [SettingKeys.Mix] = "mix",
         [SettingKeys.GossipDrop] = "gossip-drop",
+        [SettingKeys.StepParity] = "step-parity",
         [SettingKeys.MapLayout] = "map-layout",
         [SettingKeys.LayerHops] = "layer-hops",
         [SettingKeys.Energy] = "energy",

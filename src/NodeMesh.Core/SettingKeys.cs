@@ -50,6 +50,9 @@ public static class SettingKeys
     /// <summary>Fraction of gossip messages lost (<see cref="Strategies.StrategyOptions.Drop"/>).</summary>
     public const string GossipDrop = "gossip-drop";
 
+    /// <summary>Weight averaging at a ConvNet's step (<see cref="Strategies.StrategyOptions.StepParity"/>).</summary>
+    public const string StepParity = "step-parity";
+
     /// <summary>How the maps of a layer sit on the fabric (<see cref="Fabric.FabricOptions.Layout"/>).</summary>
     public const string MapLayout = "map-layout";
 

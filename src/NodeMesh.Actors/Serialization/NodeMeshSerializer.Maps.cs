@@ -155,7 +155,7 @@ public sealed partial class NodeMeshSerializer
         Strategy = new W.Strategy
         {
             Kind = (int)s.Strategy.Kind, Topology = (int)s.Strategy.Topology, Reduce = (int)s.Strategy.Reduce, Every = s.Strategy.Every,
-            Fanout = s.Strategy.Fanout, Mix = s.Strategy.Mix, Drop = s.Strategy.Drop,
+            Fanout = s.Strategy.Fanout, Mix = s.Strategy.Mix, Drop = s.Strategy.Drop, StepParity = s.Strategy.StepParity,
         },
         LearningRate = s.LearningRate, Seed = s.Seed, TileSide = s.TileSide, IndependentInit = s.IndependentInit, ShipsWeights = s.ShipsWeights,
         DeviceJson = DeviceConfig.ToJson(s.Device), StepSeconds = s.StepSeconds, MapLayout = (int)s.Fabric.Layout, LayerHops = s.Fabric.LayerHops,
@@ -170,7 +170,7 @@ public sealed partial class NodeMeshSerializer
         if (p is null) throw new InvalidDataException("missing run spec");
         var st = p.Strategy ?? throw new InvalidDataException("missing strategy");
         var strategy = new StrategyOptions(Enum<StrategyKind>(st.Kind, "strategy"), Enum<TopologyKind>(st.Topology, "topology"), Enum<ReduceOp>(st.Reduce, "reduce op"),
-            st.Every, st.Fanout, st.Mix, st.Drop);
+            st.Every, st.Fanout, st.Mix, st.Drop, st.StepParity);
         return new RunSpec(p.Arch, p.InputChannels, p.InputHeight, p.InputWidth, p.Classes, strategy, p.LearningRate, p.Seed, p.TileSide,
             p.IndependentInit, p.ShipsWeights, DeviceConfig.FromJson(p.DeviceJson), p.StepSeconds,
             new FabricOptions(Enum<MapLayout>(p.MapLayout, "map layout"), p.LayerHops), Enum<PlacementKind>(p.Placement, "placement"), p.Members);

@@ -30,6 +30,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private readonly long _inByteHopsPerSample;
     private readonly AllReduceExchange? _allReduce;
     private GossipExchange? _gossip;
+    private readonly ParityAnchor? _parity;
     private readonly Queue<(object Message, IActorRef Sender)> _queued = new();
     private readonly Dictionary<int, long> _hops = [];
     private PeerRoutes _routes = PeerRoutes.None;
@@ -49,10 +50,12 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         (_inMessages, _inFloats) = FabricModel.UnitInputs(settings.Plan, layer, u, v);
         _inByteHopsPerSample = settings.Fabric.UnitInputs(new UnitCoord(_layer, m, u, v), 1).ByteHops;
         var s = settings.Spec.Strategy;
+        if (layer.Kind == LayerKind.Conv && s.AveragesAtParity)
+            _parity = new ParityAnchor(_state.Store.Read(), layer.Positions);
         if (layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.AllReduce)
             _allReduce = new AllReduceExchange(TyingWiring.AllReduce(new MapTopology(s.Topology, layer.OutHeight, layer.OutWidth), _state.Position), s.Reduce);
         if (layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.Gossip)
-            _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position, new Random(GossipPeers.UnitSeed(settings.Spec.Seed, _layer, _state.GlobalIndex)));
+            _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position, new Random(GossipPeers.UnitSeed(settings.Spec.Seed, _layer, _state.GlobalIndex)), _parity);
     }
 
     public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next) =>
@@ -78,7 +81,8 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 return;
             case GossipOffer o:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
-                if (Gossip.OnOffer(o.From, o.Values, _state.Store, this)) RoundEnded();
+                // Between its training forward and backward pass (_input held) a unit declines.
+                if (Gossip.OnOffer(o.From, o.Values, _state.Store, this, midStep: _input is not null)) RoundEnded();
                 return;
             case GossipReply r:
                 _ledger.Deliver(_layer, TrafficCategory.Sync);
@@ -105,6 +109,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             case ConnectPeers c: _routes = c.Routes; break;
             case LoadSweep l:
                 _state.Store.ProgramTo(l.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
+                _parity?.Agreed(l.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
                 (_state.Store as IPulsedWeightStore)?.ResetCounters(); // report training activity, not the initial programming
                 _next.Tell(l);
                 break;
@@ -172,6 +177,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         var strategy = _settings.Spec.Strategy;
         if (_allReduce is not null && strategy.TiesGradients)
         {
+            // The update (and the step's device clock, see Apply) waits for the tied gradient.
             Apply(_allReduce.Open(b.Step, SyncKind.Gradient, (float[])_state.Gradient.Clone(), this));
             return;
         }
@@ -179,9 +185,9 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             pulsed.ApplyBatchUpdate(input.Data, _state.Input, delta, batch, _settings.Spec.LearningRate);
         else
             _state.Store.ApplyGradient(_state.Gradient, _settings.Spec.LearningRate);
-        if (_settings.Spec.StepSeconds > 0) (_state.Store as IPulsedWeightStore)?.AdvanceTime(_settings.Spec.StepSeconds);
+        StepTime();
         if (_allReduce is not null && strategy.AveragesWeightsAfter(b.Step))
-            Apply(_allReduce.Open(b.Step, SyncKind.Weights, _state.Store.Read().ToArray(), this));
+            Apply(_allReduce.Open(b.Step, SyncKind.Weights, _parity?.Contribution(_state.Store.Read()) ?? _state.Store.Read().ToArray(), this));
         else if (_gossip is not null && ++_localSteps % strategy.Every == 0)
             StartRound();
     }
@@ -197,6 +203,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         {
             w.Write(_localSteps);
             _state.Store.WriteState(w);
+            _parity?.WriteState(w);
         }
         return ms.ToArray();
     }
@@ -206,6 +213,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         using var r = new BinaryReader(new MemoryStream(record));
         long localSteps = r.ReadInt64();
         _state.Store.ReadState(r);
+        _parity?.ReadState(r);
         if (r.BaseStream.Position != record.Length)
             throw new InvalidDataException($"unit {Name}: {record.Length - r.BaseStream.Position} bytes left over in its state record");
         _localSteps = localSteps;
@@ -217,7 +225,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             var s = _settings.Spec.Strategy;
             var layer = _state.Layer;
             _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position,
-                new Random(unchecked(GossipPeers.UnitSeed(_settings.Spec.Seed, _layer, _state.GlobalIndex) ^ (int)(step * 2654435761L))));
+                new Random(unchecked(GossipPeers.UnitSeed(_settings.Spec.Seed, _layer, _state.GlobalIndex) ^ (int)(step * 2654435761L))), _parity);
         }
         _input = null;
     }
@@ -228,9 +236,23 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private void Apply(float[]? result)
     {
         if (result is null) return;
-        if (_allReduce!.Kind == SyncKind.Gradient) _state.Store.ApplyGradient(result, _settings.Spec.LearningRate);
-        else _state.Store.ProgramTo(result);
+        if (_allReduce!.Kind == SyncKind.Gradient)
+        {
+            _state.Store.ApplyGradient(result, _settings.Spec.LearningRate);
+            StepTime();
+        }
+        else
+        {
+            _state.Store.ProgramTo(result);
+            _parity?.Agreed(result);
+        }
         Release();
+    }
+
+    /// <summary>The step's simulated time passes on this unit's devices (drift), once per training step under every strategy, after its update.</summary>
+    private void StepTime()
+    {
+        if (_settings.Spec.StepSeconds > 0) (_state.Store as IPulsedWeightStore)?.AdvanceTime(_settings.Spec.StepSeconds);
     }
 
     private void StartRound()

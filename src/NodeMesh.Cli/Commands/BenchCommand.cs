@@ -49,7 +49,7 @@ public static class BenchCommand
     {
         var word = StrategyGrammar.Parse(s, "--strategies");
         return word.Kind == StrategyKind.None ? new StrategyOptions()
-            : new StrategyOptions(word.Kind, word.TopologyOrDefault, ReduceOp.Sum, word.Every ?? 1).Validate();
+            : new StrategyOptions(word.Kind, word.TopologyOrDefault, ReduceOp.Sum, word.Every ?? 1, StepParity: word.Parity).Validate();
     }
 
     private static double EngineRate(TilePlan tiles, TrainOptions options, float[][] weights, DatasetPair data, bool parallel)

@@ -100,7 +100,7 @@ public static class SweepCommand
             }
             string strategy = word.Kind.ToString().ToLowerInvariant(), topology = word.TopologyOrDefault.ToString().ToLowerInvariant();
             foreach (int f in word.Every is { } own ? [own] : periods)
-                settings.Add(new SweepSetting(StrategyGrammar.Name(strategy, topology, f), strategy, topology, f));
+                settings.Add(new SweepSetting(StrategyGrammar.Name(strategy, topology, f, word.Parity), strategy, topology, f));
         }
         return settings.DistinctBy(s => s.Name).ToList();
     }

@@ -22,6 +22,7 @@ public static class TrainCommand
         new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
         new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
         new("every", "F", "1", "tie every F steps: F=1 ties gradients each step; F>1 averages weights every F steps"),
+        new("step-parity", null, null, "weight averaging (allreduce F>1, gossip) combines the units' changes since the last agreement by their sum, not their mean: a map moves at a ConvNet's step (same as the strategy suffix -parity)"),
         new("fanout", "K", "1", "gossip: peers per round (sequential push-pull exchanges)"),
         new("mix", "A", "0.5", "gossip: mixing weight, w <- (1-a)*w + a*w_peer (0.5 = pairwise averaging)"),
         new("gossip-drop", "P", "0", "gossip: fraction of gossip messages lost (seeded per unit); losses are counted"),
@@ -104,13 +105,15 @@ public static class TrainCommand
             : word.TopologyOrDefault;
         if (kind == StrategyKind.None && (a.Has("topology") || a.Has("every") || a.Has("reduce")))
             throw new UserInputException("--topology, --every and --reduce need --strategy allreduce or gossip; with --strategy none nothing is tied.");
+        if (word.Parity && a.Flag("step-parity"))
+            throw new UserInputException($"--strategy {a.String("strategy")} already asks for step parity; drop --step-parity.");
         if (kind != StrategyKind.Gossip && (a.Has("fanout") || a.Has("mix") || a.Has("gossip-drop")))
             throw new UserInputException("--fanout, --mix and --gossip-drop apply to --strategy gossip only.");
         if (kind == StrategyKind.Gossip && a.Has("reduce"))
             throw new UserInputException("--reduce applies to --strategy allreduce only; gossip mixes weights with --mix.");
         var strategy = new StrategyOptions(kind, topology,
             a.Choice("reduce", ("sum", ReduceOp.Sum), ("mean", ReduceOp.Mean)),
-            word.Every ?? a.Int("every"), a.Int("fanout"), a.Float("mix"), a.Float("gossip-drop"));
+            word.Every ?? a.Int("every"), a.Int("fanout"), a.Float("mix"), a.Float("gossip-drop"), word.Parity || a.Flag("step-parity"));
         return new TrainOptions(
             Arch: a.String("arch")!,
             Strategy: strategy,

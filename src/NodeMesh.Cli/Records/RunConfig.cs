@@ -37,6 +37,9 @@ public sealed record RunConfig
     /// <summary>Tying period F, in training steps.</summary>
     public required int Every { get; init; }
 
+    /// <summary>Weight averaging at a ConvNet's step (strategy suffix -parity); null in runs made before the option.</summary>
+    public bool? StepParity { get; init; }
+
     /// <summary>Training epochs asked for.</summary>
     public required int Epochs { get; init; }
 

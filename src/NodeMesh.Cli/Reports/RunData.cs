@@ -57,7 +57,7 @@ public sealed class RunData
     public double? WallSeconds => Summary.WallSeconds;
 
     /// <summary>"none", or strategy-topology with its tying period: "allreduce-ring F=10".</summary>
-    public string Setting => StrategyGrammar.Name(Strategy, Topology ?? "?", Every);
+    public string Setting => StrategyGrammar.Name(Strategy, Topology ?? "?", Every, Config.StepParity == true);
 
     /// <summary>Training samples used per epoch: config.json's train_samples, or in older runs the first epoch's samples.</summary>
     public int TrainSamples => Config.TrainSamples ?? (Epochs.Count > 0 ? Epochs[0].Samples : 0);

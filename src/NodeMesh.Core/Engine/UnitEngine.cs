@@ -1,3 +1,4 @@
+using NodeMesh.Core.Exchanges;
 using NodeMesh.Core.Data;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
@@ -20,6 +21,7 @@ public sealed class UnitEngine
     private readonly NetworkPlan _plan;
     private readonly UnitState[][][] _units;        // [layer][tile][index in tile]
     private readonly UnitState[][][] _byMap;        // [layer][map][position]
+    private readonly Dictionary<UnitState, ParityAnchor> _anchors = []; // step parity: each conv unit's anchor
     private readonly TileCompute[][] _compute;
     private readonly MapTopology?[] _topology;
     private readonly TileLinks _links;
@@ -60,6 +62,9 @@ public sealed class UnitEngine
             }
             if (l.Kind == LayerKind.Conv && options.Strategy.Kind == StrategyKind.AllReduce)
                 _topology[l.Index] = new MapTopology(options.Strategy.Topology, l.OutHeight, l.OutWidth);
+            if (l.Kind == LayerKind.Conv && options.Strategy.AveragesAtParity)
+                foreach (var map in _byMap[l.Index])
+                    foreach (var u in map) _anchors[u] = new ParityAnchor(u.Store.Read(), l.Positions);
         }
         if (options.Strategy.Kind == StrategyKind.Gossip)
             throw new NotSupportedException("the actor-free engine does not model asynchronous gossip");
@@ -143,6 +148,9 @@ public sealed class UnitEngine
             {
                 if (tiedGradient) Reduce(li, topo, u => u.Gradient, strategy.Reduce == ReduceOp.Mean,
                     (u, total) => u.Store.ApplyGradient(total, _options.LearningRate));
+                else if (strategy.AveragesWeightsAfter(_step) && strategy.AveragesAtParity)
+                    Reduce(li, topo, u => _anchors[u].Contribution(u.Store.Read()), true,
+                        (u, total) => { u.Store.ProgramTo(total); _anchors[u].Agreed(total); });
                 else if (strategy.AveragesWeightsAfter(_step)) Reduce(li, topo, u => u.Store.Read().ToArray(), true,
                     (u, total) => u.Store.ProgramTo(total));
             }

@@ -39,11 +39,17 @@ public sealed class GossipExchange
     private readonly int[] _candidates;
     private readonly Random _rng;
     private readonly int[] _roundPeers;
+    private readonly ParityAnchor? _parity;
     private long _rounds;
     private int _roundCount, _roundNext;
 
-    public GossipExchange(StrategyOptions strategy, int height, int width, int position, Random rng)
+    /// <summary>
+    /// One unit's gossip; with <paramref name="parity"/> (step parity) the unit offers, answers and mixes
+    /// its contribution a + N·(w − a) instead of its weights, and the mixed vector becomes its anchor.
+    /// </summary>
+    public GossipExchange(StrategyOptions strategy, int height, int width, int position, Random rng, ParityAnchor? parity = null)
     {
+        _parity = parity;
         _strategy = strategy;
         _mapSize = height * width;
         _position = position;
@@ -71,9 +77,19 @@ public sealed class GossipExchange
         return Next(store, outbox);
     }
 
-    /// <summary>An offer from a peer; returns true if it ended this unit's round.</summary>
-    public bool OnOffer(int from, float[] values, IWeightStore store, IGossipOutbox outbox)
+    /// <summary>
+    /// An offer from a peer; returns true if it ended this unit's round. A unit accepts an exchange
+    /// only between steps: <paramref name="midStep"/> (its training forward pass done, its backward
+    /// pass not yet) declines the offer, so that a step's input error and update use the weights of
+    /// its forward pass.
+    /// </summary>
+    public bool OnOffer(int from, float[] values, IWeightStore store, IGossipOutbox outbox, bool midStep = false)
     {
+        if (midStep)
+        {
+            outbox.SendDecline(from);
+            return false;
+        }
         if (Awaiting == from)
         {
             // Crossing offers: each side takes the other's offer as its answer.
@@ -85,7 +101,7 @@ public sealed class GossipExchange
             outbox.SendDecline(from);
             return false;
         }
-        var mine = store.Read().ToArray();
+        var mine = Vector(store);
         Mix(store, values);
         if (_strategy.Drop > 0 && _rng.NextDouble() < _strategy.Drop)
         {
@@ -117,7 +133,7 @@ public sealed class GossipExchange
                 continue;
             }
             Awaiting = peer;
-            outbox.SendOffer(peer, _rounds, store.Read().ToArray());
+            outbox.SendOffer(peer, _rounds, Vector(store));
             return false;
         }
         Awaiting = -1;
@@ -125,10 +141,14 @@ public sealed class GossipExchange
         return true;
     }
 
+    /// <summary>What this unit offers and mixes: its weights, or with step parity its contribution.</summary>
+    private float[] Vector(IWeightStore store) => _parity?.Contribution(store.Read()) ?? store.Read().ToArray();
+
     private void Mix(IWeightStore store, float[] peer)
     {
-        var w = store.Read().ToArray();
+        var w = Vector(store);
         GossipPeers.Mix(w, peer, _strategy.Mix);
         store.ProgramTo(w);
+        _parity?.Agreed(w);
     }
 }

@@ -25,6 +25,8 @@ public enum ReduceOp { Sum, Mean }
 /// <param name="Fanout">Gossip peers per round.</param>
 /// <param name="Mix">Gossip mixing weight a: w ← (1−a)·w + a·w_peer.</param>
 /// <param name="Drop">Fraction of gossip messages lost (seeded).</param>
+/// <param name="StepParity">Weight averaging (all-reduce F &gt; 1, gossip) combines the units' changes since the
+/// last agreement by their sum, not their mean, so the map moves at a ConvNet's step (see <c>ParityAnchor</c>).</param>
 public sealed record StrategyOptions(
     StrategyKind Kind = StrategyKind.None,
     TopologyKind Topology = TopologyKind.Star,
@@ -32,7 +34,8 @@ public sealed record StrategyOptions(
     int Every = 1,
     int Fanout = 1,
     float Mix = 0.5f,
-    float Drop = 0f)
+    float Drop = 0f,
+    bool StepParity = false)
 {
     /// <summary>True when the conv units exchange gradients every step (all-reduce, F = 1).</summary>
     public bool TiesGradients => Kind == StrategyKind.AllReduce && Every == 1;
@@ -40,11 +43,14 @@ public sealed record StrategyOptions(
     /// <summary>True when the conv units average weights after <paramref name="step"/> (0-based).</summary>
     public bool AveragesWeightsAfter(long step) => Kind == StrategyKind.AllReduce && Every > 1 && (step + 1) % Every == 0;
 
+    /// <summary>True when conv units contribute z = a + N·(w − a) to weight averaging (step parity).</summary>
+    public bool AveragesAtParity => StepParity && (Kind == StrategyKind.Gossip || Kind == StrategyKind.AllReduce && Every > 1);
+
     public string Describe() => Kind switch
     {
         StrategyKind.None => "none",
-        StrategyKind.AllReduce => $"allreduce/{Topology.ToString().ToLowerInvariant()}/{Reduce.ToString().ToLowerInvariant()}/every{Every}",
-        _ => $"gossip/{Topology.ToString().ToLowerInvariant()}/every{Every}/fanout{Fanout}/mix{Mix}",
+        StrategyKind.AllReduce => $"allreduce/{Topology.ToString().ToLowerInvariant()}/{Reduce.ToString().ToLowerInvariant()}/every{Every}{(StepParity ? "/parity" : "")}",
+        _ => $"gossip/{Topology.ToString().ToLowerInvariant()}/every{Every}/fanout{Fanout}/mix{Mix}{(StepParity ? "/parity" : "")}",
     };
 
     /// <summary>Checks the combination; throws <see cref="UserInputException"/> naming the setting and saying what to change.</summary>
@@ -57,6 +63,10 @@ public sealed record StrategyOptions(
             throw new UserInputException($"{Topology.ToString().ToLowerInvariant()} does not apply to gossip; use grid, random or exp.", SettingKeys.Topology);
         if (Fanout < 1) throw new UserInputException($"{Fanout}: gossip needs at least one peer per round.", SettingKeys.Fanout);
         if (!(Mix > 0f && Mix <= 1f)) throw new UserInputException($"{Mix}: the mixing weight must be in (0, 1]; 0.5 is pairwise averaging.", SettingKeys.Mix);
+        if (StepParity && Kind == StrategyKind.None)
+            throw new UserInputException("none ties nothing, so there is no averaging to put at the ConvNet's step; use step parity with allreduce-everyF (F > 1) or gossip.", SettingKeys.StepParity);
+        if (StepParity && Kind == StrategyKind.AllReduce && Every == 1)
+            throw new UserInputException("allreduce at F = 1 already ties gradients exactly (a ConvNet's step); step parity applies to weight averaging: allreduce-everyF with F > 1, or gossip.", SettingKeys.StepParity);
         if (!(Drop >= 0f && Drop < 1f)) throw new UserInputException($"{Drop}: the drop fraction must be in [0, 1).", SettingKeys.GossipDrop);
         return this;
     }

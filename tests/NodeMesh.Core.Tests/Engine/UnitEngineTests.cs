@@ -364,4 +364,41 @@ public sealed class UnitEngineTests
         var options = new TrainOptions(Arch: SmallArch, Strategy: new StrategyOptions(StrategyKind.Gossip, TopologyKind.Grid));
         Assert.Throws<NotSupportedException>(() => new UnitEngine(TilePlan.Build(plan), options, WeightLayout.InitialVectors(plan, 1)));
     }
+
+    [Fact]
+    public void With_step_parity_an_averaging_all_reduce_moves_each_map_by_the_sum_of_its_units_changes()
+    {
+        // Two local steps, then (F = 2) the first agreement. The same two steps without tying give each
+        // unit's change Δ = w − a; with parity every unit of a map must then hold a + ΣΔ (the tied
+        // initial kernel a plus the sum of the map's changes), where plain averaging holds a + mean Δ.
+        var p = MakeProblem(SmallArch, 1, 8, 8, batch: 4, seed: 11);
+        var init = WeightLayout.InitialVectors(p.Plan, 5);
+        UnitEngine Run(StrategyOptions strategy)
+        {
+            var options = new TrainOptions(Arch: p.Plan.Arch.Text, Strategy: strategy, LearningRate: Lr, TileSide: 4).Validate();
+            var engine = new UnitEngine(TilePlan.Build(p.Plan, 4), options, init, parallel: false);
+            foreach (var batch in p.Batches.Take(2))
+                engine.TrainStep(Input(p, batch), batch.Select(i => p.Labels[i]).ToArray());
+            return engine;
+        }
+        var local = Run(new StrategyOptions()).Weights();
+        var parity = Run(new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Tree, ReduceOp.Sum, 2, StepParity: true)).Weights();
+        foreach (var l in p.Plan.Layers.Where(l => l.Kind == LayerKind.Conv))
+        {
+            int len = l.FanIn + 1;
+            for (int m = 0; m < l.OutMaps; m++)
+            {
+                var expected = new float[len];
+                var anchor = init[l.Index].AsSpan(m * l.Positions * len, len); // tied init: every position holds it
+                for (int i = 0; i < len; i++)
+                {
+                    double sum = anchor[i];
+                    for (int pos = 0; pos < l.Positions; pos++) sum += local[l.Index][(m * l.Positions + pos) * len + i] - anchor[i];
+                    expected[i] = (float)sum;
+                }
+                for (int pos = 0; pos < l.Positions; pos++)
+                    AssertClose(expected, parity[l.Index].AsSpan((m * l.Positions + pos) * len, len), $"{l.Name} map {m} position {pos}");
+            }
+        }
+    }
 }

@@ -98,4 +98,37 @@ public sealed class GossipExchangeTests
         Assert.Equal(["dropped", "lost 0"], box2.Log);
         Assert.Equal([2f], store.Read().ToArray()); // the receiver mixed; only its reply was lost
     }
+
+    [Fact]
+    public void Between_its_forward_and_backward_pass_a_unit_declines_an_offer_and_keeps_its_weights()
+    {
+        var g = Unit(1); var box = new Box(); var store = Store(4f, 0f);
+        Assert.False(g.OnOffer(0, [2f, 2f], store, box, midStep: true));
+        Assert.Equal(["decline 0"], box.Log);
+        Assert.Equal([4f, 0f], store.Read().ToArray());
+        Assert.False(g.InRound);
+    }
+
+    [Fact]
+    public void With_step_parity_a_pair_mixes_its_anchors_plus_N_times_its_changes_and_both_take_the_mix_as_anchor()
+    {
+        // A 1x2 map: N = 2. Unit 0: anchor (1, 1), weights (2, 0) → z = 1 + 2·(2−1), 1 + 2·(0−1) = (3, −1).
+        // Unit 1: anchor (0, 4), weights (1, 4) → z = (2, 4). Pairwise average: (2.5, 1.5); the mean of
+        // the z's, mean(anchor) + Σ(w − a) = (0.5, 2.5) + (2, −1) = (2.5, 1.5), is kept.
+        var strategy = new StrategyOptions(StrategyKind.Gossip, TopologyKind.Grid, StepParity: true);
+        var a0 = new ParityAnchor([1f, 1f], 2); var a1 = new ParityAnchor([0f, 4f], 2);
+        var g0 = new GossipExchange(strategy, 1, 2, 0, new Random(1), a0);
+        var g1 = new GossipExchange(strategy, 1, 2, 1, new Random(2), a1);
+        var s0 = Store(2f, 0f); var s1 = Store(1f, 4f);
+        var box0 = new Box(); var box1 = new Box();
+        Assert.False(g0.StartRound(s0, box0));
+        Assert.Equal([3f, -1f], box0.LastValues!);
+        Assert.False(g1.OnOffer(0, box0.LastValues!, s1, box1));
+        Assert.Equal([2f, 4f], box1.LastValues!); // the reply carries unit 1's contribution from before the mix
+        Assert.True(g0.OnAnswer(1, box1.LastValues!, s0, box0));
+        Assert.Equal([2.5f, 1.5f], s0.Read().ToArray());
+        Assert.Equal([2.5f, 1.5f], s1.Read().ToArray());
+        Assert.Equal([2.5f, 1.5f], a0.Anchor.ToArray());
+        Assert.Equal([2.5f, 1.5f], a1.Anchor.ToArray());
+    }
 }
