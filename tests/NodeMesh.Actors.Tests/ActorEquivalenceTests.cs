@@ -43,12 +43,13 @@ public sealed class ActorEquivalenceTests
 
     public static TheoryData<string, int> Strategies => new()
     {
-        { "none", 1 }, { "star", 1 }, { "tree", 1 }, { "ring", 1 }, { "star", 3 }, { "tree", 2 }, { "ring", 3 },
+        { "none", 1 }, { "star", 1 }, { "tree", 1 }, { "ring", 1 }, { "star", 3 }, { "tree", 2 }, { "ring", 3 }, { "tree-parity", 2 }, { "star-parity", 3 },
     };
 
     private static StrategyOptions Parse(string name, int every) => name == "none"
         ? new StrategyOptions()
-        : new StrategyOptions(StrategyKind.AllReduce, Enum.Parse<TopologyKind>(name, ignoreCase: true), ReduceOp.Sum, every);
+        : new StrategyOptions(StrategyKind.AllReduce, Enum.Parse<TopologyKind>(name.Replace("-parity", ""), ignoreCase: true), ReduceOp.Sum, every,
+            StepParity: name.EndsWith("-parity", StringComparison.Ordinal));
 
     [Theory]
     [MemberData(nameof(Strategies))]

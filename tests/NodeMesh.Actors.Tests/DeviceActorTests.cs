@@ -77,12 +77,24 @@ public sealed class DeviceActorTests
 [Collection(ActorSystemsCollection.Name)]
 public sealed class DriftActorTests
 {
-    [Fact]
-    public async Task Conductance_drift_over_simulated_time_changes_the_trained_weights()
+    public static TheoryData<string> Strategies => ["none", "allreduce", "allreduce-every2", "gossip"];
+
+    // Every unit's device clock advances every step under every strategy, tied units included.
+    [Theory]
+    [MemberData(nameof(Strategies))]
+    public async Task Conductance_drift_over_simulated_time_changes_the_trained_weights(string name)
     {
         const string arch = "conv3x3x2,relu,maxpool2,dense10";
         var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, 8, 8, 10);
-        var options = new TrainOptions(arch, new StrategyOptions(), Batch: 8, TrainLimit: 32, Seed: 2, TileSide: 4).Validate();
+        var strategy = name switch
+        {
+            "none" => new StrategyOptions(),
+            "allreduce" => new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Tree),
+            "allreduce-every2" => new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Tree, ReduceOp.Sum, 2),
+            _ => new StrategyOptions(StrategyKind.Gossip, TopologyKind.Grid),
+        };
+        // A learning rate so small that no update pulse fires: only drift can move a weight.
+        var options = new TrainOptions(arch, strategy, Batch: 8, LearningRate: 1e-12f, TrainLimit: 32, Seed: 2, TileSide: 4).Validate();
         var device = DeviceConfig.Parse("""{"preset": "gokmen-vlasov", "drift_nu": 0.1, "drift_t0": 1}""", "drift.json");
         async Task<float[][]> Run(double stepSeconds)
         {
@@ -93,8 +105,11 @@ public sealed class DriftActorTests
         }
         var still = await Run(0);
         var drifted = await Run(1000);
-        Assert.NotEqual(still[0], drifted[0]);
-        // Drift relaxes conductances toward zero: the drifted weights are smaller on average.
-        Assert.True(drifted[0].Sum(Math.Abs) < still[0].Sum(Math.Abs));
+        foreach (var l in plan.Layers) // conv units (tied or not) and the dense neurons alike
+        {
+            Assert.NotEqual(still[l.Index], drifted[l.Index]);
+            // Drift relaxes conductances toward zero: the drifted weights are smaller on average.
+            Assert.True(drifted[l.Index].Sum(Math.Abs) < still[l.Index].Sum(Math.Abs), $"{l.Name}: drift did not shrink the weights");
+        }
     }
 }

@@ -33,6 +33,14 @@ public sealed class UnitActorTests() : TestKit(NodeMeshConfig.Local())
         return y;
     }
 
+    /// <summary>Pairwise averaging (mix 0.5) of <paramref name="own"/> with a peer's vector, by the exchange's own arithmetic.</summary>
+    private static float[] Mixed(float[] own, float[] peer)
+    {
+        var w = (float[])own.Clone();
+        GossipPeers.Mix(w, peer, 0.5f);
+        return w;
+    }
+
     [Fact]
     public void A_unit_writes_its_outputs_into_its_slot_of_the_forward_sweep_and_passes_it_on()
     {
@@ -79,18 +87,77 @@ public sealed class UnitActorTests() : TestKit(NodeMeshConfig.Local())
     [Fact]
     public void A_unit_never_ties_when_the_strategy_is_none_and_applies_its_own_gradient()
     {
-        var u = UnitProbe.Create(this, Arch, 4, 4, new StrategyOptions(), Index, Initial);
-        // Even when wired to every possible peer, an untied unit sends nothing to any of them.
+        const float lr = 0.1f;
+        var u = UnitProbe.Create(this, Arch, 4, 4, new StrategyOptions(), Index, Initial, lr);
+        // Wired to every position of its map and to the reducer: any tying message would reach the probe.
         var peers = CreateTestProbe();
-        u.Unit.Tell(new ConnectPeers(new PeerRoutes(Enumerable.Range(-1, 17).Select(p => (p, peers.Ref)))));
+        u.Unit.Tell(new ConnectPeers(new PeerRoutes(Enumerable.Range(TyingWiring.Reducer, 17).Select(p => (p, peers.Ref)))));
         var input = Input();
+        var delta = Enumerable.Range(0, 32 * Batch).Select(i => 0.05f * ((i % 7) - 3)).ToArray();
         u.Unit.Tell(new ForwardSweep(0, true, input, new float[32 * Batch]));
         u.Next.ExpectMsg<ForwardSweep>();
-        u.Unit.Tell(new BackwardSweep(0, Enumerable.Repeat(0.1f, 32 * Batch).ToArray(), []));
+        u.Unit.Tell(new BackwardSweep(0, delta, []));
         u.Next.ExpectMsg<BackwardSweep>();
         u.Unit.Tell(new ForwardSweep(1, false, input, new float[32 * Batch]));
         u.Next.ExpectMsg<ForwardSweep>(); // no exchange open, nothing queued
         peers.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        Assert.NotEqual(Initial, u.Weights()); // the unit stepped on its own gradient
+
+        // Exactly one SGD step on its own gradient from its own weights (a restarted actor would hold
+        // the run's initial weights instead, and a tied update another vector).
+        var own = new UnitState(u.Layer, u.Tile, u.Index, new IdealWeightStore(u.Length));
+        own.Store.ProgramTo(Initial);
+        own.Backward(input, delta.AsSpan(Index * Batch, Batch), []);
+        own.Store.ApplyGradient(own.Gradient, lr);
+        Assert.Equal(own.Store.Read().ToArray(), u.Weights());
+    }
+
+    [Fact]
+    public void A_gossip_unit_declines_offers_between_its_forward_and_backward_pass_and_mixes_after_it()
+    {
+        var u = UnitProbe.Create(this, Arch, 4, 4, new StrategyOptions(StrategyKind.Gossip, TopologyKind.Grid), Index, Initial);
+        var (map, uu, vv) = u.Tile.UnitAt(Index);
+        int position = uu * 4 + vv, peer = position + 1; // its right-hand grid neighbour
+        var peers = CreateTestProbe();
+        u.Unit.Tell(new ConnectPeers(new PeerRoutes(Enumerable.Range(0, 16).Select(p => (p, peers.Ref)))));
+        var input = Input();
+        u.Unit.Tell(new ForwardSweep(0, true, input, new float[32 * Batch]));
+        u.Next.ExpectMsg<ForwardSweep>();
+        var offer = Enumerable.Repeat(1f, u.Length).ToArray();
+        u.Unit.Tell(new GossipOffer(0, map, position, peer, 0, offer));
+        Assert.Equal(peer, peers.ExpectMsg<GossipDeclined>().To);
+
+        u.Unit.Tell(new BackwardSweep(0, new float[32 * Batch], []));
+        u.Next.ExpectMsg<BackwardSweep>();
+        var own = peers.ExpectMsg<GossipOffer>(); // its own round after the update (F = 1)
+        u.Unit.Tell(new GossipDeclined(0, map, position, own.To));
+        u.Unit.Tell(new GossipOffer(0, map, position, peer, 0, offer));
+        var reply = peers.ExpectMsg<GossipReply>();
+        Assert.Equal(Initial, reply.Values); // zero delta: its weights did not change, and the reply carries them from before the mix
+        Assert.Equal(Mixed(Initial, offer), u.Weights());
+    }
+
+    [Fact]
+    public void A_sweep_that_reads_weights_or_counters_waits_until_the_units_gossip_round_has_ended()
+    {
+        var u = UnitProbe.Create(this, Arch, 4, 4, new StrategyOptions(StrategyKind.Gossip, TopologyKind.Grid), Index, Initial);
+        var (map, uu, vv) = u.Tile.UnitAt(Index);
+        int position = uu * 4 + vv;
+        var peers = CreateTestProbe();
+        u.Unit.Tell(new ConnectPeers(new PeerRoutes(Enumerable.Range(0, 16).Select(p => (p, peers.Ref)))));
+        u.Unit.Tell(new ForwardSweep(0, true, Input(), new float[32 * Batch]));
+        u.Next.ExpectMsg<ForwardSweep>();
+        u.Unit.Tell(new BackwardSweep(0, new float[32 * Batch], []));
+        u.Next.ExpectMsg<BackwardSweep>();
+        var offer = peers.ExpectMsg<GossipOffer>(); // its round is open, awaiting the answer
+
+        u.Unit.Tell(new CounterSweep(Core.Metrics.TrafficCounts.Empty(2)));
+        u.Unit.Tell(new ReadSweep(new float[u.Tile.UnitCount * u.Length]));
+        u.Next.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // both wait: the unit is mid-exchange
+
+        var peerWeights = Enumerable.Repeat(1f, u.Length).ToArray();
+        u.Unit.Tell(new GossipReply(0, map, position, offer.To, peerWeights));
+        u.Next.ExpectMsg<CounterSweep>();
+        var read = u.Next.ExpectMsg<ReadSweep>().Vectors.AsSpan(Index * u.Length, u.Length).ToArray();
+        Assert.Equal(Mixed(Initial, peerWeights), read); // read after the mix, never half-way
     }
 }

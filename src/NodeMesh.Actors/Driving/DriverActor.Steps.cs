@@ -159,7 +159,8 @@ public sealed partial class DriverActor
 
     private void OnMemberCounters(MemberCounters c)
     {
-        if (_phase != Phase.Checkpointing) Expect(Phase.Counting, c);
+        if (_countersInto is null) throw new InvalidOperationException($"member counters arrived while {_phase} collects none");
+        if (_phase is not (Phase.Checkpointing or Phase.Stepping or Phase.FetchingModel)) Expect(Phase.Counting, c);
         _countersInto!.Merge(c.Counts);
         if (--_countersPending > 0) return;
         if (!_reducersAsked)
@@ -173,6 +174,27 @@ public sealed partial class DriverActor
         _countersInto = null;
         _countersDone = null;
         done();
+    }
+
+    // ---- quiescence: no gossip exchange open before evaluating or reading the model --------
+
+    /// <summary>
+    /// Gossip runs asynchronously beside the steps. Before an evaluation or a model fetch the driver
+    /// sweeps every unit once (the counter sweep): a unit passes a sweep only when it has no exchange
+    /// open, and exchanges start only after a training update, so when the sweep has passed every
+    /// unit no round is open and no gossip message is in flight; the evaluation and the weights then
+    /// see one state of the model. The traffic counts collected go back into the driver's ledger, so the next report has them.
+    /// </summary>
+    private void Quiesce(Action then)
+    {
+        if (_setup.Spec.Strategy.Kind != Core.Strategies.StrategyKind.Gossip) { then(); return; }
+        var swept = new TrafficLedger(_plan.Layers.Count);
+        CollectCounters(swept, () =>
+        {
+            swept.ClearDevices(); // device counters are cumulative in the stores; the epoch's collection reports them
+            _ledger.Merge(swept);  // the traffic counted so far goes into the next report, as if never collected
+            then();
+        });
     }
 
     // ---- model ----------------------------------------------------------------------------

@@ -149,12 +149,12 @@ public sealed partial class DriverActor : UntypedActor
             case SaveCheckpoint: Begin(Phase.Checkpointing); StartCheckpoint(atEpochEnd: true); break;
             case TileStateCaptured c: OnTileState(c); break;
             case TrainEpoch e: Begin(Phase.Stepping); BeginPass(true, e.Epoch); break;
-            case Evaluate: Begin(Phase.Stepping); BeginPass(false, _epoch); break;
+            case Evaluate: Begin(Phase.Stepping); Quiesce(() => BeginPass(false, _epoch)); break;
             case LogitsProduced l: OnLogits(l); break;
             case StepBackpropagated b: OnBackpropagated(b); break;
             case FetchTraffic: Begin(Phase.Counting); StartCounting(trafficOnly: true); break;
             case MemberCounters c: OnMemberCounters(c); break;
-            case FetchModel: Begin(Phase.FetchingModel); StartFetchModel(); break;
+            case FetchModel: Begin(Phase.FetchingModel); Quiesce(StartFetchModel); break;
             case TileWeights w: OnTileWeights(w); break;
             case MixRounds m: Begin(Phase.Mixing); StartMix(m); break;
             case RoundsMixed: OnRoundsMixed(); break;
