@@ -130,6 +130,9 @@ public class TrustTests
         var names = new TheoryData<string> { "none" };
         foreach (var t in new[] { "star", "tree", "ring" }) foreach (var f in new[] { 1, 10 }) names.Add($"allreduce-{t}-every{f}");
         foreach (var t in new[] { "grid", "random", "exp" }) foreach (var f in new[] { 1, 10 }) names.Add($"gossip-{t}-every{f}");
+        names.Add("allreduce-tree-every10-parity");
+        names.Add("gossip-grid-every1-parity");
+        names.Add("gossip-exp-every10-parity");
         return names;
     }
 
@@ -145,7 +148,20 @@ public class TrustTests
         var swept = TrainCommand.ParseOptions(Train([.. SweepCommand.TrainArgs(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", "d"]), setting, "d")])).Strategy;
         Assert.Equal(trained, swept);
         Assert.Equal(name, StrategyGrammar.Name(trained.Kind.ToString().ToLowerInvariant(),
-            trained.Kind == StrategyKind.None ? null : trained.Topology.ToString().ToLowerInvariant(), trained.Every));
+            trained.Kind == StrategyKind.None ? null : trained.Topology.ToString().ToLowerInvariant(), trained.Every, trained.StepParity));
+    }
+
+    [Theory]
+    [InlineData("none-parity", "none ties nothing")]
+    [InlineData("allreduce-tree-every1-parity", "already ties gradients exactly")]
+    [InlineData("allreduce-parity-tree", "left over")]
+    public void StepParityIsRefusedWhereThereIsNoAveraging(string name, string why)
+    {
+        var e = Assert.Throws<UserInputException>(() => TrainCommand.ParseOptions(Train("--strategy", name)).Validate());
+        Assert.Contains(why, e.Message, StringComparison.Ordinal);
+        Assert.True(TrainCommand.ParseOptions(Train("--strategy", "gossip", "--step-parity")).Strategy.StepParity);
+        Assert.Equal(TrainCommand.ParseOptions(Train("--strategy", "allreduce-every4", "--step-parity")).Strategy,
+            TrainCommand.ParseOptions(Train("--strategy", "allreduce-every4-parity")).Strategy);
     }
 
     [Fact]
