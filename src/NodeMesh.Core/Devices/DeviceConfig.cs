@@ -136,7 +136,10 @@ public sealed partial record DeviceConfig
     /// <summary><c>pow_gamma_dtod</c> (PowStep): device-to-device spread of γ (relative).</summary>
     public double PowGammaDtod { get; init; } = 0.1;
 
-    /// <summary><c>pow_up_down</c> (PowStep): up/down bias β of γ: γ↑ = γ(1 + β), γ↓ = γ(1 − β).</summary>
+    /// <summary>
+    /// <c>pow_up_down</c> (PowStep): up/down bias β of γ, lowering one exponent as aihwkit's C++
+    /// does: β &gt; 0 gives γ↑ = γ, γ↓ = γ(1 − β); β &lt; 0 gives γ↑ = γ(1 + β), γ↓ = γ.
+    /// </summary>
     public double PowUpDown { get; init; }
 
     /// <summary><c>pow_up_down_dtod</c> (PowStep): device-to-device spread of β (absolute).</summary>
