@@ -88,9 +88,12 @@ internal sealed partial class PulseTrainUpdater
     }
 
     /// <summary>
-    /// k = lr·x_max·|d|/dw_min, BL = min(ceil k, desired_bl), A = B = sqrt(lr/(dw_min·BL)), with
-    /// update management A·|d| = sqrt(k/BL) and B = sqrt(k/BL)/x_max. Draws the delta's train.
-    /// Returns false when no pulse can result.
+    /// k = lr·x_max·|d|/dw_min, BL = min(ceil k, desired_bl), A = B = sqrt(lr/(dw_min·BL)); with
+    /// update management A·|d| = sqrt(k/BL) and B = sqrt(k/BL)/x_max while k ≤ BL. When k exceeds
+    /// BL, update management first scales d by BL/k as aihwkit does: B = 1/x_max and the delta
+    /// fires in every slot, so input j gets BL·|x_j|/x_max pulses — proportional to |x_j| instead
+    /// of all large inputs saturating at BL. Draws the delta's train. Returns false when no pulse
+    /// can result.
     /// </summary>
     private bool PrepareSample(float xMax, float dv, float lr, out SampleScale s)
     {
@@ -102,9 +105,19 @@ internal sealed partial class PulseTrainUpdater
         double pd, pScale;
         if (_updateManagement)
         {
-            double q = Math.Sqrt(k / bl);
-            pd = q;
-            pScale = q / xMax;
+            if (k > bl)
+            {
+                // Saturated: d scaled by BL/k so that p_j = |x_j|/x_max ≤ 1 (the delta's
+                // probability, k/BL, is above 1 and clipped below).
+                pd = 1;
+                pScale = 1.0 / xMax;
+            }
+            else
+            {
+                double q = Math.Sqrt(k / bl);
+                pd = q;
+                pScale = q / xMax;
+            }
         }
         else
         {
