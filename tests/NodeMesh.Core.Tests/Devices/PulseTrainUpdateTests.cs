@@ -187,6 +187,68 @@ public sealed class PulseTrainUpdateTests
         }
     }
 
+    [Fact]
+    public void PulseCountsAreSizedByTheModelsGranularity()
+    {
+        // aihwkit sizes every train by the weight granularity g, not dw_min: E[pulses] =
+        // lr·|x_j·d|/g. Mean mode, k below BL. PowStep γ = 2: g = dw_min/4, four times the pulses
+        // dw_min would give; ExpStep (reram-es): g ≈ 1.48 dw_min; ConstantStep: g = dw_min.
+        float[] x = [0.9f, -0.3f, 0.05f, 1f];
+        const float d = 0.01f, lr = 0.1f;
+        const int trials = 1000;
+        foreach (var c in new[]
+        {
+            Counting(mode: PulseMode.Mean) with { Model = DeviceModel.PowStep, PowGamma = 2, PowGammaDtod = 0 },
+            DeviceConfig.Load("reram-es") with { Mode = PulseMode.Mean },
+            Counting(mode: PulseMode.Mean),
+        })
+        {
+            double g = c.Model switch
+            {
+                DeviceModel.PowStep => c.DwMin * 0.25,
+                DeviceModel.ExpStep => c.DwMin * (1 - c.UpDown) * (1 - c.ExpADown * Math.Exp(-c.EffectiveGammaDown * c.ExpB)),
+                _ => c.DwMin,
+            };
+            var a = new DeviceArray(c, x.Length, seed: 2);
+            for (int t = 0; t < trials; t++) a.ApplyOuterProductUpdate(x, d, lr);
+            for (int j = 0; j < x.Length; j++)
+            {
+                double expected = AihwkitExpectedPulses(lr, d, 1, x[j], g, 31);
+                Assert.Equal(lr * Math.Abs(x[j] * d) / g, expected, 1e-6 * expected);
+                Assert.InRange(a.DevicePulses(j), Math.Floor(0.5 + trials * expected) - 2, Math.Floor(0.5 + trials * expected) + 2);
+            }
+        }
+    }
+
+    [Fact]
+    public void APowStepUpdateNearMidRangeMovesTheRequestedChange()
+    {
+        // Noiseless PowStep, γ = 2, bounds ±1, w = 0: an update asking for Δ = lr·|x·d| = 0.05 gets
+        // Δ/g = 20 pulses (g = dw_min·0.5² = 0.0025), and the weight follows aihwkit's rule pulse by
+        // pulse, w ← w + dw_min·((1 − w)/2)², ending near Δ (the step shrinks slightly as w rises).
+        var c = new DeviceConfig
+        {
+            Model = DeviceModel.PowStep, DwMin = 0.01, DwMinDtod = 0, DwMinStd = 0, UpDown = 0, UpDownDtod = 0,
+            WMax = 1, WMin = -1, WMaxDtod = 0, WMinDtod = 0, PowGamma = 2, PowGammaDtod = 0, Mode = PulseMode.Mean,
+        };
+        var a = new DeviceArray(c, 2, seed: 1);
+        a.ApplyOuterProductUpdate([-0.5f, 1f], 0.1f, 0.5f); // x·d < 0 on input 0: UP; bias: DOWN
+        Assert.Equal(10, a.DevicePulses(0));
+        Assert.Equal(20, a.DevicePulses(1));
+        double up = 0, down = 0;
+        for (int i = 0; i < 10; i++) up += 0.01 * Math.Pow((1 - up) / 2, 2);
+        for (int i = 0; i < 20; i++) down -= 0.01 * Math.Pow((down + 1) / 2, 2);
+        Assert.Equal(up, a.PeekWeights()[0], 1e-6);
+        Assert.Equal(down, a.PeekWeights()[1], 1e-6);
+        Assert.InRange(up, 0.025 * 0.95, 0.025);
+        Assert.InRange(-down, 0.05 * 0.95, 0.05);
+
+        // A gradient write is sized the same way: |lr·g|/granularity pulses.
+        var w = new DeviceArray(c, 1, seed: 1);
+        w.ApplyGradient([-0.1f], 0.5f);
+        Assert.Equal(20, w.DevicePulses(0));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
