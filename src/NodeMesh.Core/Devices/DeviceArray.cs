@@ -162,8 +162,8 @@ public sealed class DeviceArray : IPulsedWeightStore
 
     /// <summary>
     /// Writes w ← w − lr·g by pulses, for a gradient without outer-product structure (e.g. the sum
-    /// of a map's gradients under tied weights): weight j receives |lr·g_j|/dw_min pulses (UP when
-    /// lr·g_j &lt; 0), rounded stochastically (mode stochastic: floor + Bernoulli of the fraction)
+    /// of a map's gradients under tied weights): weight j receives |lr·g_j|/granularity pulses
+    /// (<see cref="DeviceConfig.WeightGranularity"/>; UP when lr·g_j &lt; 0), rounded stochastically (mode stochastic: floor + Bernoulli of the fraction)
     /// or with the carried remainder (mode mean), at most <c>program_max_pulses</c>. The result is
     /// SGD only on average and up to each device's own step, nonlinearity and bounds. Ends the mini-batch.
     /// </summary>

@@ -119,7 +119,7 @@ public sealed partial record DeviceConfig
         Real("pow_gamma", ">= 0", "PowStep exponent", c => c.PowGamma, (c, v) => c with { PowGamma = v }, NonNegative, c => c.Model == DeviceModel.PowStep),
         Real("pow_gamma_dtod", ">= 0", "device-to-device spread of pow_gamma (relative)", c => c.PowGammaDtod, (c, v) => c with { PowGammaDtod = v }, NonNegative,
             c => c.Model == DeviceModel.PowStep),
-        Real("pow_up_down", "[-1, 1]", "PowStep up/down bias of the exponent", c => c.PowUpDown, (c, v) => c with { PowUpDown = v }, Symmetric1,
+        Real("pow_up_down", "[-1, 1]", "PowStep exponent bias (> 0 lowers gamma_down, < 0 gamma_up)", c => c.PowUpDown, (c, v) => c with { PowUpDown = v }, Symmetric1,
             c => c.Model == DeviceModel.PowStep),
         Real("pow_up_down_dtod", ">= 0", "device-to-device spread of pow_up_down (absolute)", c => c.PowUpDownDtod, (c, v) => c with { PowUpDownDtod = v }, NonNegative,
             c => c.Model == DeviceModel.PowStep),

@@ -136,7 +136,10 @@ public sealed partial record DeviceConfig
     /// <summary><c>pow_gamma_dtod</c> (PowStep): device-to-device spread of γ (relative).</summary>
     public double PowGammaDtod { get; init; } = 0.1;
 
-    /// <summary><c>pow_up_down</c> (PowStep): up/down bias β of γ: γ↑ = γ(1 + β), γ↓ = γ(1 − β).</summary>
+    /// <summary>
+    /// <c>pow_up_down</c> (PowStep): up/down bias β of γ, lowering one exponent as aihwkit's C++
+    /// does: β &gt; 0 gives γ↑ = γ, γ↓ = γ(1 − β); β &lt; 0 gives γ↑ = γ(1 + β), γ↓ = γ.
+    /// </summary>
     public double PowUpDown { get; init; }
 
     /// <summary><c>pow_up_down_dtod</c> (PowStep): device-to-device spread of β (absolute).</summary>
@@ -202,6 +205,32 @@ public sealed partial record DeviceConfig
     /// <summary>Write noise as a standard deviation in weight units (write_noise_std · dw_min).</summary>
     public double WriteNoiseAbsolute => WriteNoiseStd * DwMin;
 
+    /// <summary>
+    /// The weight change (weight units) one pulse is taken to make when an update is turned into
+    /// pulse counts — aihwkit's weight granularity, which sizes its pulse trains: dw_min for
+    /// ConstantStep, LinearStep and SoftBounds; for ExpStep the mean down step at w = 0 (z = b),
+    /// dw_min·(1 − max(up_down, 0))·max(1 − A_down·e^(−γ↓·b), 0), or dw_min when that is 0 or
+    /// overflows; for PowStep the step at mid-range, dw_min·0.5^pow_gamma. For these two dw_min
+    /// is not the step of a pulse near w = 0, and sizing the trains by it would miss the requested
+    /// change by that ratio (2^γ for PowStep).
+    /// </summary>
+    public double WeightGranularity
+    {
+        get
+        {
+            switch (Model)
+            {
+                case DeviceModel.ExpStep:
+                    double down = DwMin * (1 - Math.Max(UpDown, 0)) * Math.Max(1 - ExpADown * Math.Exp(-EffectiveGammaDown * ExpB), 0);
+                    return down > 0 && double.IsFinite(down) ? down : DwMin;
+                case DeviceModel.PowStep:
+                    return DwMin * Math.Pow(0.5, PowGamma);
+                default:
+                    return DwMin;
+            }
+        }
+    }
+
     /// <summary>Approximate number of distinguishable states: (w_max − w_min) / dw_min.</summary>
     public double States => (WMax - WMin) / DwMin;
 
@@ -241,6 +270,9 @@ public sealed partial record DeviceConfig
             sb.Append("    ").Append(p.Name.PadRight(24)).Append(p.Format(this).PadRight(12)).Append(' ');
             sb.Append(p.Help).AppendLine();
         }
+        sb.Append("    ").Append("(granularity)".PadRight(24))
+          .Append(Num(WeightGranularity).PadRight(12)).Append(' ')
+          .AppendLine("weight change per pulse used to size pulse counts");
         sb.Append("    ").Append("(states)".PadRight(24))
           .Append(States.ToString("0", CultureInfo.InvariantCulture).PadRight(12)).Append(' ')
           .AppendLine("(w_max - w_min) / dw_min");

@@ -49,12 +49,14 @@ internal static class DeviceParameterDraw
 
     /// <summary>
     /// Bounds b = w·(1 + dtod·ξ) clamped to their side of 0; steps |bias + gain ± r|·dw_min with
-    /// gain = 1 + dw_min_dtod·ξ and asymmetry r = up_down_dtod·ξ; then the model's slopes. The
-    /// draw order per device is part of the reproducible behaviour.
+    /// gain = 1 + dw_min_dtod·ξ and asymmetry r = up_down_dtod·ξ; then the model's slopes (PowStep:
+    /// |γ·(bias + 1 + pow_gamma_dtod·ξ ± pow_up_down_dtod·ξ)| with the biases of pow_up_down taken
+    /// like those of up_down). The draw order per device is part of the reproducible behaviour.
     /// </summary>
     internal static void DrawParameters(DeviceConfig c, Span<DeviceParameters> devices, DeviceRng rng)
     {
         double upBias = Math.Min(c.UpDown, 0), downBias = -Math.Max(c.UpDown, 0);
+        double powUpBias = Math.Min(c.PowUpDown, 0), powDownBias = -Math.Max(c.PowUpDown, 0);
         for (int d = 0; d < devices.Length; d++)
         {
             ref var p = ref devices[d];
@@ -82,10 +84,13 @@ internal static class DeviceParameterDraw
                     p.SUp = bMax - bMin > 0 ? (float)(2 * c.ExpA / (bMax - bMin)) : 0f;
                     break;
                 case DeviceModel.PowStep:
-                    double beta = c.PowUpDown + c.PowUpDownDtod * rng.NextNormal();
-                    double g = c.PowGammaDtod * rng.NextNormal();
-                    p.SUp = (float)Math.Max(0, c.PowGamma * (1 + beta + g));
-                    p.SDown = (float)Math.Max(0, c.PowGamma * (1 - beta + g));
+                    // As aihwkit's C++ (PowStepRPUDevice::populate), not its Python docstring: the
+                    // mean bias pow_up_down lowers one exponent only (β > 0: γ↓; β < 0: γ↑), like
+                    // up_down does for the steps; the spread acts with opposite signs on the two.
+                    double rPow = c.PowUpDownDtod * rng.NextNormal();
+                    double g = 1 + c.PowGammaDtod * rng.NextNormal();
+                    p.SUp = (float)Math.Abs(c.PowGamma * (powUpBias + g + rPow));
+                    p.SDown = (float)Math.Abs(c.PowGamma * (powDownBias + g - rPow));
                     break;
             }
         }

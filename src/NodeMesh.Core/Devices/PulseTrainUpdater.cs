@@ -22,7 +22,7 @@ internal sealed partial class PulseTrainUpdater
 
     private readonly DeviceCells _cells;
     private readonly DeviceNoiseSource _noise;
-    private readonly float _dwMin;
+    private readonly float _granularity; // weight change per pulse assumed when sizing pulse counts (DeviceConfig.WeightGranularity)
     private readonly int _desiredBl;
     private readonly bool _updateManagement, _meanMode;
     private readonly int _programCap;
@@ -41,7 +41,7 @@ internal sealed partial class PulseTrainUpdater
     {
         _cells = cells;
         _noise = noise;
-        _dwMin = (float)config.DwMin;
+        _granularity = (float)config.WeightGranularity;
         _desiredBl = config.DesiredBl;
         _updateManagement = config.UpdateManagement;
         _meanMode = config.Mode == PulseMode.Mean;
@@ -88,27 +88,41 @@ internal sealed partial class PulseTrainUpdater
     }
 
     /// <summary>
-    /// k = lr·x_max·|d|/dw_min, BL = min(ceil k, desired_bl), A = B = sqrt(lr/(dw_min·BL)), with
-    /// update management A·|d| = sqrt(k/BL) and B = sqrt(k/BL)/x_max. Draws the delta's train.
-    /// Returns false when no pulse can result.
+    /// k = lr·x_max·|d|/g with g the model's weight granularity (aihwkit's; dw_min for most
+    /// models), BL = min(ceil k, desired_bl), A = B = sqrt(lr/(g·BL)); with
+    /// update management A·|d| = sqrt(k/BL) and B = sqrt(k/BL)/x_max while k ≤ BL. When k exceeds
+    /// BL, update management first scales d by BL/k as aihwkit does: B = 1/x_max and the delta
+    /// fires in every slot, so input j gets BL·|x_j|/x_max pulses — proportional to |x_j| instead
+    /// of all large inputs saturating at BL. Draws the delta's train. Returns false when no pulse
+    /// can result.
     /// </summary>
     private bool PrepareSample(float xMax, float dv, float lr, out SampleScale s)
     {
         s = default;
         double ad = Math.Abs(dv);
-        double k = (double)lr * xMax * ad / _dwMin;
+        double k = (double)lr * xMax * ad / _granularity;
         if (!(k > 0) || double.IsInfinity(k)) return false;
         int bl = k >= _desiredBl ? _desiredBl : Math.Max(1, (int)Math.Ceiling(k));
         double pd, pScale;
         if (_updateManagement)
         {
-            double q = Math.Sqrt(k / bl);
-            pd = q;
-            pScale = q / xMax;
+            if (k > bl)
+            {
+                // Saturated: d scaled by BL/k so that p_j = |x_j|/x_max ≤ 1 (the delta's
+                // probability, k/BL, is above 1 and clipped below).
+                pd = 1;
+                pScale = 1.0 / xMax;
+            }
+            else
+            {
+                double q = Math.Sqrt(k / bl);
+                pd = q;
+                pScale = q / xMax;
+            }
         }
         else
         {
-            double a = Math.Sqrt(lr / ((double)_dwMin * bl));
+            double a = Math.Sqrt(lr / ((double)_granularity * bl));
             pd = ad * a;
             pScale = a;
         }
@@ -343,7 +357,7 @@ internal sealed partial class PulseTrainUpdater
     }
 
     /// <summary>
-    /// Writes w ← w − lr·g by pulses: weight j receives |lr·g_j|/dw_min pulses (UP when
+    /// Writes w ← w − lr·g by pulses: weight j receives |lr·g_j|/granularity pulses (UP when
     /// lr·g_j &lt; 0), rounded stochastically (floor + Bernoulli of the fraction) or with the carried
     /// remainder (mode mean), at most program_max_pulses.
     /// </summary>
@@ -351,7 +365,7 @@ internal sealed partial class PulseTrainUpdater
     {
         for (int j = 0; j < _cells.Length; j++)
         {
-            double e = (double)lr * gradient[j] / _dwMin;
+            double e = (double)lr * gradient[j] / _granularity;
             double a = Math.Abs(e);
             if (!(a > 0)) continue;
             bool up = e < 0;

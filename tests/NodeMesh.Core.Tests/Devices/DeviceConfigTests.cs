@@ -68,6 +68,22 @@ public sealed class DeviceConfigTests : IDisposable
     }
 
     [Fact]
+    public void WeightGranularityIsAihwkitsPerModel()
+    {
+        // aihwkit's calcWeightGranularity: dw_min for ConstantStep and LinearStep (SoftBounds is a
+        // LinearStep there); ExpStep: its down step at w = 0 (z = b), with the up_down bias of the
+        // down step, or dw_min when that is 0; PowStep: dw_min·0.5^pow_gamma.
+        foreach (string name in new[] { "idealized", "gokmen-vlasov", "reram-sb", "ecram", "capacitor" })
+            Assert.Equal(DeviceConfig.Load(name).DwMin, DeviceConfig.Load(name).WeightGranularity);
+        Assert.Equal(0.001 * Math.Pow(0.5, 1.7), new DeviceConfig { Model = DeviceModel.PowStep, PowGamma = 1.7 }.WeightGranularity, 1e-15);
+        Assert.Equal(0.001 * (1 - 0.36833 * Math.Exp(-12.78785 * 0.2425)), new DeviceConfig { Model = DeviceModel.ExpStep }.WeightGranularity, 1e-15);
+        // reram-es: up_down 0.259359 > 0 scales the down step by 1 − up_down; A_down < 0, b = −0.5.
+        Assert.Equal(0.00135 * (1 - 0.259359) * (1 + 0.081404 * Math.Exp(5 * 0.5)), DeviceConfig.Load("reram-es").WeightGranularity, 1e-15);
+        Assert.Equal(0.01 * (1 + 2.235), DeviceConfig.Load("pcm").WeightGranularity, 1e-15); // b = 0
+        Assert.Equal(0.001, new DeviceConfig { Model = DeviceModel.ExpStep, ExpADown = 100 }.WeightGranularity); // no down step at 0
+    }
+
+    [Fact]
     public void JsonOverridesParametersOfItsBasePreset()
     {
         string path = WriteTemp("""

@@ -169,13 +169,31 @@ public sealed class DeviceParameterDrawTests
             Assert.Equal(0f, p.SDown);
         }
 
-        // PowStep: γ↑ = γ (1 + β + g), γ↓ = γ (1 − β + g): their mean carries g, their half-difference β.
+        // PowStep (aihwkit's C++): with β = pow_up_down > 0, γ↑ = γ (1 + g + r), γ↓ = γ (1 − β + g − r),
+        // g = pow_gamma_dtod ξ, r = pow_up_down_dtod ξ: their mean carries g, their half-difference r.
         var pow = DeviceParameterDraw.Draw(new DeviceConfig { Model = DeviceModel.PowStep, PowGamma = 2, PowGammaDtod = 0.05, PowUpDown = 0.1, PowUpDownDtod = 0.02 }, n, seed: 2);
-        AssertMeanSd(pow.Parameters.Select(p => (p.SUp + p.SDown) / 2.0), 2, 2 * 0.05);
-        AssertMeanSd(pow.Parameters.Select(p => (p.SUp - p.SDown) / 2.0), 2 * 0.1, 2 * 0.02);
+        AssertMeanSd(pow.Parameters.Select(p => (p.SUp + p.SDown) / 2.0), 2 * (1 - 0.1 / 2), 2 * 0.05);
+        AssertMeanSd(pow.Parameters.Select(p => (p.SUp - p.SDown) / 2.0), 2 * 0.1 / 2, 2 * 0.02);
 
         // ConstantStep draws no slopes.
         Assert.All(DeviceParameterDraw.Draw(new DeviceConfig(), 100, seed: 2).Parameters, p => Assert.Equal((0f, 0f), (p.SUp, p.SDown)));
+    }
+
+    [Theory]
+    [InlineData(0.2, 1.5, 1.2)]
+    [InlineData(-0.2, 1.2, 1.5)]
+    [InlineData(0.0, 1.5, 1.5)]
+    public void PowStepUpDownBiasLowersOneExponentAsAihwkitsCppDoes(double beta, double gammaUp, double gammaDown)
+    {
+        // aihwkit's PowStepRPUDevice::populate treats pow_up_down like up_down: β > 0 keeps γ↑ = γ and
+        // lowers γ↓ = γ (1 − β); β < 0 the mirror image. (The symmetric γ (1 ± β) of its Python
+        // docstring would give 1.8 / 1.2 for γ = 1.5, β = 0.2.)
+        var c = new DeviceConfig { Model = DeviceModel.PowStep, PowGamma = 1.5, PowGammaDtod = 0, PowUpDown = beta, PowUpDownDtod = 0 };
+        foreach (var p in DeviceParameterDraw.Draw(c, 50, seed: 3).Parameters)
+        {
+            Assert.Equal(gammaUp, p.SUp, 1e-6);
+            Assert.Equal(gammaDown, p.SDown, 1e-6);
+        }
     }
 
     [Fact]

@@ -204,6 +204,37 @@ public sealed class DeviceStepTests
     }
 
     [Fact]
+    public void PowStepTrajectoryRunsAihwkitsExponents()
+    {
+        // γ = 1.5, pow_up_down = 0.2, no variation or noise. aihwkit's C++ runs γ↑ = 1.5, γ↓ = 1.2
+        // (β > 0 lowers the down exponent only); the trajectory of 120 up then 80 down pulses from 0
+        // is recomputed here from aihwkit's update-once rule in double precision.
+        var c = new DeviceConfig
+        {
+            Model = DeviceModel.PowStep, DwMin = 0.01, DwMinDtod = 0, DwMinStd = 0, UpDown = 0, UpDownDtod = 0,
+            WMax = 0.6, WMin = -0.6, WMaxDtod = 0, WMinDtod = 0, PowGamma = 1.5, PowGammaDtod = 0, PowUpDown = 0.2, PowUpDownDtod = 0,
+        };
+        var a = new DeviceArray(c, 1, seed: 1);
+        double w = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            bool up = i < 120;
+            w += up ? 0.01 * Math.Pow((0.6 - w) / 1.2, 1.5) : -0.01 * Math.Pow((w + 0.6) / 1.2, 1.2);
+            Assert.Equal(w, a.PulseDevice(0, up), 1e-5);
+        }
+
+        // β < 0 is the mirror image: γ↑ = γ(1 + β) = 1.2, γ↓ = γ = 1.5.
+        var mirror = new DeviceArray(c with { PowUpDown = -0.2 }, 1, seed: 1);
+        w = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            bool up = i >= 120;
+            w += up ? 0.01 * Math.Pow((0.6 - w) / 1.2, 1.2) : -0.01 * Math.Pow((w + 0.6) / 1.2, 1.5);
+            Assert.Equal(w, mirror.PulseDevice(0, up), 1e-5);
+        }
+    }
+
+    [Fact]
     public void WeightsAreClippedAtEachDevicesOwnBounds()
     {
         var a = new DeviceArray(Config(DeviceModel.ConstantStep, sigma: 0.3), 64, seed: 21);

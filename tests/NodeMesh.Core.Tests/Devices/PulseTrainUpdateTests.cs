@@ -128,6 +128,127 @@ public sealed class PulseTrainUpdateTests
         Assert.Equal(7, b.DevicePulses(0));
     }
 
+    /// <summary>
+    /// aihwkit's expected coincidences per device for one sample with update management
+    /// (PulsedUpdateMetaParameter::calculateBlAB with update_bl_management, then
+    /// performUpdateManagement), written out independently: BL = min(⌈k⌉, desired_bl),
+    /// A = B = sqrt(lr/(g·BL)); d is scaled by BL/k when k &gt; BL; A ·= sqrt(x_max/d),
+    /// B ·= sqrt(d/x_max); each probability is clipped at 1.
+    /// </summary>
+    internal static double AihwkitExpectedPulses(double lr, double d, double xMax, double xj, double granularity, int desiredBl)
+    {
+        double k = lr * xMax * Math.Abs(d) / granularity;
+        int bl = Math.Min((int)Math.Ceiling(k), desiredBl);
+        double a = Math.Sqrt(lr / (granularity * bl)), b = a;
+        double dVal = Math.Abs(d);
+        if (k > bl) dVal *= bl / k;
+        a *= Math.Sqrt(xMax / dVal);
+        b *= Math.Sqrt(dVal / xMax);
+        return bl * Math.Min(1, a * Math.Abs(d)) * Math.Min(1, b * Math.Abs(xj));
+    }
+
+    [Theory]
+    [InlineData(0.1f, 1f)]     // k = 100 > BL = 31: saturated
+    [InlineData(0.05f, 0.5f)]  // k = 25 < 31: the plain train
+    [InlineData(2f, 0.3f)]     // k = 600: deep saturation
+    public void SaturatedUpdateManagementKeepsPulseCountsProportionalToX(float lr, float d)
+    {
+        // When k = lr·x_max·|d|/dw_min exceeds BL, aihwkit scales d by BL/k so that input j gets
+        // BL·|x_j|/x_max pulses: for k = 100, BL = 31, |x| = 0.3 → 9.3 and |x| = 0.7 → 21.7 (not
+        // 16.7 and 31, which the unscaled B = sqrt(k/BL)/x_max gives).
+        float[] x = [0.3f, -0.7f, 0.05f, -1f, 1f]; // x_max = 1 (the bias input too)
+        const int trials = 20_000;
+        var a = new DeviceArray(Counting(), x.Length, seed: 12);
+        var mean = new DeviceArray(Counting(mode: PulseMode.Mean), x.Length, seed: 12);
+        for (int t = 0; t < trials; t++)
+        {
+            a.ApplyOuterProductUpdate(x, d, lr);
+            mean.ApplyOuterProductUpdate(x, d, lr);
+        }
+        double k = lr * 1.0 * d / 0.001;
+        for (int j = 0; j < x.Length; j++)
+        {
+            double expected = AihwkitExpectedPulses(lr, d, 1, x[j], 0.001, 31);
+            if (k > 31) Assert.Equal(31 * Math.Abs(x[j]), expected, 1e-5);
+            else Assert.Equal(lr * Math.Abs(x[j] * d) / 0.001, expected, 1e-5);
+            // Stochastic: n_d ~ Bin(BL, p_d), n_j | n_d ~ Bin(n_d, p_j) (p_d = 1 when saturated).
+            int bl = Math.Min((int)Math.Ceiling(k), 31);
+            double pd = Math.Min(1, Math.Sqrt(k / bl)), pj = expected / (bl * pd);
+            double variance = bl * pd * pj * (1 - pj) + pj * pj * bl * pd * (1 - pd);
+            double tol = 5 * Math.Sqrt(variance / trials) + 1e-9;
+            Assert.InRange((double)a.DevicePulses(j) / trials, expected - tol, expected + tol);
+            // Mean mode: the expected count, rounded with the carried remainder.
+            Assert.InRange(mean.DevicePulses(j), Math.Floor(0.5 + trials * expected) - 2, Math.Floor(0.5 + trials * expected) + 2);
+        }
+        if (k > 31)
+        {
+            Assert.Equal(9.3, (double)mean.DevicePulses(0) / trials, 1e-3);
+            Assert.Equal(21.7, (double)mean.DevicePulses(1) / trials, 1e-3);
+        }
+    }
+
+    [Fact]
+    public void PulseCountsAreSizedByTheModelsGranularity()
+    {
+        // aihwkit sizes every train by the weight granularity g, not dw_min: E[pulses] =
+        // lr·|x_j·d|/g. Mean mode, k below BL. PowStep γ = 2: g = dw_min/4, four times the pulses
+        // dw_min would give; ExpStep (reram-es): g ≈ 1.48 dw_min; ConstantStep: g = dw_min.
+        float[] x = [0.9f, -0.3f, 0.05f, 1f];
+        const float d = 0.01f, lr = 0.1f;
+        const int trials = 1000;
+        foreach (var c in new[]
+        {
+            Counting(mode: PulseMode.Mean) with { Model = DeviceModel.PowStep, PowGamma = 2, PowGammaDtod = 0 },
+            DeviceConfig.Load("reram-es") with { Mode = PulseMode.Mean },
+            Counting(mode: PulseMode.Mean),
+        })
+        {
+            double g = c.Model switch
+            {
+                DeviceModel.PowStep => c.DwMin * 0.25,
+                DeviceModel.ExpStep => c.DwMin * (1 - c.UpDown) * (1 - c.ExpADown * Math.Exp(-c.EffectiveGammaDown * c.ExpB)),
+                _ => c.DwMin,
+            };
+            var a = new DeviceArray(c, x.Length, seed: 2);
+            for (int t = 0; t < trials; t++) a.ApplyOuterProductUpdate(x, d, lr);
+            for (int j = 0; j < x.Length; j++)
+            {
+                double expected = AihwkitExpectedPulses(lr, d, 1, x[j], g, 31);
+                Assert.Equal(lr * Math.Abs(x[j] * d) / g, expected, 1e-6 * expected);
+                Assert.InRange(a.DevicePulses(j), Math.Floor(0.5 + trials * expected) - 2, Math.Floor(0.5 + trials * expected) + 2);
+            }
+        }
+    }
+
+    [Fact]
+    public void APowStepUpdateNearMidRangeMovesTheRequestedChange()
+    {
+        // Noiseless PowStep, γ = 2, bounds ±1, w = 0: an update asking for Δ = lr·|x·d| = 0.05 gets
+        // Δ/g = 20 pulses (g = dw_min·0.5² = 0.0025), and the weight follows aihwkit's rule pulse by
+        // pulse, w ← w + dw_min·((1 − w)/2)², ending near Δ (the step shrinks slightly as w rises).
+        var c = new DeviceConfig
+        {
+            Model = DeviceModel.PowStep, DwMin = 0.01, DwMinDtod = 0, DwMinStd = 0, UpDown = 0, UpDownDtod = 0,
+            WMax = 1, WMin = -1, WMaxDtod = 0, WMinDtod = 0, PowGamma = 2, PowGammaDtod = 0, Mode = PulseMode.Mean,
+        };
+        var a = new DeviceArray(c, 2, seed: 1);
+        a.ApplyOuterProductUpdate([-0.5f, 1f], 0.1f, 0.5f); // x·d < 0 on input 0: UP; bias: DOWN
+        Assert.Equal(10, a.DevicePulses(0));
+        Assert.Equal(20, a.DevicePulses(1));
+        double up = 0, down = 0;
+        for (int i = 0; i < 10; i++) up += 0.01 * Math.Pow((1 - up) / 2, 2);
+        for (int i = 0; i < 20; i++) down -= 0.01 * Math.Pow((down + 1) / 2, 2);
+        Assert.Equal(up, a.PeekWeights()[0], 1e-6);
+        Assert.Equal(down, a.PeekWeights()[1], 1e-6);
+        Assert.InRange(up, 0.025 * 0.95, 0.025);
+        Assert.InRange(-down, 0.05 * 0.95, 0.05);
+
+        // A gradient write is sized the same way: |lr·g|/granularity pulses.
+        var w = new DeviceArray(c, 1, seed: 1);
+        w.ApplyGradient([-0.1f], 0.5f);
+        Assert.Equal(20, w.DevicePulses(0));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
