@@ -123,7 +123,7 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
 
         string md = File.ReadAllText(ReportWriter.Write(tmp["pcm"])[0]);
         Assert.Contains("## Device activity", md, StringComparison.Ordinal);
-        Assert.Contains("| layer | devices | update pulses | program pulses | pulses per weight (mean) | pulses per weight (max) | clipped | stuck devices | reads | write energy (µJ / sample) |", md, StringComparison.Ordinal);
+        Assert.Contains("| layer | devices | update pulses | program pulses | pulses per weight (mean) | pulses per weight (max) | clipped update pulses / update pulses | clipped program pulses / program pulses | stuck devices | reads | write energy (µJ / sample) |", md, StringComparison.Ordinal);
         var run = RunData.Load(tmp["pcm"]);
         var conv1 = run.Epochs[^1].Devices!["conv1"];
         Assert.Contains($"| conv1 | {Markdown.Count(conv1.Devices)} | {Markdown.Count(conv1.UpdatePulses)} | {Markdown.Count(conv1.ProgramPulses)} | {Markdown.Num(conv1.PulsesMeanPerDevice)} |", md, StringComparison.Ordinal);
