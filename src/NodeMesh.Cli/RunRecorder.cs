@@ -163,7 +163,8 @@ public sealed class RunRecorder
             return new MetricsRow(e.Epoch, layer, CategoryTraffic.NameOf(c), messages, bytes, byteHops, delivered, dropped,
                 e.Trained.Loss, e.Trained.Accuracy, e.Test.Loss, e.Test.Accuracy, e.TrainSeconds, e.SamplesPerSecond,
                 cons?.ConsensusDistance, cons?.SignalToNoise,
-                d.MeanPulsesPerDevice, d.MaxPulsesPerDevice, d.Reads, d.StuckDevices, d.ClippedFraction);
+                d.MeanPulsesPerDevice, d.MaxPulsesPerDevice, d.Reads, d.StuckDevices,
+                d.UpdatePulses == 0 ? null : d.ClippedUpdateFraction, d.ProgramPulses == 0 ? null : d.ClippedProgramFraction);
         }
         var all = DeviceActivity.Of(counts);
         foreach (var c in categories)
@@ -182,7 +183,7 @@ public sealed class RunRecorder
     {
         int index = _epochs.IndexOf(e);
         var previous = index > 0 ? _epochs[index - 1].Trained.Ledger : null;
-        return MeasuredEnergy.PerSample(_plan, _energy, e.Trained.Ledger, e.Trained.Samples, previous);
+        return MeasuredEnergy.PerSample(_energy, e.Trained.Ledger, e.Trained.Samples, previous);
     }
 
     /// <summary>The epoch's all-reduce traffic against its lower bound, by conv layer (empty for other strategies).</summary>

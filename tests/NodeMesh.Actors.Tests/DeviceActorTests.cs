@@ -1,5 +1,6 @@
 using NodeMesh.Actors.Driving;
 using NodeMesh.Core.Devices;
+using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
@@ -15,11 +16,13 @@ public sealed class DeviceActorTests
     private const string Arch = "conv3x3x3,relu,maxpool2,conv3x3x4,relu,maxpool2,dense10";
     private const int Size = 8;
 
-    private static async Task<(float[][] Model, Messages.EpochTrained Epoch)> Train(string preset, StrategyOptions strategy)
+    private static Task<(float[][] Model, Messages.EpochTrained Epoch)> Train(string preset, StrategyOptions strategy) =>
+        Train(DeviceConfig.Load(preset), strategy);
+
+    private static async Task<(float[][] Model, Messages.EpochTrained Epoch)> Train(DeviceConfig device, StrategyOptions strategy)
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
         var options = new TrainOptions(Arch, strategy, Batch: 8, TrainLimit: 32, Seed: 2, TileSide: 4).Validate();
-        var device = DeviceConfig.Load(preset);
         await using var run = await LocalRun.StartAsync(RunSpecs.From(options, plan, device), options, TestData.Random(32, 8, Size, 1), name: "devices");
         await run.PrepareAsync();
         var epoch = await run.TrainEpochAsync(1);
@@ -65,11 +68,57 @@ public sealed class DeviceActorTests
         Assert.True(epoch.Ledger.DeviceOf(conv1, DeviceField.ProgramPulses) > 0, "averaging must program the devices by pulses");
     }
 
+    /// <summary>
+    /// Weight averaging onto devices with narrow bounds that vary from device to device: a map's
+    /// average lies beyond some units' own bounds, so program-and-verify runs into them. Those
+    /// clips are counted as clipped program pulses, a part of the program pulses.
+    /// </summary>
+    [Fact]
+    public async Task Program_and_verify_clips_of_weight_averaging_are_counted()
+    {
+        var narrow = DeviceConfig.Load("gokmen-vlasov") with { WMax = 0.05, WMin = -0.05, WMaxDtod = 0.3, WMinDtod = 0.3 };
+        var (_, epoch) = await Train(narrow, new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Ring, ReduceOp.Sum, 2));
+        var a = DeviceActivity.Of(epoch.Ledger, 0);
+        Assert.True(a.ProgramPulses > 0, "averaging must program the devices by pulses");
+        Assert.InRange(a.ClippedProgramPulses, 1, a.ProgramPulses);
+        Assert.InRange(a.ClippedUpdatePulses, 0, a.UpdatePulses);
+    }
+
     [Fact]
     public async Task The_ideal_store_counts_no_device_activity()
     {
         var (_, epoch) = await Train("ideal", new StrategyOptions());
         Assert.All(epoch.Ledger.Devices.ToArray(), v => Assert.Equal(0, v));
+    }
+
+    /// <summary>
+    /// The ideal store has no device counters, yet its units count the reads and conversions of
+    /// their training passes: for 32 samples exactly 32 times the closed form per sample (forward
+    /// FanIn + 1 reads and one conversion per unit; backward, after the first layer, FanIn of each),
+    /// so the measured compute energy equals the closed form's.
+    /// </summary>
+    [Fact]
+    public async Task The_ideal_store_counts_the_reads_and_conversions_of_the_closed_form()
+    {
+        var (_, epoch) = await Train("ideal", new StrategyOptions());
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
+        Assert.Equal(32, epoch.Samples);
+        Assert.Equal(ArrayActivity.PerSample(plan).Times(32), ArrayActivity.Of(epoch.Ledger));
+        foreach (var l in plan.Layers)
+            Assert.Equal(ArrayActivity.PerSample(l).ForwardReads * 32, epoch.Ledger.ComputeOf(l.Index, ComputeField.ForwardReads));
+        Assert.Equal(EnergyModel.Default.ComputePj(ArrayActivity.PerSample(plan)),
+            MeasuredEnergy.PerSample(EnergyModel.Default, epoch.Ledger, epoch.Samples).Compute, 9);
+    }
+
+    /// <summary>A one-sided pair reads both its devices in every multiply-accumulate: twice the reads of single devices, the same conversions.</summary>
+    [Fact]
+    public async Task One_sided_pairs_read_two_devices_per_weight()
+    {
+        var (_, epoch) = await Train("pcm", new StrategyOptions());
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
+        var closed = ArrayActivity.PerSample(plan).Times(32);
+        var counted = ArrayActivity.Of(epoch.Ledger);
+        Assert.Equal((2 * closed.Reads, closed.Conversions), (counted.Reads, counted.Conversions));
     }
 }
 

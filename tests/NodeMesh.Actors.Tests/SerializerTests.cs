@@ -26,7 +26,9 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
         l.Add(1, TrafficCategory.Sync, 3, 120, 480);
         l.Deliver(0, TrafficCategory.Error, 7);
         l.Drop(1, TrafficCategory.Sync, 2);
-        l.AddDevices(1, 10, 5, 6, 2, 99, 1, 0);
+        l.AddDevices(1, 10, 5, 6, 2, 99, 1, 0, clippedProgramPulses: 4);
+        l.CountForward(0, 36, 8);
+        l.CountBackward(1, 27, 27);
         return l.Snapshot();
     }
 

@@ -127,13 +127,14 @@ public sealed partial class NodeMeshSerializer : SerializerWithStringManifest
         foreach (var v in l.Dropped) p.Dropped.Add(v);
         foreach (var v in l.ByteHops) p.ByteHops.Add(v);
         foreach (var v in l.Devices) p.Devices.Add(v);
+        foreach (var v in l.Compute) p.Compute.Add(v);
         return p;
     }
 
     private static TrafficCounts FromCounts(W.Counts? p)
     {
         if (p is null) throw new InvalidDataException("missing counters");
-        return new(p.Layers, p.Messages.ToArray(), p.Bytes.ToArray(), p.Delivered.ToArray(), p.Dropped.ToArray(), p.ByteHops.ToArray(), p.Devices.ToArray());
+        return new(p.Layers, p.Messages.ToArray(), p.Bytes.ToArray(), p.Delivered.ToArray(), p.Dropped.ToArray(), p.ByteHops.ToArray(), p.Devices.ToArray(), p.Compute.ToArray());
     }
 
     private static SyncKind Kind(W.SyncKind k) => k switch

@@ -132,11 +132,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 _next.Tell(ld);
                 break;
             case CounterSweep c:
-                if (_state.Store is IPulsedWeightStore p)
-                {
-                    var d = p.Counters;
-                    _ledger.AddDevices(_layer, d.Devices, d.UpdatePulses, d.ProgramPulses, d.MaxPulsesPerDevice, d.Reads, d.ClippedPulses, d.StuckDevices);
-                }
+                if (_state.Store is IPulsedWeightStore p) _ledger.AddDevices(_layer, p.Counters);
                 var sum = c.Counts.Plus(_ledger.Snapshot());
                 _ledger.Clear();
                 _next.Tell(new CounterSweep(sum));
@@ -151,7 +147,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     {
         int batch = f.Input.Batch;
         var y = f.Output.AsSpan(_state.IndexInTile * batch, batch);
-        _state.Forward(f.Input, y);
+        _state.Forward(f.Input, y, f.Train ? _ledger : null);
         (_state.Store as IPulsedWeightStore)?.AddOutputNoise(y, f.Input.Data, _state.Input, batch);
         if (f.Train)
         {
@@ -167,7 +163,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         var input = _input ?? throw new InvalidOperationException($"unit {Name} got a backward sweep before any training forward pass");
         int batch = input.Batch;
         var delta = b.Delta.AsSpan(_state.IndexInTile * batch, batch);
-        _state.Backward(input, delta, b.InputError);
+        _state.Backward(input, delta, b.InputError, _ledger);
         _ledger.Deliver(_layer, TrafficCategory.Error);
         if (b.InputError.Length > 0)
             _ledger.Add(_layer, TrafficCategory.Error, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes, _inByteHopsPerSample * batch);

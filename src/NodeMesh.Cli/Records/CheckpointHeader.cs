@@ -5,13 +5,13 @@ using NodeMesh.Core.Metrics;
 
 namespace NodeMesh.Cli.Records;
 
-/// <summary>Traffic counters as plain arrays (see <see cref="TrafficCounts"/>).</summary>
-public sealed record CountsRecord(int Layers, long[] Messages, long[] Bytes, long[] Delivered, long[] Dropped, long[] ByteHops, long[] Devices)
+/// <summary>Traffic, device and compute counters as plain arrays (see <see cref="TrafficCounts"/>).</summary>
+public sealed record CountsRecord(int Layers, long[] Messages, long[] Bytes, long[] Delivered, long[] Dropped, long[] ByteHops, long[] Devices, long[] Compute)
 {
     public static CountsRecord Of(TrafficCounts c) =>
-        new(c.Layers, c.Messages.ToArray(), c.Bytes.ToArray(), c.Delivered.ToArray(), c.Dropped.ToArray(), c.ByteHops.ToArray(), c.Devices.ToArray());
+        new(c.Layers, c.Messages.ToArray(), c.Bytes.ToArray(), c.Delivered.ToArray(), c.Dropped.ToArray(), c.ByteHops.ToArray(), c.Devices.ToArray(), c.Compute.ToArray());
 
-    public TrafficCounts ToCounts() => new(Layers, Messages, Bytes, Delivered, Dropped, ByteHops, Devices);
+    public TrafficCounts ToCounts() => new(Layers, Messages, Bytes, Delivered, Dropped, ByteHops, Devices, Compute);
 }
 
 /// <summary>A finished epoch, as much of it as the run directory needs to be written again after a resume.</summary>
@@ -38,7 +38,11 @@ public sealed record CheckpointHeader(
     IReadOnlyList<EpochWire> ClusterEpochs,
     string SavedUtc)
 {
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// The header format this build writes and reads. 2: the counters gained clipped program pulses
+    /// and the compute counters (a format-1 checkpoint has neither, so it is refused, not misread).
+    /// </summary>
+    public const int CurrentFormat = 2;
 
     [JsonIgnore]
     public CheckpointPosition Position => new(Epoch, Cursor, StepInEpoch, GlobalStep, LossSum, Correct, Samples, Carried.ToCounts());

@@ -23,13 +23,15 @@ namespace NodeMesh.Cli.Records;
 /// <param name="PulsesMaxPerDevice">Largest pulse count of one device.</param>
 /// <param name="DeviceReads">Device reads since training started.</param>
 /// <param name="StuckDevices">Stuck devices.</param>
-/// <param name="ClippedFraction">Share of the pulses that hit a device bound.</param>
+/// <param name="ClippedUpdateFraction">Clipped update pulses / update pulses since training started (blank without update pulses).</param>
+/// <param name="ClippedProgramFraction">Clipped program pulses / program pulses since training started (blank without program pulses).</param>
 public sealed record MetricsRow(
     int Epoch, string Layer, string Category,
     long Messages, long PayloadBytes, long ByteHops, long ActorMessages, long Dropped,
     double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy, double TrainSeconds, double SamplesPerSecond,
     double? ConsensusXi2, double? Snr,
-    double PulsesMeanPerDevice, long PulsesMaxPerDevice, long DeviceReads, long StuckDevices, double ClippedFraction)
+    double PulsesMeanPerDevice, long PulsesMaxPerDevice, long DeviceReads, long StuckDevices,
+    double? ClippedUpdateFraction, double? ClippedProgramFraction)
 {
     /// <summary>A column: its name in the header (the property's snake_case name) and how a row writes it.</summary>
     private sealed record Column(string Name, Func<MetricsRow, string> Write);
@@ -59,7 +61,8 @@ public sealed record MetricsRow(
         C(nameof(PulsesMaxPerDevice), r => I(r.PulsesMaxPerDevice)),
         C(nameof(DeviceReads), r => I(r.DeviceReads)),
         C(nameof(StuckDevices), r => I(r.StuckDevices)),
-        C(nameof(ClippedFraction), r => F(r.ClippedFraction)),
+        C(nameof(ClippedUpdateFraction), r => r.ClippedUpdateFraction is { } x ? F(x) : ""),
+        C(nameof(ClippedProgramFraction), r => r.ClippedProgramFraction is { } x ? F(x) : ""),
     ];
 
     /// <summary>The column names in file order.</summary>
@@ -110,7 +113,8 @@ public sealed record MetricsRow(
             L(nameof(Messages)), L(nameof(PayloadBytes)), L(nameof(ByteHops)), L(nameof(ActorMessages)), L(nameof(Dropped)),
             D(nameof(TrainLoss)), D(nameof(TrainAccuracy)), D(nameof(TestLoss)), D(nameof(TestAccuracy)), D(nameof(TrainSeconds)), D(nameof(SamplesPerSecond)),
             N(nameof(ConsensusXi2)), N(nameof(Snr)),
-            D(nameof(PulsesMeanPerDevice)), L(nameof(PulsesMaxPerDevice)), L(nameof(DeviceReads)), L(nameof(StuckDevices)), D(nameof(ClippedFraction)));
+            D(nameof(PulsesMeanPerDevice)), L(nameof(PulsesMaxPerDevice)), L(nameof(DeviceReads)), L(nameof(StuckDevices)),
+            N(nameof(ClippedUpdateFraction)), N(nameof(ClippedProgramFraction)));
     }
 
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);

@@ -157,6 +157,8 @@ public static class Comparison
         if (energy) header.Add($"energy {Markdown.EnergyUnit}/sample");
         bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
         if (vsBaseline) header.Add("energy / baseline");
+        bool devices = runs.Any(r => r.DeviceTotals is not null);
+        if (devices) header.AddRange(["clipped update pulses / update pulses", "clipped program pulses / program pulses"]);
         bool cluster = runs.Any(r => r.Cluster is not null);
         if (cluster) header.AddRange(["cluster wire B/sample", "cluster sync wire B/sample", "wire/payload"]);
         string full = Path.GetFullPath(outDir);
@@ -175,6 +177,10 @@ public static class Comparison
             if (hops) row.Add(r.ByteHopsPerSample("sync") is { } bh ? Markdown.ByteHops(bh) : "–");
             if (energy) row.Add(Markdown.EnergyValue(r.EnergyPerSample));
             if (vsBaseline) row.Add(r.EnergyPerSample is { } e && BaselineTotal(r) is > 0 and var b ? Markdown.Ratio(e / b) : "–");
+            if (devices)
+                row.AddRange(r.DeviceTotals is { } d
+                    ? [DeviceSection.Fraction(d.ClippedUpdatePulses, d.ClippedUpdateFraction), DeviceSection.Fraction(d.ClippedProgramPulses, d.ClippedProgramFraction)]
+                    : ["–", "–"]);
             if (cluster)
                 row.AddRange(r.Cluster is null ? ["", "", ""]
                     : [Markdown.Bytes(r.ClusterWireBytesPerSample ?? 0), Markdown.Bytes(r.ClusterCategoryWireBytesPerSample("sync") ?? 0), Markdown.Ratio(r.ClusterOverhead)]);
@@ -184,6 +190,10 @@ public static class Comparison
           .Append("Bytes in decimal SI (1 kB = 1000 B); energy in µJ per training sample.");
         if (differing.Count > 0)
             sb.Append(" Columns ").Append(string.Join(", ", differing.Select(d => $"`{d.Header}`"))).Append(" are the options (config.json names) in which the runs differ.");
+        if (devices)
+            sb.Append(" Clipped columns (runs on devices, all layers, cumulative to the last epoch): the share of update pulses and of program-and-verify pulses ")
+              .Append("whose step would have crossed a device's bound, each over its own pulses, with the count; '–' for the ideal store, without pulses of that kind, ")
+              .Append("or in a summary written before the two were counted apart.");
         if (cluster)
             sb.Append(" Cluster columns (blank for local runs): bytes on the wire between the members during training, NodeMesh messages and Akka housekeeping, ")
               .Append("and the sync messages alone; wire/payload of the NodeMesh messages.");

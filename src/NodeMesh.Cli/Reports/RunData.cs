@@ -77,6 +77,13 @@ public sealed class RunData
     /// <summary>Conv layers with a consensus measure, in order.</summary>
     public IReadOnlyList<string> ConsensusLayers => Epochs.SelectMany(e => e.Consensus.Keys).Distinct().ToList();
 
+    /// <summary>
+    /// The device activity of all layers, cumulative to the last epoch (summary.json's "all"); null
+    /// for the ideal store or a run without device records.
+    /// </summary>
+    public DeviceRecord? DeviceTotals =>
+        Config.Device is { } d && d != "ideal" && Epochs.Count > 0 ? Epochs[^1].Devices?.GetValueOrDefault("all") : null;
+
     public bool HasByteHops => Epochs.Any(e => e.Traffic.Values.Any(t => t.ByteHops is not null));
     public bool HasEnergy => Epochs.Any(e => e.EnergyPjPerSample is not null);
 

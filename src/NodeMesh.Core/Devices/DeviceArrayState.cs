@@ -9,7 +9,8 @@ namespace NodeMesh.Core.Devices;
 /// one-sided pairs), L the length; little-endian; sections in brackets only when the
 /// configuration has the feature:
 /// <code>
-/// counters          5 × i64: reads, update pulses, program pulses, clipped pulses, refreshes
+/// counters          6 × i64: reads, update pulses, program pulses, clipped update pulses, refreshes,
+///                            clipped program pulses
 /// weights           n × f32  persistent weight per device
 /// [apparent]        n × f32  persistent + write noise of the last write (write_noise_std &gt; 0)
 /// [read vector]     L × f32  g⁺ − g⁻ per weight (one-sided pairs)
@@ -26,7 +27,7 @@ namespace NodeMesh.Core.Devices;
 /// </summary>
 internal sealed class DeviceArrayState(DeviceConfig config, long seed, DeviceCells cells, DeviceNoiseSource noise, PulseTrainUpdater updater)
 {
-    private const int CounterCount = 5, NoiseWordCount = 4, TrainWordCount = 32;
+    private const int CounterCount = 6, NoiseWordCount = 4, TrainWordCount = 32;
 
     /// <summary>The header a record of this array carries (kind, length, seed, configuration hash, payload size).</summary>
     public WeightStoreHeader Header => new(WeightStoreKind.DeviceArray, cells.Length, seed, ConfigHash(config), PayloadBytes());
@@ -56,7 +57,7 @@ internal sealed class DeviceArrayState(DeviceConfig config, long seed, DeviceCel
     /// <summary>Writes the payload (changes nothing).</summary>
     public void Write(BinaryWriter w)
     {
-        foreach (long c in (ReadOnlySpan<long>)[cells.Reads, cells.UpdatePulses, cells.ProgramPulses, cells.Clipped, cells.Refreshes]) w.Write(c);
+        foreach (long c in (ReadOnlySpan<long>)[cells.Reads, cells.UpdatePulses, cells.ProgramPulses, cells.Clipped, cells.Refreshes, cells.ProgramClipped]) w.Write(c);
         WeightStoreState.WriteFloats(w, cells.Weights);
         if (cells.ApparentWeights is { } apparent) WeightStoreState.WriteFloats(w, apparent);
         if (cells.OneSided) WeightStoreState.WriteFloats(w, cells.ReadVector);
@@ -92,7 +93,7 @@ internal sealed class DeviceArrayState(DeviceConfig config, long seed, DeviceCel
         int n = cells.DeviceCount, length = cells.Length;
         var s = new Snapshot
         {
-            Counters = [r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64()],
+            Counters = [r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64()],
             Weights = WeightStoreState.ReadFloats(r, n),
             Apparent = cells.ApparentWeights is null ? null : WeightStoreState.ReadFloats(r, n),
             ReadVector = cells.OneSided ? WeightStoreState.ReadFloats(r, length) : null,
@@ -146,6 +147,7 @@ internal sealed class DeviceArrayState(DeviceConfig config, long seed, DeviceCel
         cells.ProgramPulses = s.Counters[2];
         cells.Clipped = s.Counters[3];
         cells.Refreshes = s.Counters[4];
+        cells.ProgramClipped = s.Counters[5];
         s.Weights.CopyTo(cells.Weights);
         s.Apparent?.CopyTo(cells.ApparentWeights!);
         // Single devices: the read vector aliases the apparent (or persistent) weights just copied.

@@ -104,8 +104,11 @@ internal sealed class DeviceCells
     /// <summary>Pulses written by program-to-target, refresh and resets.</summary>
     public long ProgramPulses { get; set; }
 
-    /// <summary>Update pulses clipped at a bound.</summary>
+    /// <summary>Update pulses clipped at a bound (the denominator is <see cref="UpdatePulses"/>).</summary>
     public long Clipped { get; set; }
+
+    /// <summary>Program-and-verify pulses clipped at a bound (the denominator is <see cref="ProgramPulses"/>).</summary>
+    public long ProgramClipped { get; set; }
 
     /// <summary>One-sided pairs refreshed.</summary>
     public long Refreshes { get; set; }
@@ -190,13 +193,13 @@ internal sealed class DeviceCells
     {
         long max = 0;
         foreach (int c in Pulses) if (c > max) max = c;
-        return new DeviceCounters(Length, DeviceCount, UpdatePulses, ProgramPulses, max, Reads, Clipped, StuckCount, Refreshes);
+        return new DeviceCounters(Length, DeviceCount, UpdatePulses, ProgramPulses, max, Reads, Clipped, ProgramClipped, StuckCount, Refreshes);
     }
 
     /// <summary>Zeroes the activity counters and the per-device pulse counts (not the stuck count).</summary>
     public void ResetCounters()
     {
         Array.Clear(Pulses);
-        Reads = UpdatePulses = ProgramPulses = Clipped = Refreshes = 0;
+        Reads = UpdatePulses = ProgramPulses = Clipped = ProgramClipped = Refreshes = 0;
     }
 }

@@ -12,7 +12,8 @@ namespace NodeMesh.Core.Devices;
 /// <param name="ProgramPulses">Pulses written by program-to-target, refresh and resets.</param>
 /// <param name="MaxPulsesPerDevice">Most pulses any one device received (endurance).</param>
 /// <param name="Reads">Device reads.</param>
-/// <param name="ClippedPulses">Update pulses whose step would have crossed the device's own bound (clipped to it).</param>
+/// <param name="ClippedUpdatePulses">Update pulses whose step would have crossed the device's own bound (clipped to it); part of <paramref name="UpdatePulses"/>.</param>
+/// <param name="ClippedProgramPulses">Program pulses (program-and-verify, refresh) clipped the same way; part of <paramref name="ProgramPulses"/>.</param>
 /// <param name="StuckDevices">Devices frozen at a fixed value (corrupt_devices_prob).</param>
 /// <param name="Refreshes">One-sided pairs refreshed (reset and re-programmed).</param>
 public readonly record struct DeviceCounters(
@@ -22,7 +23,8 @@ public readonly record struct DeviceCounters(
     long ProgramPulses,
     long MaxPulsesPerDevice,
     long Reads,
-    long ClippedPulses,
+    long ClippedUpdatePulses,
+    long ClippedProgramPulses,
     long StuckDevices,
     long Refreshes)
 {
@@ -32,8 +34,11 @@ public readonly record struct DeviceCounters(
     /// <summary>Mean pulses per device (endurance).</summary>
     public double MeanPulsesPerDevice => Devices == 0 ? 0 : (double)TotalPulses / Devices;
 
-    /// <summary>Fraction of update pulses that were clipped at a bound.</summary>
-    public double ClippedFraction => UpdatePulses == 0 ? 0 : (double)ClippedPulses / UpdatePulses;
+    /// <summary>Clipped update pulses / update pulses (0 without update pulses).</summary>
+    public double ClippedUpdateFraction => UpdatePulses == 0 ? 0 : (double)ClippedUpdatePulses / UpdatePulses;
+
+    /// <summary>Clipped program pulses / program pulses (0 without program pulses).</summary>
+    public double ClippedProgramFraction => ProgramPulses == 0 ? 0 : (double)ClippedProgramPulses / ProgramPulses;
 
     /// <summary>Sums two counters (the maximum of the per-device maxima).</summary>
     public static DeviceCounters operator +(DeviceCounters a, DeviceCounters b) => new(
@@ -43,7 +48,8 @@ public readonly record struct DeviceCounters(
         a.ProgramPulses + b.ProgramPulses,
         Math.Max(a.MaxPulsesPerDevice, b.MaxPulsesPerDevice),
         a.Reads + b.Reads,
-        a.ClippedPulses + b.ClippedPulses,
+        a.ClippedUpdatePulses + b.ClippedUpdatePulses,
+        a.ClippedProgramPulses + b.ClippedProgramPulses,
         a.StuckDevices + b.StuckDevices,
         a.Refreshes + b.Refreshes);
 }

@@ -11,8 +11,9 @@ namespace NodeMesh.Core.Devices;
 /// (dithering with steps larger than the tolerance), or after min(4·ceil(|Δ|/dw_min),
 /// program_max_pulses) pulses for the initial error Δ. One-sided pairs pulse g⁺ up to raise the
 /// weight and g⁻ up to lower it; a pair that saturates is reset and programmed once more. Reads see
-/// write noise, so the verify loop does too. Pulses count as program pulses; clipped program
-/// pulses are not counted as clipped (that counter is for updates).
+/// write noise, so the verify loop does too. Pulses count as program pulses, and those clipped at a
+/// bound as clipped program pulses (kept apart from the clipped update pulses, each counter with
+/// its own denominator).
 /// </summary>
 internal sealed class ProgramAndVerify
 {
@@ -71,7 +72,9 @@ internal sealed class ProgramAndVerify
             int n = Math.Min(burst, budget - used);
             used += n;
             _cells.ProgramPulses += n;
-            if (_cells.Burst(d, n, up) > 0 || _cells.Params[d].Stuck) break;
+            int clipped = _cells.Burst(d, n, up);
+            _cells.ProgramClipped += clipped;
+            if (clipped > 0 || _cells.Params[d].Stuck) break;
             _cells.Reads++;
             float next = target - _cells.Apparent(d);
             if (MathF.Abs(next) <= tol) break;
@@ -105,7 +108,9 @@ internal sealed class ProgramAndVerify
                 int n = Math.Min(burst, budget - used);
                 used += n;
                 _cells.ProgramPulses += n;
-                if (_cells.Burst(d, n, true) > 0 || _cells.Params[d].Stuck) { saturated = true; break; }
+                int clipped = _cells.Burst(d, n, true);
+                _cells.ProgramClipped += clipped;
+                if (clipped > 0 || _cells.Params[d].Stuck) { saturated = true; break; }
                 _cells.Reads += 2;
                 float next = target - (_cells.Apparent(plus) - _cells.Apparent(minus));
                 if (MathF.Abs(next) <= tol) break;

@@ -1,11 +1,16 @@
+using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
 
 namespace NodeMesh.Core.Fabric;
 
 /// <summary>
-/// Device reads and ADC conversions of the arrays. Each unit's array holds FanIn weight devices
-/// and one bias device (driven by a constant input 1).
+/// Device reads and ADC conversions of the arrays. A run counts them (<see cref="Of(TrafficCounts)"/>,
+/// from the compute counters every unit adds to its ledger once per batch); <see cref="PerSample(NetworkPlan)"/>
+/// is the closed form of the same counts for single-device weights, which tests use as a
+/// cross-check. Each unit's array holds FanIn weight devices and one bias device (driven by a
+/// constant input 1); a one-sided pair reads two devices per weight, so its counted reads are twice
+/// the closed form's.
 /// <list type="bullet">
 /// <item>Forward, per sample: every unit reads all FanIn + 1 devices (one analog MAC each) and
 ///   converts its one output: FanIn + 1 reads and 1 conversion per unit.</item>
@@ -30,7 +35,12 @@ public sealed record ArrayActivity(long ForwardReads, long BackwardReads, long F
     /// <summary>These counts repeated <paramref name="k"/> times (e.g. per batch of k samples).</summary>
     public ArrayActivity Times(long k) => new(ForwardReads * k, BackwardReads * k, ForwardConversions * k, BackwardConversions * k);
 
-    /// <summary>The array activity of one training sample of layer <paramref name="l"/>.</summary>
+    /// <summary>The activity the units counted in <paramref name="counts"/> (all layers; training passes only).</summary>
+    public static ArrayActivity Of(TrafficCounts counts) => new(
+        counts.TotalCompute(ComputeField.ForwardReads), counts.TotalCompute(ComputeField.BackwardReads),
+        counts.TotalCompute(ComputeField.ForwardConversions), counts.TotalCompute(ComputeField.BackwardConversions));
+
+    /// <summary>The array activity of one training sample of layer <paramref name="l"/> (closed form, one device per weight).</summary>
     public static ArrayActivity PerSample(WeightedLayer l)
     {
         long units = l.UnitCount, fanIn = l.FanIn;
@@ -38,7 +48,7 @@ public sealed record ArrayActivity(long ForwardReads, long BackwardReads, long F
         return new ArrayActivity(units * (fanIn + 1), backward ? units * fanIn : 0, units, backward ? units * fanIn : 0);
     }
 
-    /// <summary>The array activity of one training sample of the whole network.</summary>
+    /// <summary>The array activity of one training sample of the whole network (closed form, one device per weight).</summary>
     public static ArrayActivity PerSample(NetworkPlan plan) =>
         plan.Layers.Select(PerSample).Aggregate(new ArrayActivity(0, 0, 0, 0),
             (a, b) => new ArrayActivity(a.ForwardReads + b.ForwardReads, a.BackwardReads + b.BackwardReads,

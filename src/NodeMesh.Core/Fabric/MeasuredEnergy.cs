@@ -1,5 +1,4 @@
 using NodeMesh.Core.Metrics;
-using NodeMesh.Core.Model;
 
 namespace NodeMesh.Core.Fabric;
 
@@ -23,24 +22,24 @@ public static class MeasuredEnergy
 {
     /// <summary>
     /// pJ per sample of an epoch of <paramref name="samples"/> training samples:
-    /// compute = <see cref="ArrayActivity.PerSample(NetworkPlan)"/> priced by the model (the same
-    /// for every sample); writes = the programming pulses of the epoch (the cumulative device
+    /// compute = the device reads and ADC conversions the units counted in the epoch
+    /// (<see cref="ArrayActivity.Of(TrafficCounts)"/>) priced by the model / samples; writes = the
+    /// programming pulses of the epoch (the cumulative device
     /// counters of <paramref name="epoch"/> minus those of <paramref name="previous"/>) × pJ per
     /// pulse / samples; transport per category = its counted byte-hops × 8 × pJ/bit/hop / samples.
     /// An epoch without samples is priced as one sample, so the result stays finite.
     /// </summary>
-    /// <param name="plan">The network (for the array activity).</param>
     /// <param name="energy">The prices.</param>
-    /// <param name="epoch">The epoch's counts: traffic of the epoch, device counters cumulative.</param>
+    /// <param name="epoch">The epoch's counts: traffic and compute of the epoch, device counters cumulative.</param>
     /// <param name="samples">Training samples of the epoch.</param>
     /// <param name="previous">The previous epoch's counts; null for the first epoch (no pulses before it).</param>
-    public static EnergyPerSample PerSample(NetworkPlan plan, EnergyModel energy, TrafficCounts epoch, int samples, TrafficCounts? previous = null)
+    public static EnergyPerSample PerSample(EnergyModel energy, TrafficCounts epoch, int samples, TrafficCounts? previous = null)
     {
         double n = Math.Max(1, samples);
         long pulsesBefore = previous is null ? 0 : DeviceActivity.Of(previous).TotalPulses;
         long pulses = DeviceActivity.Of(epoch).TotalPulses - pulsesBefore;
         return new EnergyPerSample(
-            energy.ComputePj(ArrayActivity.PerSample(plan)),
+            energy.ComputePj(ArrayActivity.Of(epoch)) / n,
             energy.WritePj(pulses) / n,
             energy.TransportPj(epoch.TotalByteHops(TrafficCategory.Activation)) / n,
             energy.TransportPj(epoch.TotalByteHops(TrafficCategory.Error)) / n,

@@ -11,9 +11,11 @@ namespace NodeMesh.Core.Metrics;
 /// <param name="ProgramPulses">Pulses written by program-to-target (weight averaging, gossip).</param>
 /// <param name="MaxPulsesPerDevice">Largest pulse count of any single device of the layers (endurance).</param>
 /// <param name="Reads">Device reads.</param>
-/// <param name="ClippedPulses">Pulses that hit a device's bound.</param>
+/// <param name="ClippedUpdatePulses">Update pulses that hit a device's bound.</param>
+/// <param name="ClippedProgramPulses">Program-and-verify pulses that hit a device's bound.</param>
 /// <param name="StuckDevices">Stuck devices.</param>
-public sealed record DeviceActivity(long Devices, long UpdatePulses, long ProgramPulses, long MaxPulsesPerDevice, long Reads, long ClippedPulses, long StuckDevices)
+public sealed record DeviceActivity(long Devices, long UpdatePulses, long ProgramPulses, long MaxPulsesPerDevice, long Reads,
+    long ClippedUpdatePulses, long ClippedProgramPulses, long StuckDevices)
 {
     /// <summary>All programming pulses: update + program.</summary>
     public long TotalPulses => UpdatePulses + ProgramPulses;
@@ -21,8 +23,11 @@ public sealed record DeviceActivity(long Devices, long UpdatePulses, long Progra
     /// <summary>Pulses per device (0 without devices).</summary>
     public double MeanPulsesPerDevice => Devices == 0 ? 0 : (double)TotalPulses / Devices;
 
-    /// <summary>Share of the pulses that hit a bound (0 without pulses).</summary>
-    public double ClippedFraction => TotalPulses == 0 ? 0 : (double)ClippedPulses / TotalPulses;
+    /// <summary>Clipped update pulses / update pulses (0 without update pulses).</summary>
+    public double ClippedUpdateFraction => UpdatePulses == 0 ? 0 : (double)ClippedUpdatePulses / UpdatePulses;
+
+    /// <summary>Clipped program pulses / program pulses (0 without program pulses).</summary>
+    public double ClippedProgramFraction => ProgramPulses == 0 ? 0 : (double)ClippedProgramPulses / ProgramPulses;
 
     /// <summary>
     /// The activity of the layers <paramref name="layers"/> (indices into the snapshot): sums of
@@ -30,7 +35,7 @@ public sealed record DeviceActivity(long Devices, long UpdatePulses, long Progra
     /// </summary>
     public static DeviceActivity Of(TrafficCounts counts, IEnumerable<int> layers)
     {
-        long devices = 0, update = 0, program = 0, max = 0, reads = 0, clipped = 0, stuck = 0;
+        long devices = 0, update = 0, program = 0, max = 0, reads = 0, clippedUpdate = 0, clippedProgram = 0, stuck = 0;
         foreach (int l in layers)
         {
             devices += counts.DeviceOf(l, DeviceField.Devices);
@@ -38,10 +43,11 @@ public sealed record DeviceActivity(long Devices, long UpdatePulses, long Progra
             program += counts.DeviceOf(l, DeviceField.ProgramPulses);
             max = Math.Max(max, counts.DeviceOf(l, DeviceField.MaxPulsesPerDevice));
             reads += counts.DeviceOf(l, DeviceField.Reads);
-            clipped += counts.DeviceOf(l, DeviceField.ClippedPulses);
+            clippedUpdate += counts.DeviceOf(l, DeviceField.ClippedUpdatePulses);
+            clippedProgram += counts.DeviceOf(l, DeviceField.ClippedProgramPulses);
             stuck += counts.DeviceOf(l, DeviceField.StuckDevices);
         }
-        return new DeviceActivity(devices, update, program, max, reads, clipped, stuck);
+        return new DeviceActivity(devices, update, program, max, reads, clippedUpdate, clippedProgram, stuck);
     }
 
     /// <summary>The activity of one layer.</summary>

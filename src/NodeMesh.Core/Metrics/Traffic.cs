@@ -35,7 +35,17 @@ public sealed class TrafficLedger
     public long[] Devices { get; }
 
     /// <summary>Number of <see cref="DeviceField"/> values per layer.</summary>
-    public const int DeviceFields = 7;
+    public const int DeviceFields = 8;
+
+    /// <summary>
+    /// Compute counters per layer (<see cref="ComputeField"/>): device reads and ADC conversions of
+    /// the training passes, counted in the epoch like the traffic (not cumulative), for every
+    /// store, ideal or not.
+    /// </summary>
+    public long[] Compute { get; }
+
+    /// <summary>Number of <see cref="ComputeField"/> values per layer.</summary>
+    public const int ComputeFields = 4;
 
     public TrafficLedger(int layers)
     {
@@ -46,23 +56,30 @@ public sealed class TrafficLedger
         Dropped = new long[layers * Categories];
         ByteHops = new long[layers * Categories];
         Devices = new long[layers * DeviceFields];
+        Compute = new long[layers * ComputeFields];
     }
 
-    public TrafficLedger(int layers, long[] messages, long[] bytes, long[] delivered, long[] dropped, long[] byteHops, long[]? devices = null)
+    public TrafficLedger(int layers, long[] messages, long[] bytes, long[] delivered, long[] dropped, long[] byteHops, long[]? devices = null, long[]? compute = null)
     {
         int n = layers * Categories;
         if (messages.Length != n || bytes.Length != n || delivered.Length != n || dropped.Length != n || byteHops.Length != n)
             throw new ArgumentException("ledger arrays do not match the layer count");
         devices ??= new long[layers * DeviceFields];
         if (devices.Length != layers * DeviceFields) throw new ArgumentException("device counters do not match the layer count");
-        Layers = layers; Messages = messages; Bytes = bytes; Delivered = delivered; Dropped = dropped; ByteHops = byteHops; Devices = devices;
+        compute ??= new long[layers * ComputeFields];
+        if (compute.Length != layers * ComputeFields) throw new ArgumentException("compute counters do not match the layer count");
+        Layers = layers; Messages = messages; Bytes = bytes; Delivered = delivered; Dropped = dropped; ByteHops = byteHops; Devices = devices; Compute = compute;
     }
 
     /// <summary>Device counter of a layer.</summary>
     public long DeviceOf(int layer, DeviceField f) => Devices[layer * DeviceFields + (int)f];
 
     /// <summary>Adds one unit's cumulative device counters (the maximum is kept as a maximum).</summary>
-    public void AddDevices(int layer, long devices, long updatePulses, long programPulses, long maxPulsesPerDevice, long reads, long clippedPulses, long stuck)
+    public void AddDevices(int layer, Devices.DeviceCounters d) =>
+        AddDevices(layer, d.Devices, d.UpdatePulses, d.ProgramPulses, d.MaxPulsesPerDevice, d.Reads, d.ClippedUpdatePulses, d.StuckDevices, d.ClippedProgramPulses);
+
+    /// <summary>Adds one unit's cumulative device counters (the maximum is kept as a maximum).</summary>
+    public void AddDevices(int layer, long devices, long updatePulses, long programPulses, long maxPulsesPerDevice, long reads, long clippedUpdatePulses, long stuck, long clippedProgramPulses = 0)
     {
         int b = layer * DeviceFields;
         Devices[b + (int)DeviceField.Devices] += devices;
@@ -70,8 +87,31 @@ public sealed class TrafficLedger
         Devices[b + (int)DeviceField.ProgramPulses] += programPulses;
         Devices[b + (int)DeviceField.MaxPulsesPerDevice] = Math.Max(Devices[b + (int)DeviceField.MaxPulsesPerDevice], maxPulsesPerDevice);
         Devices[b + (int)DeviceField.Reads] += reads;
-        Devices[b + (int)DeviceField.ClippedPulses] += clippedPulses;
+        Devices[b + (int)DeviceField.ClippedUpdatePulses] += clippedUpdatePulses;
         Devices[b + (int)DeviceField.StuckDevices] += stuck;
+        Devices[b + (int)DeviceField.ClippedProgramPulses] += clippedProgramPulses;
+    }
+
+    /// <summary>Compute counter of a layer.</summary>
+    public long ComputeOf(int layer, ComputeField f) => Compute[layer * ComputeFields + (int)f];
+
+    /// <summary>
+    /// Counts a forward pass of one unit over a batch: <paramref name="reads"/> device reads and
+    /// <paramref name="conversions"/> ADC conversions (plain increments, once per batch).
+    /// </summary>
+    public void CountForward(int layer, long reads, long conversions)
+    {
+        int b = layer * ComputeFields;
+        Compute[b + (int)ComputeField.ForwardReads] += reads;
+        Compute[b + (int)ComputeField.ForwardConversions] += conversions;
+    }
+
+    /// <summary>Counts a backward (input-error) pass of one unit over a batch, like <see cref="CountForward"/>.</summary>
+    public void CountBackward(int layer, long reads, long conversions)
+    {
+        int b = layer * ComputeFields;
+        Compute[b + (int)ComputeField.BackwardReads] += reads;
+        Compute[b + (int)ComputeField.BackwardConversions] += conversions;
     }
 
     private static int At(int layer, TrafficCategory c) => layer * Categories + (int)c;
@@ -104,13 +144,14 @@ public sealed class TrafficLedger
     public long TotalDropped(TrafficCategory c) => Enumerable.Range(0, Layers).Sum(l => DroppedOf(l, c));
 
     /// <summary>An immutable copy of the counters (what an actor sends).</summary>
-    public TrafficCounts Snapshot() => new(Layers, Messages, Bytes, Delivered, Dropped, ByteHops, Devices);
+    public TrafficCounts Snapshot() => new(Layers, Messages, Bytes, Delivered, Dropped, ByteHops, Devices, Compute);
 
     /// <summary>Adds a snapshot into this ledger.</summary>
     public void Merge(TrafficCounts other)
     {
         if (other.Layers != Layers) throw new ArgumentException($"cannot merge counts of {other.Layers} layers into a ledger of {Layers}", nameof(other));
         Add(Messages, other.Messages); Add(Bytes, other.Bytes); Add(Delivered, other.Delivered); Add(Dropped, other.Dropped); Add(ByteHops, other.ByteHops);
+        Add(Compute, other.Compute);
         var d = other.Devices;
         for (int i = 0; i < Devices.Length; i++)
             Devices[i] = i % DeviceFields == (int)DeviceField.MaxPulsesPerDevice ? Math.Max(Devices[i], d[i]) : Devices[i] + d[i];
@@ -132,6 +173,7 @@ public sealed class TrafficLedger
             Dropped[i] += other.Dropped[i];
             ByteHops[i] += other.ByteHops[i];
         }
+        for (int i = 0; i < Compute.Length; i++) Compute[i] += other.Compute[i];
         for (int i = 0; i < Devices.Length; i++)
             Devices[i] = i % DeviceFields == (int)DeviceField.MaxPulsesPerDevice ? Math.Max(Devices[i], other.Devices[i]) : Devices[i] + other.Devices[i];
     }
@@ -145,10 +187,10 @@ public sealed class TrafficLedger
 
     public void Clear()
     {
-        Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped); Array.Clear(ByteHops); Array.Clear(Devices);
+        Array.Clear(Messages); Array.Clear(Bytes); Array.Clear(Delivered); Array.Clear(Dropped); Array.Clear(ByteHops); Array.Clear(Devices); Array.Clear(Compute);
     }
 
-    public TrafficLedger Copy() => new(Layers, (long[])Messages.Clone(), (long[])Bytes.Clone(), (long[])Delivered.Clone(), (long[])Dropped.Clone(), (long[])ByteHops.Clone(), (long[])Devices.Clone());
+    public TrafficLedger Copy() => new(Layers, (long[])Messages.Clone(), (long[])Bytes.Clone(), (long[])Delivered.Clone(), (long[])Dropped.Clone(), (long[])ByteHops.Clone(), (long[])Devices.Clone(), (long[])Compute.Clone());
 }
 
 /// <summary>Device counters kept per layer in a <see cref="TrafficLedger"/> (cumulative since training started).</summary>
@@ -162,10 +204,34 @@ public enum DeviceField
     ProgramPulses = 2,
     /// <summary>Largest pulse count of any single device (endurance).</summary>
     MaxPulsesPerDevice = 3,
-    /// <summary>Device reads (forward and backward passes).</summary>
+    /// <summary>
+    /// Device reads the store counted itself: one per device each time the whole array is read
+    /// (once per pass of a batch, snapshots for tying) plus program-and-verify and refresh reads.
+    /// The per-sample reads that compute energy prices are the <see cref="ComputeField"/> counters.
+    /// </summary>
     Reads = 4,
-    /// <summary>Pulses that hit a device's bound.</summary>
-    ClippedPulses = 5,
+    /// <summary>Update pulses that hit a device's bound (part of <see cref="UpdatePulses"/>).</summary>
+    ClippedUpdatePulses = 5,
     /// <summary>Stuck devices.</summary>
     StuckDevices = 6,
+    /// <summary>Program-and-verify pulses that hit a device's bound (part of <see cref="ProgramPulses"/>).</summary>
+    ClippedProgramPulses = 7,
+}
+
+/// <summary>
+/// Compute counters kept per layer in a <see cref="TrafficLedger"/>, counted per epoch: what the
+/// arrays do in the training passes (evaluation is not counted). A device read is one device
+/// taking part in one multiply-accumulate of one sample; a conversion is one array output
+/// digitised by an ADC.
+/// </summary>
+public enum ComputeField
+{
+    /// <summary>Device reads of the forward pass: per sample and unit, each device of its FanIn + 1 weights.</summary>
+    ForwardReads = 0,
+    /// <summary>Device reads of the backward (transposed, input-error) pass: per sample and unit, each device of its FanIn weights.</summary>
+    BackwardReads = 1,
+    /// <summary>ADC conversions of the forward pass: one per sample and unit.</summary>
+    ForwardConversions = 2,
+    /// <summary>ADC conversions of the backward pass: one per sample and input error value (FanIn per unit).</summary>
+    BackwardConversions = 3,
 }

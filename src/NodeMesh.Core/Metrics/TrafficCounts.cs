@@ -7,21 +7,21 @@ namespace NodeMesh.Core.Metrics;
 /// </summary>
 public sealed class TrafficCounts
 {
-    private readonly long[] _messages, _bytes, _delivered, _dropped, _byteHops, _devices;
+    private readonly long[] _messages, _bytes, _delivered, _dropped, _byteHops, _devices, _compute;
 
     public int Layers { get; }
 
-    /// <summary>Copies the given arrays (layers × categories, and layers × device fields).</summary>
+    /// <summary>Copies the given arrays (layers × categories, layers × device fields, and layers × compute fields).</summary>
     public TrafficCounts(int layers, ReadOnlySpan<long> messages, ReadOnlySpan<long> bytes, ReadOnlySpan<long> delivered,
-        ReadOnlySpan<long> dropped, ReadOnlySpan<long> byteHops, ReadOnlySpan<long> devices)
+        ReadOnlySpan<long> dropped, ReadOnlySpan<long> byteHops, ReadOnlySpan<long> devices, ReadOnlySpan<long> compute)
     {
         int n = layers * TrafficLedger.Categories;
         if (layers < 0 || messages.Length != n || bytes.Length != n || delivered.Length != n || dropped.Length != n || byteHops.Length != n
-            || devices.Length != layers * TrafficLedger.DeviceFields)
+            || devices.Length != layers * TrafficLedger.DeviceFields || compute.Length != layers * TrafficLedger.ComputeFields)
             throw new ArgumentException($"traffic counts do not match {layers} layers");
         Layers = layers;
         _messages = messages.ToArray(); _bytes = bytes.ToArray(); _delivered = delivered.ToArray();
-        _dropped = dropped.ToArray(); _byteHops = byteHops.ToArray(); _devices = devices.ToArray();
+        _dropped = dropped.ToArray(); _byteHops = byteHops.ToArray(); _devices = devices.ToArray(); _compute = compute.ToArray();
     }
 
     /// <summary>All zeros for <paramref name="layers"/> layers.</summary>
@@ -33,6 +33,7 @@ public sealed class TrafficCounts
     public ReadOnlySpan<long> Dropped => _dropped;
     public ReadOnlySpan<long> ByteHops => _byteHops;
     public ReadOnlySpan<long> Devices => _devices;
+    public ReadOnlySpan<long> Compute => _compute;
 
     private static int At(int layer, TrafficCategory c) => layer * TrafficLedger.Categories + (int)c;
 
@@ -42,6 +43,15 @@ public sealed class TrafficCounts
     public long DroppedOf(int layer, TrafficCategory c) => _dropped[At(layer, c)];
     public long ByteHopsOf(int layer, TrafficCategory c) => _byteHops[At(layer, c)];
     public long DeviceOf(int layer, DeviceField f) => _devices[layer * TrafficLedger.DeviceFields + (int)f];
+    public long ComputeOf(int layer, ComputeField f) => _compute[layer * TrafficLedger.ComputeFields + (int)f];
+
+    /// <summary>A compute counter summed over the layers.</summary>
+    public long TotalCompute(ComputeField f)
+    {
+        long s = 0;
+        for (int l = 0; l < Layers; l++) s += ComputeOf(l, f);
+        return s;
+    }
 
     public long TotalMessages(TrafficCategory c) => Sum(_messages, c);
     public long TotalBytes(TrafficCategory c) => Sum(_bytes, c);

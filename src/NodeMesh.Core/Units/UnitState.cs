@@ -1,3 +1,5 @@
+using NodeMesh.Core.Devices;
+using NodeMesh.Core.Metrics;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Tiles;
 
@@ -25,6 +27,12 @@ public sealed class UnitState
     /// <summary>The gradient of the last backward pass (FanIn + 1 values).</summary>
     public float[] Gradient { get; }
 
+    /// <summary>
+    /// Devices read per weight in a multiply-accumulate: 2 for a one-sided pair (g⁺ and g⁻), else 1
+    /// (the ideal store is priced as one device per weight).
+    /// </summary>
+    public int DevicesPerWeight { get; }
+
     public UnitState(WeightedLayer layer, Tile tile, int indexInTile, IWeightStore store)
     {
         if (store.Length != layer.FanIn + 1)
@@ -36,6 +44,7 @@ public sealed class UnitState
         Error = TilePlan.ErrorGeometry(layer, tile, U, V);
         Store = store;
         Gradient = new float[layer.FanIn + 1];
+        DevicesPerWeight = store is DeviceArray a ? a.DeviceCount / a.Length : 1;
     }
 
     /// <summary>Global unit index in the layer (map-major, row, column).</summary>
@@ -44,11 +53,27 @@ public sealed class UnitState
     /// <summary>Position of the unit within its map's grid (u·W + v).</summary>
     public int Position => U * Layer.OutWidth + V;
 
-    /// <summary>Writes this unit's pre-activations for the batch into <paramref name="y"/>; <paramref name="input"/> is the tile's input region.</summary>
-    public void Forward(GridBuffer input, Span<float> y) =>
+    /// <summary>
+    /// Writes this unit's pre-activations for the batch into <paramref name="y"/>; <paramref name="input"/>
+    /// is the tile's input region. With a <paramref name="ledger"/> (training passes) counts the
+    /// array's work: each sample reads every device of the FanIn + 1 weights and converts one output.
+    /// </summary>
+    public void Forward(GridBuffer input, Span<float> y, TrafficLedger? ledger = null)
+    {
         UnitKernels.Forward(Store.Read(), input.Data, Input, input.Batch, y);
+        ledger?.CountForward(Layer.Index, (long)input.Batch * Store.Length * DevicesPerWeight, input.Batch);
+    }
 
-    /// <summary>Computes <see cref="Gradient"/> and, when <paramref name="dxRegion"/> is not empty, adds the input error.</summary>
-    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion) =>
+    /// <summary>
+    /// Computes <see cref="Gradient"/> and, when <paramref name="dxRegion"/> is not empty, adds the
+    /// input error; then, with a <paramref name="ledger"/>, counts the transposed read that input
+    /// error takes: each sample reads every device of the FanIn weights (not the bias) and converts
+    /// FanIn values. The gradient itself is digital (the update is priced by its pulses).
+    /// </summary>
+    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion, TrafficLedger? ledger = null)
+    {
         UnitKernels.Backward(Store.Read(), input.Data, Input, delta, input.Batch, Gradient, dxRegion, Error);
+        if (!dxRegion.IsEmpty)
+            ledger?.CountBackward(Layer.Index, (long)input.Batch * Layer.FanIn * DevicesPerWeight, (long)input.Batch * Layer.FanIn);
+    }
 }

@@ -9,7 +9,7 @@ public class MetricsRowTests(TinyRuns runs) : IClassFixture<TinyRuns>
     /// <summary>The header of every metrics.csv written so far (docs/results): scripts read these names.</summary>
     [Fact]
     public void HeaderKeepsItsColumns() => Assert.Equal(
-        "epoch,layer,category,messages,payload_bytes,byte_hops,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr,pulses_mean_per_device,pulses_max_per_device,device_reads,stuck_devices,clipped_fraction",
+        "epoch,layer,category,messages,payload_bytes,byte_hops,actor_messages,dropped,train_loss,train_accuracy,test_loss,test_accuracy,train_seconds,samples_per_second,consensus_xi2,snr,pulses_mean_per_device,pulses_max_per_device,device_reads,stuck_devices,clipped_update_fraction,clipped_program_fraction",
         MetricsRow.Header);
 
     /// <summary>Every member of the record is a column, in declaration order, so a new member cannot be left out of the file.</summary>
@@ -26,8 +26,8 @@ public class MetricsRowTests(TinyRuns runs) : IClassFixture<TinyRuns>
         using var tmp = new TempDir();
         MetricsRow[] rows =
         [
-            new(1, "all", "sync", 10, 400, 800, 10, 0, 2.5, 0.125, 2.25, 0.5, 1.5, 42.75, null, null, 0, 0, 0, 0, 0),
-            new(2, "conv1", "activation", 1L << 40, 3, 0, 7, 1, double.NaN, 1, 0.5, 0.25, 0.001, 1e6, 0, double.PositiveInfinity, 2.5, 12, 99, 3, 0.0625),
+            new(1, "all", "sync", 10, 400, 800, 10, 0, 2.5, 0.125, 2.25, 0.5, 1.5, 42.75, null, null, 0, 0, 0, 0, null, null),
+            new(2, "conv1", "activation", 1L << 40, 3, 0, 7, 1, double.NaN, 1, 0.5, 0.25, 0.001, 1e6, 0, double.PositiveInfinity, 2.5, 12, 99, 3, 0.0625, 0.5),
         ];
         string path = tmp["metrics.csv"];
         File.WriteAllText(path, MetricsRow.Header + "\n" + MetricsRow.ToCsv(rows));

@@ -91,7 +91,8 @@ public class RunJsonTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal(["xi2", "snr"], Keys(e.GetProperty("consensus").GetProperty("conv1")));
         Assert.Equal("Infinity", e.GetProperty("consensus").GetProperty("conv1").GetProperty("snr").GetString()); // exact tying
         Assert.Equal(["all", "conv1", "dense1"], Keys(e.GetProperty("devices")));
-        Assert.Equal(["devices", "update_pulses", "program_pulses", "pulses_mean_per_device", "pulses_max_per_device", "reads", "stuck_devices", "clipped_fraction"],
+        Assert.Equal(["devices", "update_pulses", "program_pulses", "pulses_mean_per_device", "pulses_max_per_device", "reads", "stuck_devices",
+            "clipped_update_pulses", "clipped_program_pulses", "clipped_update_fraction", "clipped_program_fraction"],
             Keys(e.GetProperty("devices").GetProperty("all")));
         Assert.Equal(JsonValueKind.Null, s.GetProperty("cluster").ValueKind);
         Assert.Equal("completed", s.GetProperty("status").GetString());

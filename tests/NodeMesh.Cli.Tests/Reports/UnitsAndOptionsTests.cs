@@ -98,8 +98,10 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
     /// A device run: config.json holds the device parameters as a JSON object with numbers (a valid
     /// --device file that rebuilds the same devices), records the test samples actually used (all
     /// 500 embedded ones for a larger limit), report.md has the device-activity section per layer,
-    /// and compare lists only the device parameters that differ. A run whose config holds the text
-    /// listing of older versions still reports its parameters.
+    /// and compare lists only the device parameters that differ. Clipped pulses are shown by kind,
+    /// each over its own pulses (pcm's program pulses are the refreshes of its one-sided pairs). A run whose
+    /// config holds the text listing of older versions still reports its parameters, and one whose
+    /// summary predates the split clipped counts (one clipped_fraction) shows '–' for both.
     /// </summary>
     [Fact]
     public async Task DeviceRunRecordsParametersAsJsonAndReportsDeviceActivity()
@@ -123,10 +125,16 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
 
         string md = File.ReadAllText(ReportWriter.Write(tmp["pcm"])[0]);
         Assert.Contains("## Device activity", md, StringComparison.Ordinal);
-        Assert.Contains("| layer | devices | update pulses | program pulses | pulses per weight (mean) | pulses per weight (max) | clipped | stuck devices | reads | write energy (µJ / sample) |", md, StringComparison.Ordinal);
+        Assert.Contains("| layer | devices | update pulses | program pulses | pulses per weight (mean) | pulses per weight (max) | clipped update pulses / update pulses | clipped program pulses / program pulses | stuck devices | reads | write energy (µJ / sample) |", md, StringComparison.Ordinal);
         var run = RunData.Load(tmp["pcm"]);
         var conv1 = run.Epochs[^1].Devices!["conv1"];
         Assert.Contains($"| conv1 | {Markdown.Count(conv1.Devices)} | {Markdown.Count(conv1.UpdatePulses)} | {Markdown.Count(conv1.ProgramPulses)} | {Markdown.Num(conv1.PulsesMeanPerDevice)} |", md, StringComparison.Ordinal);
+        Assert.NotNull(conv1.ClippedUpdatePulses);
+        Assert.Equal((double)conv1.ClippedUpdatePulses!.Value / conv1.UpdatePulses, conv1.ClippedUpdateFraction!.Value, 12);
+        Assert.True(conv1.ProgramPulses > 0, "pcm refreshes its pairs by program-and-verify");
+        Assert.Equal((double)conv1.ClippedProgramPulses!.Value / conv1.ProgramPulses, conv1.ClippedProgramFraction!.Value, 12);
+        Assert.Contains($"| {Markdown.Count(conv1.PulsesMaxPerDevice)} | {Markdown.Percent(conv1.ClippedUpdateFraction.Value)} ({Markdown.Count(conv1.ClippedUpdatePulses.Value)}) "
+            + $"| {Markdown.Percent(conv1.ClippedProgramFraction.Value)} ({Markdown.Count(conv1.ClippedProgramPulses.Value)}) | {Markdown.Count(conv1.StuckDevices)} |", md, StringComparison.Ordinal);
         Assert.Contains("| **all** |", md, StringComparison.Ordinal);
         Assert.Contains("| A_up | -27.235 |", md, StringComparison.Ordinal);
         Assert.DoesNotContain("| device_parameters |", md, StringComparison.Ordinal);
@@ -152,6 +160,27 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
         string old = File.ReadAllText(ReportWriter.Write(tmp["pcm2"])[0]);
         Assert.Contains("| model | ExpStep |", old, StringComparison.Ordinal);
         Assert.Contains("| dw_min | 0.01 |", old, StringComparison.Ordinal);
+
+        // summary.json of older versions: one clipped_fraction (update clips over all pulses), no clipped counts.
+        foreach (var epoch in s["epochs"]!.AsArray())
+            foreach (var (_, d) in epoch!["devices"]!.AsObject())
+            {
+                foreach (string key in new[] { "clipped_update_pulses", "clipped_program_pulses", "clipped_update_fraction", "clipped_program_fraction" })
+                    d!.AsObject().Remove(key);
+                d!["clipped_fraction"] = 0.25;
+            }
+        File.WriteAllText(path, s.ToJsonString());
+        var older = RunData.Load(tmp["pcm2"]).Epochs[^1].Devices!["conv1"];
+        Assert.Equal((null, null, null, null), (older.ClippedUpdatePulses, older.ClippedProgramPulses, older.ClippedUpdateFraction, older.ClippedProgramFraction));
+        old = File.ReadAllText(ReportWriter.Write(tmp["pcm2"])[0]);
+        Assert.Contains($"| {Markdown.Count(older.PulsesMaxPerDevice)} | – | – | {Markdown.Count(older.StuckDevices)} |", old, StringComparison.Ordinal);
+        (code, _) = await CompareAsync(tmp["pcm"], tmp["pcm2"], "--out", tmp["cmp2"]);
+        Assert.Equal(0, code);
+        cmp = File.ReadAllText(Path.Combine(tmp["cmp2"], Comparison.MarkdownFile));
+        Assert.Contains("| clipped update pulses / update pulses | clipped program pulses / program pulses |", cmp, StringComparison.Ordinal);
+        var all = run.Epochs[^1].Devices!["all"];
+        Assert.Contains($"| {DeviceSection.Fraction(all.ClippedUpdatePulses, all.ClippedUpdateFraction)} | {DeviceSection.Fraction(all.ClippedProgramPulses, all.ClippedProgramFraction)} |", cmp, StringComparison.Ordinal);
+        Assert.Contains("| – | – |", cmp, StringComparison.Ordinal);
     }
 
     [Fact]

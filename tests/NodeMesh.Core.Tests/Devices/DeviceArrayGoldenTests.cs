@@ -88,7 +88,7 @@ public sealed class DeviceArrayGoldenTests
         h.Add(a.PeekWeights());
         h.Add(a.PersistentWeights());
         var c = a.Counters;
-        foreach (long v in new[] { c.Weights, c.Devices, c.UpdatePulses, c.ProgramPulses, c.MaxPulsesPerDevice, c.Reads, c.ClippedPulses, c.StuckDevices, c.Refreshes })
+        foreach (long v in new[] { c.Weights, c.Devices, c.UpdatePulses, c.ProgramPulses, c.MaxPulsesPerDevice, c.Reads, c.ClippedUpdatePulses, c.StuckDevices, c.Refreshes })
             h.Add((ulong)v);
     }
 

@@ -25,7 +25,7 @@ public sealed class DeviceArrayTests
         Assert.Equal((2 * c.UpdatePulses, c.MaxPulsesPerDevice, 20L), (sum.UpdatePulses, sum.MaxPulsesPerDevice, sum.Devices));
         Assert.Equal(c.MeanPulsesPerDevice, sum.MeanPulsesPerDevice);
         a.ResetCounters();
-        Assert.Equal(new DeviceCounters(10, 10, 0, 0, 0, 0, 0, 0, 0), a.Counters);
+        Assert.Equal(new DeviceCounters(10, 10, 0, 0, 0, 0, 0, 0, 0, 0), a.Counters);
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class DeviceArrayTests
         Assert.Throws<ArgumentException>(() => a.ApplyBatchUpdate(new float[8], new float[1], 2, 0.1f));     // delta shorter than batch
         Assert.Throws<ArgumentException>(() => a.AddOutputNoise(new float[1], new float[6], g, 2));          // output shorter than batch
         Assert.Throws<ArgumentException>(() => a.AddOutputNoise(new float[2], new float[6], new PatchGeometry(0, 1, 2, 0), 2));
-        Assert.Equal(new DeviceCounters(4, 4, 0, 0, 0, 0, 0, 0, 0), a.Counters);
+        Assert.Equal(new DeviceCounters(4, 4, 0, 0, 0, 0, 0, 0, 0, 0), a.Counters);
         Assert.All(a.PeekWeights().ToArray(), w => Assert.Equal(0f, w));
     }
 

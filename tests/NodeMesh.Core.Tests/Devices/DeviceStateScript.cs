@@ -94,7 +94,7 @@ internal sealed class DeviceStateScript
         into.AddRange(Bits(a.PersistentWeights()));
         var c = a.Counters;
         into.AddRange([(ulong)c.Weights, (ulong)c.Devices, (ulong)c.UpdatePulses, (ulong)c.ProgramPulses,
-            (ulong)c.MaxPulsesPerDevice, (ulong)c.Reads, (ulong)c.ClippedPulses, (ulong)c.StuckDevices, (ulong)c.Refreshes]);
+            (ulong)c.MaxPulsesPerDevice, (ulong)c.Reads, (ulong)c.ClippedUpdatePulses, (ulong)c.ClippedProgramPulses, (ulong)c.StuckDevices, (ulong)c.Refreshes]);
     }
 
     /// <summary>The record <see cref="IWeightStore.WriteState"/> writes.</summary>

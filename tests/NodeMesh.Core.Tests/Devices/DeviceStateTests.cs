@@ -202,10 +202,10 @@ public sealed class DeviceStateTests
     public void ForgedValuesWithAValidChecksumAreRefusedBeforeAnythingIsReplaced(int field, int value, string reason)
     {
         // TestDevices.Exact: single devices, no write noise, no drift, stochastic mode; the payload is
-        // counters (40 bytes), weights and pulses (4 bytes per device each), noise words (32), position, block, train words.
+        // counters (48 bytes), weights and pulses (4 bytes per device each), noise words (32), position, block, train words.
         var config = TestDevices.Exact();
         byte[] record = Save(Used(config));
-        const int header = 31, counters = 40, weights = 4 * Length, pulses = 4 * Length;
+        const int header = 31, counters = 48, weights = 4 * Length, pulses = 4 * Length;
         int noise = header + counters + weights + pulses, position = noise + 32, train = position + 4 + 4 * 64;
         var forged = (byte[])record.Clone();
         switch (field)

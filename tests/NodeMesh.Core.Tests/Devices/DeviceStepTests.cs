@@ -118,7 +118,7 @@ public sealed class DeviceStepTests
                 Assert.InRange(var, sd * sd - varTol, sd * sd + varTol);
             }
         }
-        Assert.Equal(0, a.Counters.ClippedPulses); // the start points are far from the bounds
+        Assert.Equal(0, a.Counters.ClippedUpdatePulses); // the start points are far from the bounds
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class DeviceStepTests
             for (int n = 0; n < 40_000; n++) a.PulseDevice(d, up: false);
             Assert.InRange(a.DeviceWeight(d), p.BMin, p.BMin * (1 - 1e-4));
         }
-        Assert.Equal(0, a.Counters.ClippedPulses); // soft bounds are approached, never crossed
+        Assert.Equal(0, a.Counters.ClippedUpdatePulses); // soft bounds are approached, never crossed
 
         // With multiplicative cycle-to-cycle noise the device still settles at its own b_max.
         var noisy = new DeviceArray(Config(DeviceModel.SoftBounds, sigma: 0.3), 32, seed: 4);
@@ -251,8 +251,8 @@ public sealed class DeviceStepTests
             maxima.Add(p.BMax);
         }
         Assert.True(maxima.Count > 60, "bounds vary from device to device");
-        Assert.True(a.Counters.ClippedPulses > a.DeviceCount, "the pulses beyond the bounds are counted as clipped");
-        Assert.InRange(a.Counters.ClippedFraction, 0.1, 0.9);
+        Assert.True(a.Counters.ClippedUpdatePulses > a.DeviceCount, "the pulses beyond the bounds are counted as clipped");
+        Assert.InRange(a.Counters.ClippedUpdateFraction, 0.1, 0.9);
     }
 
     [Theory]

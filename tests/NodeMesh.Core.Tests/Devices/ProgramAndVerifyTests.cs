@@ -80,6 +80,38 @@ public sealed class ProgramAndVerifyTests
         Assert.Equal(0.05f, capped.PeekWeights()[0], 1e-5f);
     }
 
+    /// <summary>
+    /// Program-and-verify pulses that hit a bound are counted as clipped program pulses, exactly as
+    /// many as the same pulses given one by one clip (a noiseless twin), and apart from the clipped
+    /// update pulses, which count only the updates' own clips.
+    /// </summary>
+    [Fact]
+    public void ClippedProgramPulsesAreCountedApartFromClippedUpdatePulses()
+    {
+        var hard = new DeviceArray(Exact(), 1, seed: 1);
+        hard.ProgramTo([1.5f]); // beyond b_max = 1: the last burst runs into the bound
+        var c = hard.Counters;
+        var twin = new DeviceArray(Exact(), 1, seed: 1);
+        for (long i = 0; i < c.ProgramPulses; i++) twin.PulseDevice(0, up: true);
+        Assert.True(c.ClippedProgramPulses > 0, "the pulses past b_max are clipped program pulses");
+        Assert.Equal(twin.Counters.ClippedUpdatePulses, c.ClippedProgramPulses);
+        Assert.Equal((0L, 0L), (c.UpdatePulses, c.ClippedUpdatePulses));
+        Assert.Equal((double)c.ClippedProgramPulses / c.ProgramPulses, c.ClippedProgramFraction, 12);
+
+        hard.ApplyGradient([-0.1f], 1f); // +0.1 on a weight at its bound: every update pulse clips
+        var after = hard.Counters;
+        Assert.True(after.UpdatePulses > 0);
+        Assert.Equal(after.UpdatePulses, after.ClippedUpdatePulses);
+        Assert.Equal(1.0, after.ClippedUpdateFraction);
+        Assert.Equal(c.ClippedProgramPulses, after.ClippedProgramPulses);
+
+        // A one-sided pair that saturates is reset and programmed again: both attempts' clips count.
+        var pair = new DeviceArray(Exact() with { WMin = 0, OneSided = true, Reset = 0, ResetDtod = 0, ResetStd = 0 }, 1, seed: 1);
+        pair.ProgramTo([1.5f]);
+        Assert.True(pair.Counters.ClippedProgramPulses >= 2, "each attempt stops on a clipped pulse");
+        Assert.Equal(0, pair.Counters.ClippedUpdatePulses);
+    }
+
     [Fact]
     public void OneSidedPairsProgramSignedWeightsWithUpPulsesOnly()
     {
