@@ -31,6 +31,7 @@ public static class UserErrors
         [SettingKeys.GossipDrop] = "gossip-drop",
         [SettingKeys.MapLayout] = "map-layout",
         [SettingKeys.LayerHops] = "layer-hops",
+        [SettingKeys.FabricCast] = "fabric-cast",
         [SettingKeys.Energy] = "energy",
         [SettingKeys.Device] = "device",
         // Settings of the CLI's own (checkpoints are read by the CLI, so Core has no key for them).

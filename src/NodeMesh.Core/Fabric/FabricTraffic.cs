@@ -55,8 +55,10 @@ public sealed partial class FabricLayout
     /// source group). All dense neurons share one point, so a dense layer costs OutMaps times one
     /// neuron's <see cref="UnitInputs"/>.
     /// </summary>
+    /// <remarks>Under <see cref="FabricCast.Multicast"/> the trees of <see cref="LayerMulticast"/> instead.</remarks>
     public TransportCost LayerInputs(WeightedLayer l, int batch)
     {
+        if (Options.Cast == FabricCast.Multicast) return LayerMulticast(l, batch);
         if (l.Kind == LayerKind.Dense) return UnitInputs(new UnitCoord(l.Index, 0, 0, 0), batch).Times(l.OutMaps);
         int s = _stride[l.Index], p = l.Padding, c = l.InChannels;
         long level = l.Index == 0 ? 0 : Options.LayerHops;
