@@ -13,7 +13,7 @@ namespace NodeMesh.Core.Fabric;
 /// <param name="Layer">Index of the weighted layer.</param>
 /// <param name="Name">Its name (conv1, …, dense1, …).</param>
 /// <param name="Inputs">Activation messages into the layer's units.</param>
-/// <param name="InputErrors">Error messages out of its units (the mirror of <paramref name="Inputs"/>; none in the first layer).</param>
+/// <param name="InputErrors">Error messages out of its units (the mirror of <paramref name="Inputs"/>; under multicast the reduction back along the same trees; none in the first layer).</param>
 /// <param name="Pool">Pooling messages in one direction (gather forward = scatter backward).</param>
 /// <param name="Loss">Loss flows in one direction (last layer only).</param>
 public sealed record LayerTraffic(int Layer, string Name, TransportCost Inputs, TransportCost InputErrors, TransportCost Pool, TransportCost Loss)
