@@ -127,6 +127,7 @@ public sealed class RunRecorder
             GossipDrop = s.Drop,
             MapLayout = Lower(fabric.Options.Layout),
             LayerHops = fabric.Options.LayerHops,
+            FabricCast = Lower(fabric.Options.Cast),
             EnergyModel = energy,
             Device = device?.Name ?? "ideal",
             DeviceParameters = DeviceJson.Of(device),

@@ -32,6 +32,7 @@ public static class UserErrors
         [SettingKeys.StepParity] = "step-parity",
         [SettingKeys.MapLayout] = "map-layout",
         [SettingKeys.LayerHops] = "layer-hops",
+        [SettingKeys.FabricCast] = "fabric-cast",
         [SettingKeys.Energy] = "energy",
         [SettingKeys.Device] = "device",
         // Settings of the CLI's own (checkpoints are read by the CLI, so Core has no key for them).

@@ -59,6 +59,9 @@ public static class SettingKeys
     /// <summary>Hops between consecutive layers of the fabric (<see cref="Fabric.FabricOptions.LayerHops"/>).</summary>
     public const string LayerHops = "layer-hops";
 
+    /// <summary>Unicast or multicast activation and error transport (<see cref="Fabric.FabricOptions.Cast"/>).</summary>
+    public const string FabricCast = "fabric-cast";
+
     /// <summary>The energy model's JSON file (<see cref="Fabric.EnergyModel.Load"/>).</summary>
     public const string Energy = "energy";
 

@@ -31,10 +31,10 @@ public sealed class ActorEquivalenceTests
     }
 
     private static async Task<(float[][] Weights, EpochTrained Epoch)> TrainActors(TilePlan tiles, TrainOptions options, float[][] weights, bool serialize = false,
-        int members = 1, PlacementKind placement = PlacementKind.Block)
+        int members = 1, PlacementKind placement = PlacementKind.Block, FabricOptions? fabric = null)
     {
         var data = TestData.Random(Samples, 16, Size, 5);
-        var spec = RunSpecs.From(options, tiles.Network, shipsWeights: true, placement: placement, members: members);
+        var spec = RunSpecs.From(options, tiles.Network, fabric: fabric, shipsWeights: true, placement: placement, members: members);
         await using var run = await LocalRun.StartAsync(spec, options, data, weights, serializeMessages: serialize, name: "equiv");
         await run.PrepareAsync();
         var epoch = await run.TrainEpochAsync(1);
@@ -188,6 +188,32 @@ public sealed class ActorEquivalenceTests
             long logits = l.Index == plan.Layers.Count - 1 ? 1 : 0;
             Assert.Equal(steps * (l.UnitCount + pieces + tiles.Tiles[l.Index].Count + logits), epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Activation));
         }
+    }
+
+    [Fact]
+    public async Task Multicast_traffic_of_a_run_equals_the_closed_form_and_moves_fewer_byte_hops_than_unicast()
+    {
+        var (tiles, options, weights) = Setup(new StrategyOptions());
+        var plan = tiles.Network;
+        var multicast = new FabricOptions(Cast: FabricCast.Multicast);
+        var (uniWeights, uni) = await TrainActors(tiles, options, weights);
+        var (multiWeights, multi) = await TrainActors(tiles, options, weights, fabric: multicast);
+        Assert.Equal(uniWeights, multiWeights); // the cast changes what is counted, not what is computed
+        var layout = new FabricLayout(plan, multicast);
+        long steps = multi.Steps, uniByteHops = 0, multiByteHops = 0;
+        foreach (var l in plan.Layers)
+        {
+            var closed = layout.LayerTraffic(l.Index, Batch);
+            foreach (var (category, cost) in new[] { (TrafficCategory.Activation, closed.Activation), (TrafficCategory.Error, closed.Error) })
+            {
+                Assert.Equal(steps * cost.Messages, multi.Ledger.MessagesOf(l.Index, category));
+                Assert.Equal(steps * cost.Bytes, multi.Ledger.BytesOf(l.Index, category));
+                Assert.Equal(steps * cost.ByteHops, multi.Ledger.ByteHopsOf(l.Index, category));
+                uniByteHops += uni.Ledger.ByteHopsOf(l.Index, category);
+                multiByteHops += multi.Ledger.ByteHopsOf(l.Index, category);
+            }
+        }
+        Assert.True(2 * multiByteHops < uniByteHops, $"multicast {multiByteHops} byte-hops, unicast {uniByteHops}");
     }
 
     public static TheoryData<string, int, int, PlacementKind> Spread => new()

@@ -176,4 +176,41 @@ public class TrainRunTests
         }
         Assert.Contains("Summary (allreduce/tree/sum/every1,", tied.Out, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// --fabric-cast multicast is recorded (config.json, report.md, the run's header line) and
+    /// changes only the transport counts: per sample the activation byte-hops are the closed-form
+    /// trees of the tiny net, fewer than unicast's, and so is the transport energy.
+    /// </summary>
+    [Fact]
+    public async Task FabricCastIsRecordedAndMulticastMovesFewerByteHops()
+    {
+        using var tmp = new TempDir();
+        var uni = await Cli.TrainAsync("--out", tmp["uni"]);
+        var multi = await Cli.TrainAsync("--fabric-cast", "multicast", "--out", tmp["multi"]);
+        Assert.True(uni.Code == 0, uni.ToString());
+        Assert.True(multi.Code == 0, multi.ToString());
+        Assert.Contains("1 hop(s) between layers, multicast", multi.Out, StringComparison.Ordinal);
+        Assert.Contains("| fabric_cast | multicast |", File.ReadAllText(Path.Combine(tmp["multi"], "report.md")), StringComparison.Ordinal);
+
+        (string Cast, double ActivationByteHops, double Transport) Read(string dir)
+        {
+            using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "config.json")));
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+            var e = summary.RootElement.GetProperty("epochs")[0];
+            var energy = summary.RootElement.GetProperty("energy_pj_per_sample");
+            return (config.RootElement.GetProperty("fabric_cast").GetString()!,
+                e.GetProperty("traffic").GetProperty("activation").GetProperty("byte_hops_per_sample").GetDouble(),
+                energy.GetProperty("activation_transport").GetDouble() + energy.GetProperty("error_transport").GetDouble());
+        }
+        var u = Read(tmp["uni"]);
+        var m = Read(tmp["multi"]);
+        Assert.Equal("unicast", u.Cast);
+        Assert.Equal("multicast", m.Cast);
+        var plan = Core.Model.NetworkPlan.Build(Core.Model.ArchSpec.Parse(Cli.TinyArch));
+        var layout = new Core.Fabric.FabricLayout(plan, new Core.Fabric.FabricOptions(Cast: Core.Fabric.FabricCast.Multicast));
+        Assert.Equal(plan.Layers.Sum(l => layout.LayerTraffic(l.Index, 1).Activation.ByteHops), m.ActivationByteHops, 9);
+        Assert.True(m.ActivationByteHops < u.ActivationByteHops, $"multicast {m.ActivationByteHops}, unicast {u.ActivationByteHops}");
+        Assert.True(m.Transport < u.Transport, $"multicast {m.Transport} pJ, unicast {u.Transport} pJ");
+    }
 }

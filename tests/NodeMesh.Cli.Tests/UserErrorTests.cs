@@ -159,6 +159,15 @@ public class UserErrorTests
     }
 
     [Fact]
+    public async Task An_unknown_fabric_cast_lists_the_choices_and_starts_no_run()
+    {
+        using var tmp = new TempDir();
+        var r = await Cli.TrainAsync("--fabric-cast", "broadcast", "--out", tmp["run"]);
+        Assert.Equal("error: --fabric-cast 'broadcast' is not one of: unicast, multicast.", Cli.AssertUserError(r, singleLine: true));
+        Assert.False(Directory.Exists(tmp["run"]), "a rejected run must not create its run directory");
+    }
+
+    [Fact]
     public async Task A_bad_energy_file_names_the_flag_and_the_file()
     {
         using var tmp = new TempDir();

@@ -158,7 +158,7 @@ public sealed partial class NodeMeshSerializer
             Fanout = s.Strategy.Fanout, Mix = s.Strategy.Mix, Drop = s.Strategy.Drop, StepParity = s.Strategy.StepParity,
         },
         LearningRate = s.LearningRate, Seed = s.Seed, TileSide = s.TileSide, IndependentInit = s.IndependentInit, ShipsWeights = s.ShipsWeights,
-        DeviceJson = DeviceConfig.ToJson(s.Device), StepSeconds = s.StepSeconds, MapLayout = (int)s.Fabric.Layout, LayerHops = s.Fabric.LayerHops,
+        DeviceJson = DeviceConfig.ToJson(s.Device), StepSeconds = s.StepSeconds, MapLayout = (int)s.Fabric.Layout, LayerHops = s.Fabric.LayerHops, FabricCast = (int)s.Fabric.Cast,
         Placement = (int)s.Placement, Members = s.Members,
     };
 
@@ -173,6 +173,6 @@ public sealed partial class NodeMeshSerializer
             st.Every, st.Fanout, st.Mix, st.Drop, st.StepParity);
         return new RunSpec(p.Arch, p.InputChannels, p.InputHeight, p.InputWidth, p.Classes, strategy, p.LearningRate, p.Seed, p.TileSide,
             p.IndependentInit, p.ShipsWeights, DeviceConfig.FromJson(p.DeviceJson), p.StepSeconds,
-            new FabricOptions(Enum<MapLayout>(p.MapLayout, "map layout"), p.LayerHops), Enum<PlacementKind>(p.Placement, "placement"), p.Members);
+            new FabricOptions(Enum<MapLayout>(p.MapLayout, "map layout"), p.LayerHops, Enum<FabricCast>(p.FabricCast, "fabric cast")), Enum<PlacementKind>(p.Placement, "placement"), p.Members);
     }
 }

@@ -26,8 +26,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private readonly UnitSettings _settings;
     private readonly TrafficLedger _ledger;
     private readonly int _layer;
-    private readonly int _inMessages, _inFloats;
-    private readonly long _inByteHopsPerSample;
+    private readonly TransportCost _inPerSample; // this unit's share of its layer's activation transport for one sample; its error transport mirrors it
     private readonly AllReduceExchange? _allReduce;
     private GossipExchange? _gossip;
     private readonly ParityAnchor? _parity;
@@ -47,8 +46,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         _next = next;
         _layer = layer.Index;
         _ledger = new TrafficLedger(settings.LayerCount);
-        (_inMessages, _inFloats) = FabricModel.UnitInputs(settings.Plan, layer, u, v);
-        _inByteHopsPerSample = settings.Fabric.UnitInputs(new UnitCoord(_layer, m, u, v), 1).ByteHops;
+        _inPerSample = settings.Fabric.UnitInputs(new UnitCoord(_layer, m, u, v), 1);
         var s = settings.Spec.Strategy;
         if (layer.Kind == LayerKind.Conv && s.AveragesAtParity)
             _parity = new ParityAnchor(_state.Store.Read(), layer.Positions);
@@ -153,7 +151,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         {
             _input = f.Input;
             _ledger.Deliver(_layer, TrafficCategory.Activation);
-            _ledger.Add(_layer, TrafficCategory.Activation, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes, _inByteHopsPerSample * batch);
+            _ledger.Add(_layer, TrafficCategory.Activation, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
         }
         _next.Tell(f);
     }
@@ -166,7 +164,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         _state.Backward(input, delta, b.InputError, _ledger);
         _ledger.Deliver(_layer, TrafficCategory.Error);
         if (b.InputError.Length > 0)
-            _ledger.Add(_layer, TrafficCategory.Error, _inMessages, (long)_inMessages * _inFloats * batch * FabricModel.FloatBytes, _inByteHopsPerSample * batch);
+            _ledger.Add(_layer, TrafficCategory.Error, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
         _next.Tell(b); // the input error used the pre-update weights; the sweep moves on while this unit updates
         _input = null;
 

@@ -43,6 +43,7 @@ public static class TrainCommand
         new("step-seconds", "S", "1", "simulated seconds per training step for device drift (devices with drift_nu > 0 only)"),
         new("map-layout", "column|spread", "column", "fabric placement: the maps of a position share a column (0 hops) or are tiled side by side"),
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers of the stacked mesh"),
+        new("fabric-cast", "unicast|multicast", "unicast", "fabric: each value goes to each consumer unit as its own message, or once along an XY multicast tree (errors summed back along it); docs/fabric.md"),
         new("energy", "FILE", null, "energy model JSON (pJ per bit-hop, device read, write pulse, ADC, DRAM, SRAM, FP32 MAC); default: docs/fabric.md values"),
         new("eval-batch", "N", "250", "batch size of test evaluation (does not change results)"),
         new("workers", "N", "0", "cluster run: wait for N worker members (nodemesh node) and place the tiles on them; 0 = local mode, one process", "NODEMESH_WORKERS"),
@@ -173,7 +174,8 @@ public static class TrainCommand
         string? save = a.String("save");
         if (save is not null) Checkpoint.CheckWritable(save);
         var fabric = new FabricLayout(plan, new FabricOptions(
-            a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops")).Validate());
+            a.Choice("map-layout", ("column", MapLayout.Column), ("spread", MapLayout.Spread)), a.Int("layer-hops"),
+            a.Choice("fabric-cast", ("unicast", FabricCast.Unicast), ("multicast", FabricCast.Multicast))).Validate());
         var energy = a.String("energy") is { } energyFile ? EnergyModel.Load(energyFile) : EnergyModel.Default;
         var device = DeviceConfig.Load(a.String("device") ?? "ideal");
         double stepSeconds = a.Float("step-seconds");

@@ -75,7 +75,7 @@ public static class TrainRun
         var plan = s.Plan;
         var device = s.Device;
         stdout.WriteLine($"NodeMesh train: {StrategyGrammar.Name(options.Strategy)}{(options.Strategy.Kind == Core.Strategies.StrategyKind.None ? "" : $" ({options.Strategy.Describe()})")} on {data.Train.Source}");
-        stdout.WriteLine($"  weights in: {(device.IsIdeal ? "ideal float32 stores (exact SGD)" : $"{device.Name} devices ({device.Model}, dw_min {device.DwMin.ToString(CultureInfo.InvariantCulture)})")}; fabric {s.Fabric.Options.Layout.ToString().ToLowerInvariant()} layout, {s.Fabric.Options.LayerHops} hop(s) between layers");
+        stdout.WriteLine($"  weights in: {(device.IsIdeal ? "ideal float32 stores (exact SGD)" : $"{device.Name} devices ({device.Model}, dw_min {device.DwMin.ToString(CultureInfo.InvariantCulture)})")}; fabric {s.Fabric.Options.Layout.ToString().ToLowerInvariant()} layout, {s.Fabric.Options.LayerHops} hop(s) between layers, {s.Fabric.Options.Cast.ToString().ToLowerInvariant()}");
         stdout.WriteLine($"  net {plan.Arch}: {plan.UnitCount:N0} unit actors in {s.Tiles.Tiles.Sum(t => t.Count)} tiles, {plan.UnitParameters:N0} unit parameters ({plan.SharedParameters:N0} if shared)");
         int trainCount = options.TrainLimit > 0 ? Math.Min(options.TrainLimit, data.Train.Count) : data.Train.Count;
         int testCount = options.TestLimit > 0 ? Math.Min(options.TestLimit, data.Test.Count) : data.Test.Count;

@@ -85,6 +85,9 @@ public sealed record RunConfig
     /// <summary>Fabric hops between consecutive layers.</summary>
     public int? LayerHops { get; init; }
 
+    /// <summary>Fabric activation and error transport: unicast or multicast (older runs, which do not record it, were unicast).</summary>
+    public string? FabricCast { get; init; }
+
     /// <summary>The energy prices of the run, in pJ.</summary>
     public EnergyModel? EnergyModel { get; init; }
 

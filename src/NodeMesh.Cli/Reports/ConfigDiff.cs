@@ -42,6 +42,9 @@ public static class ConfigDiff
         // Older runs did not record the samples used; their first epoch trained on that many.
         int i = result.FindIndex(x => x.Key == Name(nameof(RunConfig.TrainSamples)));
         if (i >= 0 && run.Config.TrainSamples is null) result[i] = new(result[i].Key, run.TrainSamples.ToString(CultureInfo.InvariantCulture));
+        // Older runs did not record the fabric cast; they were all unicast.
+        int c = result.FindIndex(x => x.Key == Name(nameof(RunConfig.FabricCast)));
+        if (c >= 0 && run.Config.FabricCast is null) result[c] = new(result[c].Key, "unicast");
         return result;
     }
 

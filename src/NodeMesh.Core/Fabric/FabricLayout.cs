@@ -176,12 +176,18 @@ public sealed partial class FabricLayout
     // ---- per-message transport, for the actors ----------------------------------------------
 
     /// <summary>
-    /// Transport of the activation messages into one unit per batch of <paramref name="batch"/>
-    /// samples (the messages of <see cref="FabricModel.UnitInputs"/>: each carries its floats × B,
-    /// 4 bytes per float). The error messages out of a unit of a layer other than the first are
-    /// their mirror image and cost the same.
+    /// The activation transport one unit accounts for per batch of <paramref name="batch"/>
+    /// samples; for a layer other than the first, its input-error transport is the mirror image
+    /// and costs the same. Unicast: the messages into the unit (those of
+    /// <see cref="FabricModel.UnitInputs"/>: each carries its floats × B, 4 bytes per float).
+    /// Multicast: the trees the unit anchors (<see cref="UnitMulticastShare"/>). Summed over a
+    /// layer's units this is <see cref="LayerInputs"/> under either cast.
     /// </summary>
-    public TransportCost UnitInputs(UnitCoord unit, int batch)
+    public TransportCost UnitInputs(UnitCoord unit, int batch) =>
+        Options.Cast == FabricCast.Multicast ? UnitMulticastShare(unit, batch) : UnitUnicastInputs(unit, batch);
+
+    /// <summary>The unicast messages into one unit per batch (see <see cref="UnitInputs"/>).</summary>
+    private TransportCost UnitUnicastInputs(UnitCoord unit, int batch)
     {
         var l = Plan.Layers[unit.Layer];
         var target = Place(unit);

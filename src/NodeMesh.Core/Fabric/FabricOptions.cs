@@ -16,12 +16,31 @@ public enum MapLayout
     Spread,
 }
 
-/// <summary>Placement options of the emulated fabric.</summary>
+/// <summary>How a value produced at one point reaches its several consumers on the fabric.</summary>
+public enum FabricCast
+{
+    /// <summary>
+    /// One logical message per (value, consumer unit), each routed XY on its own; an input error
+    /// travels back from every consumer unit as its own message (the logical message model of
+    /// <see cref="Metrics.FabricModel"/>).
+    /// </summary>
+    Unicast,
+
+    /// <summary>
+    /// Each produced packet travels once along its XY multicast tree (the union of the XY routes
+    /// from its source to every consumer point; <see cref="FabricLayout.TreeHops"/>); the input
+    /// errors are summed in the network along the same tree, one partial sum per tree link.
+    /// </summary>
+    Multicast,
+}
+
+/// <summary>Placement and transport options of the emulated fabric.</summary>
 /// <param name="Layout">Where the maps of a layer go: <see cref="MapLayout.Column"/> (default) or <see cref="MapLayout.Spread"/>.</param>
 /// <param name="LayerHops">Hops between two consecutive layers of the stack (≥ 0; default 1).</param>
-public sealed record FabricOptions(MapLayout Layout = MapLayout.Column, int LayerHops = 1)
+/// <param name="Cast">How activations reach their consumers and errors return: <see cref="FabricCast.Unicast"/> (default) or <see cref="FabricCast.Multicast"/>.</param>
+public sealed record FabricOptions(MapLayout Layout = MapLayout.Column, int LayerHops = 1, FabricCast Cast = FabricCast.Unicast)
 {
-    /// <summary>Column layout, 1 hop between consecutive layers.</summary>
+    /// <summary>Column layout, 1 hop between consecutive layers, unicast.</summary>
     public static FabricOptions Default { get; } = new();
 
     /// <summary>Checks the options; throws <see cref="UserInputException"/> saying what to change.</summary>
@@ -31,6 +50,8 @@ public sealed record FabricOptions(MapLayout Layout = MapLayout.Column, int Laye
             throw new UserInputException($"{LayerHops}: the hop cost between consecutive layers must be 0 or more.", SettingKeys.LayerHops);
         if (!Enum.IsDefined(Layout))
             throw new UserInputException($"{(int)Layout}: use column or spread.", SettingKeys.MapLayout);
+        if (!Enum.IsDefined(Cast))
+            throw new UserInputException($"{(int)Cast}: use unicast or multicast.", SettingKeys.FabricCast);
         return this;
     }
 }

@@ -13,7 +13,7 @@ namespace NodeMesh.Core.Fabric;
 /// <param name="Layer">Index of the weighted layer.</param>
 /// <param name="Name">Its name (conv1, …, dense1, …).</param>
 /// <param name="Inputs">Activation messages into the layer's units.</param>
-/// <param name="InputErrors">Error messages out of its units (the mirror of <paramref name="Inputs"/>; none in the first layer).</param>
+/// <param name="InputErrors">Error messages out of its units (the mirror of <paramref name="Inputs"/>; under multicast the reduction back along the same trees; none in the first layer).</param>
 /// <param name="Pool">Pooling messages in one direction (gather forward = scatter backward).</param>
 /// <param name="Loss">Loss flows in one direction (last layer only).</param>
 public sealed record LayerTraffic(int Layer, string Name, TransportCost Inputs, TransportCost InputErrors, TransportCost Pool, TransportCost Loss)
@@ -55,8 +55,10 @@ public sealed partial class FabricLayout
     /// source group). All dense neurons share one point, so a dense layer costs OutMaps times one
     /// neuron's <see cref="UnitInputs"/>.
     /// </summary>
+    /// <remarks>Under <see cref="FabricCast.Multicast"/> the trees of <see cref="LayerMulticast"/> instead.</remarks>
     public TransportCost LayerInputs(WeightedLayer l, int batch)
     {
+        if (Options.Cast == FabricCast.Multicast) return LayerMulticast(l, batch);
         if (l.Kind == LayerKind.Dense) return UnitInputs(new UnitCoord(l.Index, 0, 0, 0), batch).Times(l.OutMaps);
         int s = _stride[l.Index], p = l.Padding, c = l.InChannels;
         long level = l.Index == 0 ? 0 : Options.LayerHops;

@@ -95,6 +95,33 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
     }
 
     /// <summary>
+    /// A run from before --fabric-cast (no fabric_cast in its config) was unicast: compared with a
+    /// unicast run it differs in nothing; compared with a multicast run the column shows both casts.
+    /// </summary>
+    [Fact]
+    public async Task A_run_without_a_recorded_fabric_cast_compares_as_unicast()
+    {
+        using var tmp = new TempDir();
+        foreach (var (dir, cast) in new[] { ("old", null), ("uni", "unicast"), ("multi", "multicast") })
+        {
+            TinyRuns.Copy(runs.NonePlain, tmp[dir], null);
+            string path = Path.Combine(tmp[dir], "summary.json");
+            var s = JsonNode.Parse(File.ReadAllText(path))!;
+            var c = s["config"]!.AsObject();
+            if (cast is null) c.Remove("fabric_cast"); else c["fabric_cast"] = cast;
+            File.WriteAllText(path, s.ToJsonString());
+        }
+        var (code, _) = await CompareAsync(tmp["old"], tmp["uni"], "--out", tmp["cmp1"]);
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("fabric_cast", File.ReadAllText(Path.Combine(tmp["cmp1"], Comparison.MarkdownFile)), StringComparison.Ordinal);
+        (code, _) = await CompareAsync(tmp["old"], tmp["multi"], "--out", tmp["cmp2"]);
+        Assert.Equal(0, code);
+        var rows = Cli.ReadCsv(Path.Combine(tmp["cmp2"], Comparison.CsvFile), out string header);
+        Assert.EndsWith(",fabric_cast", header, StringComparison.Ordinal);
+        Assert.Equal(["unicast", "multicast"], rows.Select(r => r["fabric_cast"]));
+    }
+
+    /// <summary>
     /// A device run: config.json holds the device parameters as a JSON object with numbers (a valid
     /// --device file that rebuilds the same devices), records the test samples actually used (all
     /// 500 embedded ones for a larger limit), report.md has the device-activity section per layer,
