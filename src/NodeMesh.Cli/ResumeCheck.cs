@@ -22,6 +22,14 @@ public static class ResumeCheck
     /// <summary>The settings in which <paramref name="recorded"/> and <paramref name="requested"/> differ, in config.json's order.</summary>
     public static IReadOnlyList<ConfigDifference> Of(RunConfig recorded, RunConfig requested)
     {
+        // Runs written before unit_init, fabric_cast and step_parity were recorded read with their
+        // defaults (tied, unicast, off), so that the sweeps they belong to still resume.
+        recorded = recorded with
+        {
+            UnitInit = recorded.UnitInit ?? "tied",
+            FabricCast = recorded.FabricCast ?? "unicast",
+            StepParity = recorded.StepParity ?? false,
+        };
         var a = JsonNode.Parse(RunJson.Serialize(recorded))!.AsObject();
         var b = JsonNode.Parse(RunJson.Serialize(requested))!.AsObject();
         var keys = a.Select(p => p.Key).Concat(b.Select(p => p.Key)).Distinct(StringComparer.Ordinal);

@@ -8,6 +8,7 @@ using NodeMesh.Core.Devices;
 using NodeMesh.Core.Exchanges;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
 using NodeMesh.Core.Placement;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
@@ -33,7 +34,7 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
     }
 
     internal static RunSpec Spec(string device = "pcm") => new("conv3x3x4,relu,maxpool2,dense10", 1, 12, 10, 10,
-        new StrategyOptions(StrategyKind.Gossip, TopologyKind.Exp, ReduceOp.Mean, 3, 2, 0.25f, 0.1f), 0.02f, 7, 5, true, false,
+        new StrategyOptions(StrategyKind.Gossip, TopologyKind.Exp, ReduceOp.Mean, 3, 2, 0.25f, 0.1f), 0.02f, 7, 5, UnitInit.HeNormal, false,
         DeviceConfig.Preset(device) with { DriftNu = 0.05 }, 2.5, new FabricOptions(MapLayout.Spread, 3, FabricCast.Multicast), PlacementKind.RoundRobin, 3);
 
     private object[] Samples() =>

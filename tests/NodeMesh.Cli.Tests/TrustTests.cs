@@ -3,6 +3,7 @@ using System.Text.Json;
 using NodeMesh.Cli.Commands;
 using NodeMesh.Cli.Reports;
 using NodeMesh.Core;
+using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
 
 namespace NodeMesh.Cli.Tests;
@@ -201,6 +202,20 @@ public class TrustTests
         using var tmp = new TempDir();
         File.WriteAllText(tmp["drift.json"], """{"preset": "pcm", "drift_nu": 0.05}""");
         Assert.Empty(TrainCommand.Prepare(Train("--train-limit", "2000", "--device", tmp["drift.json"], "--step-seconds", "5")).Warnings);
+    }
+
+    [Fact]
+    public void UnitInitIsRecordedInConfigAndIndependentIsAWarnedAliasOfConv2d()
+    {
+        Assert.Equal("tied", TrainCommand.Prepare(Train()).Config.UnitInit);
+        var he = TrainCommand.Prepare(Train("--unit-init", "he-normal"));
+        Assert.Equal((UnitInit.HeNormal, "he-normal"), (he.UnitInit, he.Config.UnitInit));
+        Assert.Empty(he.Warnings);
+        var old = TrainCommand.Prepare(Train("--unit-init", "independent"));
+        Assert.Equal((UnitInit.Conv2d, "conv2d"), (old.UnitInit, old.Config.UnitInit));
+        Assert.Equal(["--unit-init independent is deprecated: it is --unit-init conv2d (PyTorch Conv2d's default initialisation drawn for every position); write that instead."], old.Warnings);
+        var e = Assert.Throws<UserInputException>(() => TrainCommand.Prepare(Train("--unit-init", "lc")));
+        Assert.Equal("--unit-init 'lc' is not one of: tied, conv2d, he-normal.", e.Message);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using NodeMesh.Actors.Messages;
 using NodeMesh.Core.Devices;
 using NodeMesh.Core.Exchanges;
 using NodeMesh.Core.Fabric;
+using NodeMesh.Core.Model;
 using NodeMesh.Core.Placement;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Training;
@@ -157,7 +158,7 @@ public sealed partial class NodeMeshSerializer
             Kind = (int)s.Strategy.Kind, Topology = (int)s.Strategy.Topology, Reduce = (int)s.Strategy.Reduce, Every = s.Strategy.Every,
             Fanout = s.Strategy.Fanout, Mix = s.Strategy.Mix, Drop = s.Strategy.Drop, StepParity = s.Strategy.StepParity,
         },
-        LearningRate = s.LearningRate, Seed = s.Seed, TileSide = s.TileSide, IndependentInit = s.IndependentInit, ShipsWeights = s.ShipsWeights,
+        LearningRate = s.LearningRate, Seed = s.Seed, TileSide = s.TileSide, UnitInit = (int)s.UnitInit, ShipsWeights = s.ShipsWeights,
         DeviceJson = DeviceConfig.ToJson(s.Device), StepSeconds = s.StepSeconds, MapLayout = (int)s.Fabric.Layout, LayerHops = s.Fabric.LayerHops, FabricCast = (int)s.Fabric.Cast,
         Placement = (int)s.Placement, Members = s.Members,
     };
@@ -172,7 +173,7 @@ public sealed partial class NodeMeshSerializer
         var strategy = new StrategyOptions(Enum<StrategyKind>(st.Kind, "strategy"), Enum<TopologyKind>(st.Topology, "topology"), Enum<ReduceOp>(st.Reduce, "reduce op"),
             st.Every, st.Fanout, st.Mix, st.Drop, st.StepParity);
         return new RunSpec(p.Arch, p.InputChannels, p.InputHeight, p.InputWidth, p.Classes, strategy, p.LearningRate, p.Seed, p.TileSide,
-            p.IndependentInit, p.ShipsWeights, DeviceConfig.FromJson(p.DeviceJson), p.StepSeconds,
+            Enum<UnitInit>(p.UnitInit, "unit initialisation"), p.ShipsWeights, DeviceConfig.FromJson(p.DeviceJson), p.StepSeconds,
             new FabricOptions(Enum<MapLayout>(p.MapLayout, "map layout"), p.LayerHops, Enum<FabricCast>(p.FabricCast, "fabric cast")), Enum<PlacementKind>(p.Placement, "placement"), p.Members);
     }
 }

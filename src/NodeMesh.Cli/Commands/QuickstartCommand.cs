@@ -43,6 +43,7 @@ public static class QuickstartCommand
         Examples:
           nodemesh quickstart
           nodemesh quickstart --seed 2 --epochs 5
+          nodemesh quickstart --seeds 1,2,3                 # mean ± std over three seeds
           nodemesh quickstart --data full --train-limit 10000
         """;
 
@@ -66,7 +67,7 @@ public static class QuickstartCommand
         stdout.WriteLine($"the whole comparison: {Path.Combine(outDir, Comparison.MarkdownFile)}");
         stdout.WriteLine();
         stdout.WriteLine($"plot: {Path.Combine(outDir, Comparison.BytesPng)} (test accuracy against tying traffic per sample)");
-        stdout.WriteLine($"each run's report: {Path.Combine(outDir, "<setting>", ReportWriter.ReportFile)}");
+        stdout.WriteLine($"each run's report: {Path.Combine(outDir, a.Given("seeds") ? "<setting>-seed<N>" : "<setting>", ReportWriter.ReportFile)}");
         return 0;
     }
 }

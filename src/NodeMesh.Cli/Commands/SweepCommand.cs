@@ -7,16 +7,26 @@ using NodeMesh.Core.Strategies;
 
 namespace NodeMesh.Cli.Commands;
 
-/// <summary>One setting of a sweep: its folder name and the train options that make it.</summary>
+/// <summary>One setting of a sweep: its name and the train options that make it.</summary>
 public sealed record SweepSetting(string Name, string Strategy, string? Topology, int? Every)
 {
     /// <summary>The strategy options of <c>nodemesh train</c> for this setting.</summary>
     public IReadOnlyList<string> TrainArgs => ["--strategy", Name]; // the strategy grammar's full name, e.g. allreduce-tree-every10
 }
 
+/// <summary>One run of a sweep: a setting with a seed, and its folder's name (the setting's name, plus <c>-seedN</c> when the sweep was given <c>--seeds</c>).</summary>
+/// <param name="Setting">The strategy setting.</param>
+/// <param name="Seed">The run's --seed when the sweep lists seeds; null = the one --seed of the command line (or its default).</param>
+public sealed record SweepRun(SweepSetting Setting, int? Seed)
+{
+    /// <summary>The folder name inside the sweep folder: DIR/none, or DIR/none-seed2 with --seeds.</summary>
+    public string Name => Seed is { } seed ? $"{Setting.Name}-seed{seed.ToString(CultureInfo.InvariantCulture)}" : Setting.Name;
+}
+
 /// <summary>
-/// <c>nodemesh sweep --out DIR</c>: trains a grid of strategies × topologies × tying periods one
-/// after another, in process, into DIR/&lt;setting&gt;/ (a run directory each, with its report),
+/// <c>nodemesh sweep --out DIR</c>: trains a grid of strategies × topologies × tying periods
+/// (× seeds with <c>--seeds</c>) one after another, in process, into DIR/&lt;setting&gt;/ or
+/// DIR/&lt;setting&gt;-seed&lt;N&gt;/ (a run directory each, with its report),
 /// skips settings finished with the same options and continues interrupted ones (resume), refuses
 /// folders made with other options, and compares them all into DIR.
 /// </summary>
@@ -46,6 +56,7 @@ public static class SweepCommand
         new("out", "DIR", null, "sweep folder: one run directory per setting, then compare.md, compare.csv and plots (required)"),
         new("strategies", "LIST", DefaultStrategies, "comma-separated strategies in the grammar of train --strategy: none, allreduce[-star|-tree|-ring][-everyF], gossip[-grid|-random|-exp][-everyF]"),
         new("every", "LIST", DefaultEvery, "comma-separated tying periods F, applied to every allreduce and gossip strategy that names no period of its own (none ignores it)"),
+        new("seeds", "LIST", "the one --seed", "comma-separated random seeds, e.g. 1,2,3: every setting runs once per seed, into DIR/<setting>-seed<N>, and the comparison gives mean ± std over them; instead of --seed. (Not train's --seeds, the cluster seed addresses: a sweep runs in this process.)"),
         .. TrainCommand.Options.Where(o => !Owned.Contains(o.Name)),
         new("help", null, null, "show this help"),
     ];
@@ -57,6 +68,10 @@ public static class SweepCommand
 
         Every setting is one 'nodemesh train' run, in this process, into DIR/<setting>/ (for example
         DIR/none, DIR/allreduce-ring-every10), with its report.md and train.log (its console output).
+        With --seeds 1,2,3 every setting runs once per seed (all settings for the first seed, then the
+        next), into DIR/<setting>-seed<N>/ (DIR/none-seed1, DIR/none-seed2, ...), and the comparison
+        shows the mean ± standard deviation over the seeds of each setting. --seeds lists random
+        seeds; train's --seeds (cluster seed addresses) does not apply to sweeps, which run locally.
         Strategies use the grammar of 'train --strategy' (none, allreduce-tree, gossip-exp-every10);
         those without a period get every period of --every. Run again with the same options, the
         sweep resumes: finished settings are skipped, an interrupted one continues from its
@@ -65,7 +80,7 @@ public static class SweepCommand
         At the end all settings are compared into DIR (compare.md, compare.csv, trade-off plots).
         Every other option is passed to each train run ({string.Join(", ", StrategyOnly.Select(kv => "--" + kv.Key))} only to the settings of their strategy).
 
-        Usage: nodemesh sweep --out DIR [--strategies LIST] [--every LIST] [train options]
+        Usage: nodemesh sweep --out DIR [--strategies LIST] [--every LIST] [--seeds LIST] [train options]
 
         Options:
         {ParsedArgs.Help(Options)}
@@ -74,6 +89,7 @@ public static class SweepCommand
           nodemesh sweep --out sweeps/tiny --train-limit 2000 --test-limit 500
           nodemesh sweep --out sweeps/full --data full --epochs 1
           nodemesh sweep --out sweeps/ring --strategies allreduce-ring --every 1,2,5,10
+          nodemesh sweep --out sweeps/seeds --data full --epochs 3 --seeds 1,2,3 --strategies none,allreduce-tree
         """;
 
     /// <summary>The grid of settings, in run order: strategies in the given order, each with every F in the given order.</summary>
@@ -105,10 +121,42 @@ public static class SweepCommand
         return settings.DistinctBy(s => s.Name).ToList();
     }
 
-    /// <summary>The full <c>nodemesh train</c> argument list of one setting.</summary>
-    public static IReadOnlyList<string> TrainArgs(ParsedArgs a, SweepSetting setting, string runDir)
+    /// <summary>
+    /// The seeds of <c>--seeds</c>, in the given order without repeats; null when the option is not
+    /// given (every setting then runs once, with the command line's --seed, into DIR/&lt;setting&gt;).
+    /// </summary>
+    public static IReadOnlyList<int>? Seeds(ParsedArgs a)
+    {
+        if (!a.Given("seeds")) return null;
+        if (a.Given("seed"))
+            throw new UserInputException("give --seed N (one seed, folders DIR/<setting>) or --seeds LIST (one run per seed, folders DIR/<setting>-seed<N>), not both.");
+        var seeds = new List<int>();
+        foreach (var s in a.String("seeds")!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed))
+                throw new UserInputException($"--seeds '{s}' is not a seed: the sweep's --seeds lists random seeds, whole numbers separated by commas (e.g. --seeds 1,2,3); " +
+                    "cluster seed addresses (train --seeds) do not apply, a sweep runs in this process.");
+            if (!seeds.Contains(seed)) seeds.Add(seed);
+        }
+        if (seeds.Count == 0) throw new UserInputException("--seeds lists no seed; give random seeds separated by commas, e.g. --seeds 1,2,3.");
+        return seeds;
+    }
+
+    /// <summary>The runs of a sweep, in run order: every setting for the first seed, then for the next (one run per setting without --seeds).</summary>
+    public static IReadOnlyList<SweepRun> Runs(IReadOnlyList<SweepSetting> settings, IReadOnlyList<int>? seeds) =>
+        seeds is null
+            ? settings.Select(s => new SweepRun(s, null)).ToList()
+            : seeds.SelectMany(seed => settings.Select(s => new SweepRun(s, seed))).ToList();
+
+    /// <summary>The full <c>nodemesh train</c> argument list of one setting (with <paramref name="seed"/>, that run's --seed).</summary>
+    public static IReadOnlyList<string> TrainArgs(ParsedArgs a, SweepSetting setting, string runDir, int? seed = null)
     {
         var args = new List<string>(setting.TrainArgs);
+        if (seed is { } n)
+        {
+            args.Add("--seed");
+            args.Add(n.ToString(CultureInfo.InvariantCulture));
+        }
         foreach (var o in TrainCommand.Options)
         {
             if (Owned.Contains(o.Name) || !a.Has(o.Name)) continue;
@@ -171,22 +219,26 @@ public static class SweepCommand
 
         // Check every setting's train options, and what its folder holds, before the first run
         // starts: a typo fails in seconds, not hours in, and no old result answers a new command.
-        var plans = settings.Select(s =>
+        var seeds = Seeds(a);
+        var runList = Runs(settings, seeds);
+        var plans = runList.Select(r =>
         {
-            string dir = Path.Combine(outDir, s.Name);
-            var words = TrainArgs(a, s, dir);
+            string dir = Path.Combine(outDir, r.Name);
+            var words = TrainArgs(a, r.Setting, dir, r.Seed);
             var setup = TrainCommand.Prepare(ParsedArgs.Parse("train", TrainCommand.Options, words), checkOut: false);
-            foreach (var w in setup.Warnings.Distinct()) stderr.WriteLine($"warning: {s.Name}: {w}");
-            return (Setting: s, Dir: dir, Words: words, Setup: setup, Action: Decide(dir, setup));
+            foreach (var w in setup.Warnings.Distinct()) stderr.WriteLine($"warning: {r.Name}: {w}");
+            return (Run: r, Dir: dir, Words: words, Setup: setup, Action: Decide(dir, setup));
         }).ToList();
         if (!resuming) RunDirectory.Claim(outDir, $"nodemesh sweep (started {DateTime.UtcNow:o})");
 
-        stdout.WriteLine($"NodeMesh sweep: {plans.Count} setting(s) into {outDir}: {string.Join(", ", settings.Select(s => s.Name))}");
+        stdout.WriteLine(seeds is null
+            ? $"NodeMesh sweep: {plans.Count} setting(s) into {outDir}: {string.Join(", ", settings.Select(s => s.Name))}"
+            : $"NodeMesh sweep: {settings.Count} setting(s) × {seeds.Count} seed(s) ({string.Join(",", seeds)}) = {plans.Count} runs into {outDir}: {string.Join(", ", settings.Select(s => s.Name))}");
         var total = Stopwatch.StartNew();
         for (int i = 0; i < plans.Count; i++)
         {
-            var (setting, dir, words, setup, action) = plans[i];
-            string tag = $"[{(i + 1).ToString(CultureInfo.InvariantCulture)}/{plans.Count.ToString(CultureInfo.InvariantCulture)}] {setting.Name}";
+            var (sweepRun, dir, words, setup, action) = plans[i];
+            string tag = $"[{(i + 1).ToString(CultureInfo.InvariantCulture)}/{plans.Count.ToString(CultureInfo.InvariantCulture)}] {sweepRun.Name}";
             if (action == Action.Skip)
             {
                 stdout.WriteLine($"{tag} ... skipped: {Path.Combine(dir, RunData.SummaryFile)} exists, made with the same options");
@@ -212,7 +264,7 @@ public static class SweepCommand
             if (code != 0)
             {
                 stdout.WriteLine(code == TrainRun.InterruptedExitCode
-                    ? $"{tag} interrupted; run the same sweep command again to continue (finished settings are kept)"
+                    ? $"{tag} interrupted; run the same sweep command again to continue (finished runs are kept)"
                     : $"{tag} failed with exit code {code.ToString(CultureInfo.InvariantCulture)}; see {Path.Combine(dir, "train.log")}");
                 return code;
             }

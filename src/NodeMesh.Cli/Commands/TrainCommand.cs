@@ -37,7 +37,7 @@ public static class TrainCommand
         new("out", "DIR", "runs/<time>-<strategy>-<device>-seed<N>-<xxxx>", "run directory (new or empty) for config.json, metrics.csv, summary.json, report.md and its PNG plots; the default is a new folder per run"),
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
-        new("unit-init", "tied|independent", "tied", "initial conv kernels: one per map copied to every position (all strategies start from the same ConvNet), or one per unit (PyTorch's locally connected init)"),
+        new("unit-init", "tied|conv2d|he-normal", "tied", "initial conv kernels: tied = one per map (PyTorch Conv2d default) copied to every position, so every strategy starts from the same ConvNet; drawn for every position on its own: conv2d = PyTorch Conv2d's default (weights and bias uniform in ±1/√fan_in), he-normal = weights N(0, 2/fan_in), biases 0 ('independent' is a deprecated name of conv2d)"),
         new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
         new("device", "PRESET|FILE", "ideal", "weight store of every unit: ideal (exact SGD) or a memristor preset (idealized, gokmen-vlasov, reram-es, reram-sb, ecram, capacitor, pcm), or a JSON file; see 'nodemesh devices'"),
         new("step-seconds", "S", "1", "simulated seconds per training step for device drift (devices with drift_nu > 0 only)"),
@@ -168,8 +168,11 @@ public static class TrainCommand
         var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan, options.TileSide);
         string? init = header is null ? a.String("init") : null; // a resumed run loads its state, not its initial weights
-        bool independent = a.Choice("unit-init", ("tied", false), ("independent", true));
-        if (independent && init is not null) throw new UserInputException("--unit-init and --init both set the initial weights; give one of them.");
+        bool deprecatedInit = string.Equals(a.String("unit-init"), "independent", StringComparison.OrdinalIgnoreCase);
+        var unitInit = deprecatedInit ? UnitInit.Conv2d : a.Choice("unit-init", ("tied", UnitInit.Tied), ("conv2d", UnitInit.Conv2d), ("he-normal", UnitInit.HeNormal));
+        if (deprecatedInit && header is null)
+            warnings.Add("--unit-init independent is deprecated: it is --unit-init conv2d (PyTorch Conv2d's default initialisation drawn for every position); write that instead.");
+        if (unitInit != UnitInit.Tied && init is not null) throw new UserInputException("--unit-init and --init both set the initial weights; give one of them.");
         var weights = init is null ? null : Checkpoint.Load(plan, init);
         string? save = a.String("save");
         if (save is not null) Checkpoint.CheckWritable(save);
@@ -192,9 +195,18 @@ public static class TrainCommand
         string? outDir = resumeDir ?? (a.Has("out") && a.String("out") is { Length: > 0 } o ? o : null);
         if (checkOut && header is null && outDir is not null) RunDirectory.CheckFree(outDir);
         var config = RunRecorder.ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"));
-        return new TrainSetup(a, options, data, dataArg, plan, tiles, init, independent, weights, save, fabric, energy, device, stepSeconds,
+        config = config with { UnitInit = UnitInitName(unitInit) };
+        return new TrainSetup(a, options, data, dataArg, plan, tiles, init, unitInit, weights, save, fabric, energy, device, stepSeconds,
             checkpointEvery, resumeOnLoss, cluster, outDir, header, saved, config, warnings);
     }
+
+    /// <summary>The --unit-init word of an initialisation, as config.json records it.</summary>
+    public static string UnitInitName(UnitInit init) => init switch
+    {
+        UnitInit.Conv2d => "conv2d",
+        UnitInit.HeNormal => "he-normal",
+        _ => "tied",
+    };
 
     public static Task<int> RunAsync(ParsedArgs a, TextWriter stdout, TextWriter stderr, Func<Akka.Actor.Address, Task>? onDriverUp = null) =>
         TrainRun.RunAsync(Prepare(a), stdout, stderr, onDriverUp);
@@ -202,7 +214,7 @@ public static class TrainCommand
 
 /// <summary>A checked train run, ready to start: everything <see cref="TrainCommand.Prepare"/> read and built.</summary>
 public sealed record TrainSetup(
-    ParsedArgs Args, TrainOptions Options, DatasetPair Data, string? DataArg, NetworkPlan Plan, TilePlan Tiles, string? Init, bool IndependentInit,
+    ParsedArgs Args, TrainOptions Options, DatasetPair Data, string? DataArg, NetworkPlan Plan, TilePlan Tiles, string? Init, UnitInit UnitInit,
     float[][]? Weights, string? Save, FabricLayout Fabric, EnergyModel Energy, DeviceConfig Device, double StepSeconds,
     int CheckpointEvery, bool ResumeOnMemberLoss, ClusterArgs? Cluster, string? OutDir, CheckpointHeader? Header, TrainingCheckpoint? Saved,
     RunConfig Config, IReadOnlyList<string> Warnings)

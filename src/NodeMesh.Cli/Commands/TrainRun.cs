@@ -100,7 +100,7 @@ public static class TrainRun
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = stop.Status is null; Stop("interrupted", "stopped by SIGTERM"); });
 
         var cluster = s.Cluster;
-        var spec = RunSpecs.From(options, plan, device, s.Fabric.Options, s.StepSeconds, s.IndependentInit, shipsWeights: s.Weights is not null,
+        var spec = RunSpecs.From(options, plan, device, s.Fabric.Options, s.StepSeconds, s.UnitInit, shipsWeights: s.Weights is not null,
             placement: cluster?.Placement ?? PlacementKind.Block, members: Math.Max(1, cluster?.Workers ?? 1));
         TrainingSession run;
         try

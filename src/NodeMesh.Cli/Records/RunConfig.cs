@@ -110,6 +110,12 @@ public sealed record RunConfig
     /// <summary>The checkpoint the weights started from; null for a fresh initialisation.</summary>
     public string? Init { get; init; }
 
+    /// <summary>
+    /// How the conv units' initial weights were drawn (--unit-init): tied, conv2d or he-normal; null
+    /// in runs written before it was recorded (tied unless they were started with --unit-init independent).
+    /// </summary>
+    public string? UnitInit { get; init; }
+
     /// <summary>Unit actors.</summary>
     public required int Units { get; init; }
 

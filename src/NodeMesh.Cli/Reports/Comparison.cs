@@ -14,6 +14,10 @@ namespace NodeMesh.Cli.Reports;
 /// which the runs differ (<see cref="ConfigDiff"/>) gets a column of its own, named as in
 /// config.json; compare.csv appends those columns after <see cref="CsvHeader"/>. Energy is in µJ
 /// per sample in compare.md and the plots (compare.csv keeps pJ, as its column names say).
+/// Runs that differ only by seed (<see cref="SeedGroup"/>) are one row of compare.md and one point
+/// of each plot: mean ± sample standard deviation over the seeds, with n, error bars on accuracy;
+/// compare.csv keeps one row per run and adds the group's mean, std and n. When runs trained more
+/// than one epoch, compare.md shows the accuracy after the first epoch beside the last.
 /// </summary>
 public static class Comparison
 {
@@ -25,7 +29,9 @@ public static class Comparison
     public const string BreakdownPng = "energy_breakdown.png";
 
     public const string CsvHeader = "run,path,strategy,topology,every,epochs,test_accuracy,final_train_loss,sync_bytes_per_sample,sync_byte_hops_per_sample,energy_pj_per_sample,baseline_energy_pj_per_sample,"
-        + "cluster_wire_bytes_per_sample,cluster_sync_wire_bytes_per_sample,cluster_wire_overhead";
+        + "cluster_wire_bytes_per_sample,cluster_sync_wire_bytes_per_sample,cluster_wire_overhead,"
+        + "test_accuracy_epoch1,group,n,test_accuracy_mean,test_accuracy_std,test_accuracy_epoch1_mean,test_accuracy_epoch1_std,final_train_loss_mean,final_train_loss_std,"
+        + "sync_bytes_per_sample_mean,sync_bytes_per_sample_std,sync_byte_hops_per_sample_mean,sync_byte_hops_per_sample_std,energy_pj_per_sample_mean,energy_pj_per_sample_std";
 
     /// <summary>Loads every run directory (all errors before any file is written) and gives duplicate names a suffix.</summary>
     public static IReadOnlyList<RunData> Load(IReadOnlyList<string> dirs)
@@ -65,18 +71,25 @@ public static class Comparison
         bool hops = runs.Any(r => r.HasByteHops);
         bool energy = runs.Any(r => r.HasEnergy);
         var baseline = runs.Select(r => BaselineTotal(r)).FirstOrDefault(b => b is not null);
+        var groups = SeedGroup.Of(runs);
 
+        // One point per group at the mean of its runs; the error bar is the accuracy's sample std.
+        static ScatterPoint Point(SeedGroup g, Func<RunData, double?> x)
+        {
+            var acc = g.Stat(r => r.FinalTestAccuracy)!.Value;
+            return new ScatterPoint(g.Name, g.Stat(x)?.Mean ?? 0, acc.Mean, acc.Std);
+        }
         Plots.LabelledScatter(P(BytesPng), "Test accuracy against sync bytes per training sample", "sync bytes per sample (log)", "test accuracy",
-            runs.Select(r => new ScatterPoint(r.Name, r.BytesPerSample("sync"), r.FinalTestAccuracy)).ToList());
+            groups.Select(g => Point(g, r => r.BytesPerSample("sync"))).ToList());
         if (hops)
             Plots.LabelledScatter(P(ByteHopsPng), "Test accuracy against sync byte-hops per training sample", "sync byte-hops per sample (log)", "test accuracy",
-                runs.Where(r => r.HasByteHops).Select(r => new ScatterPoint(r.Name, r.ByteHopsPerSample("sync") ?? 0, r.FinalTestAccuracy)).ToList());
+                groups.Where(g => g.First.HasByteHops).Select(g => Point(g, r => r.ByteHopsPerSample("sync") ?? 0)).ToList());
         if (energy)
         {
             Plots.LabelledScatter(P(EnergyPng), "Test accuracy against energy per training sample", $"total energy, {Markdown.EnergyUnit} per sample (log)", "test accuracy",
-                runs.Where(r => r.HasEnergy).Select(r => new ScatterPoint(r.Name, Markdown.Microjoules(r.EnergyPerSample ?? 0), r.FinalTestAccuracy)).ToList(),
+                groups.Where(g => g.First.HasEnergy).Select(g => Point(g, r => Markdown.Microjoules(r.EnergyPerSample ?? 0))).ToList(),
                 referenceX: baseline is { } bpj ? Markdown.Microjoules(bpj) : null, referenceLabel: baseline is null ? null : "conventional baseline");
-            WriteBreakdown(P(BreakdownPng), runs);
+            WriteBreakdown(P(BreakdownPng), groups);
         }
 
         File.WriteAllText(csv, Csv(runs));
@@ -84,11 +97,20 @@ public static class Comparison
         return written;
     }
 
-    private static void WriteBreakdown(string path, IReadOnlyList<RunData> runs)
+    /// <summary>The energy categories of a group, each the mean over its runs, in pJ per sample.</summary>
+    private static IReadOnlyList<NamedValue> MeanBreakdown(SeedGroup g)
     {
-        var withEnergy = runs.Where(r => r.HasEnergy).ToList();
-        var labels = withEnergy.Select(r => r.Name).ToList();
-        var rows = withEnergy.Select(r => r.EnergyBreakdown).ToList();
+        var runs = g.Runs.Where(r => r.HasEnergy).ToList();
+        return runs.SelectMany(r => r.EnergyBreakdown.Select(x => x.Name)).Distinct()
+            .Select(n => new NamedValue(n, runs.Average(r => r.EnergyBreakdown.FirstOrDefault(x => x.Name == n)?.Value ?? 0))).ToList();
+    }
+
+    private static void WriteBreakdown(string path, IReadOnlyList<SeedGroup> groups)
+    {
+        var withEnergy = groups.Where(g => g.First.HasEnergy).ToList();
+        var runs = groups.SelectMany(g => g.Runs).ToList();
+        var labels = withEnergy.Select(g => g.Name).ToList();
+        var rows = withEnergy.Select(MeanBreakdown).ToList();
         // One bar per distinct conventional baseline (normally one: same net, same batch schedule).
         var baselines = runs.Select(r => r.Baseline?.EnergyPjPerSample).OfType<BaselineEnergy>().DistinctBy(b => b.Total).ToList();
         for (int i = 0; i < baselines.Count; i++)
@@ -117,14 +139,20 @@ public static class Comparison
         var sb = new StringBuilder(CsvHeader);
         foreach (var o in options) sb.Append(',').Append(CsvCell(o));
         sb.Append('\n');
+        var groupOf = SeedGroup.Of(runs).SelectMany(g => g.Runs.Select(r => (Run: r, Group: g))).ToDictionary(x => x.Run, x => x.Group);
+        static string[] MeanStd(SeedStat? s) => s is { } x ? [G(x.Mean), G(x.Std)] : ["", ""];
         foreach (var r in runs)
         {
+            var g = groupOf[r];
             string[] cells =
             [
                 r.Name, Path.GetFullPath(r.Dir), r.Strategy, r.Topology ?? "", r.Every.ToString(CultureInfo.InvariantCulture),
                 r.Epochs.Count.ToString(CultureInfo.InvariantCulture), G(r.FinalTestAccuracy), G(r.FinalTrainLoss),
                 G(r.BytesPerSample("sync")), G(r.ByteHopsPerSample("sync")), G(r.EnergyPerSample), G(BaselineTotal(r)),
                 G(r.ClusterWireBytesPerSample), G(r.ClusterCategoryWireBytesPerSample("sync")), G(r.ClusterOverhead),
+                G(r.Epochs.Count > 0 ? r.Epochs[0].TestAccuracy : null), g.Name, g.N.ToString(CultureInfo.InvariantCulture),
+                .. MeanStd(g.Stat(x => x.FinalTestAccuracy)), .. MeanStd(g.AccuracyAfter(1)), .. MeanStd(g.Stat(x => x.FinalTrainLoss)),
+                .. MeanStd(g.Stat(x => x.BytesPerSample("sync"))), .. MeanStd(g.Stat(x => x.ByteHopsPerSample("sync"))), .. MeanStd(g.Stat(x => x.EnergyPerSample)),
                 .. options.Select(o => ConfigDiff.Value(r, o) is var v && v == "–" ? "" : v),
             ];
             sb.Append(string.Join(',', cells.Select(CsvCell))).Append('\n');
@@ -150,9 +178,28 @@ public static class Comparison
         sb.Append("; epochs: ").Append(List(epochs, e => e.ToString(CultureInfo.InvariantCulture))).Append(".\n\n");
         if (archs.Count > 1 || data.Count > 1 || epochs.Count > 1 || trainSamples.Count > 1 || testSamples.Count > 1)
             sb.Append("**Note:** the runs differ in network, data, samples or epochs; their accuracies are not directly comparable.\n\n");
+        string seedKey = RunJson.NameOf(nameof(RunConfig.Seed));
         var differing = ConfigDiff.Columns(runs, ConfigDiff.Differing(runs).Where(o => o is not ("strategy" or "topology" or "every"))).ToList();
+        var groups = SeedGroup.Of(runs);
+        bool repeated = groups.Any(g => g.N > 1);
+        bool perEpoch = runs.Any(r => r.Epochs.Count > 1);
+        string full = Path.GetFullPath(outDir);
+        string Link(RunData r, string text)
+        {
+            string report = Path.Combine(r.Dir, ReportWriter.ReportFile);
+            return File.Exists(report) ? $"[{text}]({Path.GetRelativePath(full, Path.GetFullPath(report)).Replace('\\', '/')})" : text;
+        }
+        // The seed column of a group lists its seeds, each linked to its run's report.
+        string Cell(SeedGroup g, (string Header, Func<RunData, string> Cell) d) =>
+            d.Header == seedKey && g.N > 1 ? string.Join(", ", g.Runs.Select(r => Link(r, d.Cell(r)))) : d.Cell(g.First);
+        var epochCounts = runs.Select(r => r.Epochs.Count).Distinct().ToList();
+        string After(int e) => e == 1 ? "after 1 epoch" : $"after {e.ToString(CultureInfo.InvariantCulture)} epochs";
 
-        List<string> header = ["run", "strategy", .. differing.Select(d => d.Header), "test accuracy", "sync bytes/sample"];
+        List<string> header = ["run", "strategy", .. differing.Select(d => d.Header)];
+        if (repeated) header.Add("n");
+        if (perEpoch) header.AddRange(["test accuracy " + After(1), "test accuracy " + (epochCounts.Count == 1 ? After(epochCounts[0]) : "after the last epoch")]);
+        else header.Add("test accuracy");
+        header.Add("sync bytes/sample");
         if (hops) header.Add("sync byte-hops/sample");
         if (energy) header.Add($"energy {Markdown.EnergyUnit}/sample");
         bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
@@ -161,33 +208,41 @@ public static class Comparison
         if (devices) header.AddRange(["clipped update pulses / update pulses", "clipped program pulses / program pulses"]);
         bool cluster = runs.Any(r => r.Cluster is not null);
         if (cluster) header.AddRange(["cluster wire B/sample", "cluster sync wire B/sample", "wire/payload"]);
-        string full = Path.GetFullPath(outDir);
-        sb.Append(Markdown.Table(header, new string('l', 2 + differing.Count), runs.Select(r =>
+        static string Show(SeedStat? s, Func<double, string> format) => s?.Show(format) ?? "–";
+        static string Percent3(double f) => (100 * f).ToString("0.000", CultureInfo.InvariantCulture) + " %";
+        sb.Append(Markdown.Table(header, new string('l', 2 + differing.Count), groups.Select(g =>
         {
-            string report = Path.Combine(r.Dir, ReportWriter.ReportFile);
-            string name = File.Exists(report)
-                ? $"[{r.Name}]({Path.GetRelativePath(full, Path.GetFullPath(report)).Replace('\\', '/')})"
-                : r.Name;
+            var r = g.First;
             List<string> row =
             [
-                name, r.Setting, // the strategy grammar's name: kind-topology-everyF
-                .. differing.Select(d => d.Cell(r)),
-                Markdown.Percent(r.FinalTestAccuracy), Markdown.Bytes(r.BytesPerSample("sync")),
+                g.N == 1 ? Link(r, g.Name) : g.Name, r.Setting, // the strategy grammar's name: kind-topology-everyF
+                .. differing.Select(d => Cell(g, d)),
             ];
-            if (hops) row.Add(r.ByteHopsPerSample("sync") is { } bh ? Markdown.ByteHops(bh) : "–");
-            if (energy) row.Add(Markdown.EnergyValue(r.EnergyPerSample));
-            if (vsBaseline) row.Add(r.EnergyPerSample is { } e && BaselineTotal(r) is > 0 and var b ? Markdown.Ratio(e / b) : "–");
+            if (repeated) row.Add(g.N.ToString(CultureInfo.InvariantCulture));
+            if (perEpoch) row.Add(g.AccuracyAfter(1)?.ShowPercent() ?? "–");
+            row.Add(g.Stat(x => x.FinalTestAccuracy)!.Value.ShowPercent());
+            row.Add(Show(g.Stat(x => x.BytesPerSample("sync")), Markdown.Bytes));
+            if (hops) row.Add(Show(g.Stat(x => x.ByteHopsPerSample("sync")), Markdown.ByteHops));
+            if (energy) row.Add(Show(g.Stat(x => x.EnergyPerSample), v => Markdown.EnergyValue(v)));
+            if (vsBaseline) row.Add(Show(g.Stat(x => x.EnergyPerSample is { } e && BaselineTotal(x) is > 0 and var b ? e / b : null), v => Markdown.Ratio(v)));
             if (devices)
-                row.AddRange(r.DeviceTotals is { } d
-                    ? [DeviceSection.Fraction(d.ClippedUpdatePulses, d.ClippedUpdateFraction), DeviceSection.Fraction(d.ClippedProgramPulses, d.ClippedProgramFraction)]
-                    : ["–", "–"]);
+                row.AddRange(g.N == 1
+                    ? (r.DeviceTotals is { } d
+                        ? [DeviceSection.Fraction(d.ClippedUpdatePulses, d.ClippedUpdateFraction), DeviceSection.Fraction(d.ClippedProgramPulses, d.ClippedProgramFraction)]
+                        : ["–", "–"])
+                    : [Show(g.Stat(x => x.DeviceTotals?.ClippedUpdateFraction), Percent3), Show(g.Stat(x => x.DeviceTotals?.ClippedProgramFraction), Percent3)]);
             if (cluster)
                 row.AddRange(r.Cluster is null ? ["", "", ""]
-                    : [Markdown.Bytes(r.ClusterWireBytesPerSample ?? 0), Markdown.Bytes(r.ClusterCategoryWireBytesPerSample("sync") ?? 0), Markdown.Ratio(r.ClusterOverhead)]);
+                    : [Show(g.Stat(x => x.ClusterWireBytesPerSample), Markdown.Bytes), Show(g.Stat(x => x.ClusterCategoryWireBytesPerSample("sync")), Markdown.Bytes),
+                       Show(g.Stat(x => x.ClusterOverhead), v => Markdown.Ratio(v))]);
             return (IReadOnlyList<string>)row;
         }))).Append('\n');
-        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's. ")
+        sb.Append("Per-sample quantities are over all epochs of a run divided by its training samples; the accuracy is the last epoch's")
+          .Append(perEpoch ? ", and after the first epoch of the same runs. " : ". ")
           .Append("Bytes in decimal SI (1 kB = 1000 B); energy in µJ per training sample.");
+        if (repeated)
+            sb.Append(" Runs that differ only by seed are one row: mean ± sample standard deviation (n − 1 in the denominator) over its n runs; ")
+              .Append("a figure that every run of the row gave alike (a deterministic count), or that varies by less than the digits shown, is shown once (compare.csv has every run's value and the exact std).");
         if (differing.Count > 0)
             sb.Append(" Columns ").Append(string.Join(", ", differing.Select(d => $"`{d.Header}`"))).Append(" are the options (config.json names) in which the runs differ.");
         if (devices)
@@ -214,11 +269,12 @@ public static class Comparison
 
         string ZeroNote(Func<RunData, double?> x, string what)
         {
-            var zero = runs.Where(r => x(r) is { } v && v <= 0).Select(r => r.Name).ToList();
+            var zero = groups.Where(g => g.Stat(x) is { Mean: <= 0 }).Select(g => g.Name).ToList();
             return zero.Count == 0 ? "" : $" Runs with no {what} ({string.Join(", ", zero)}) cannot sit on the log axis: they are drawn at the tick labelled 0.";
         }
         sb.Append("## Accuracy against sync bytes\n\n");
         sb.Append("Test accuracy against the sync (weight-tying) payload bytes per training sample, log x.")
+          .Append(repeated ? " Runs that differ only by seed are one point at their mean; the error bar is ± one sample standard deviation of the accuracy." : "")
           .Append(ZeroNote(r => r.BytesPerSample("sync"), "sync traffic")).Append("\n\n");
         sb.Append($"![Accuracy against sync bytes per sample]({BytesPng})\n\n");
         if (hops)
@@ -236,13 +292,14 @@ public static class Comparison
               .Append(ZeroNote(r => r.EnergyPerSample, "energy")).Append("\n\n");
             sb.Append($"![Accuracy against energy per sample]({EnergyPng})\n\n");
             sb.Append("## Energy breakdown\n\n");
-            var withEnergy = runs.Where(r => r.HasEnergy).ToList();
-            var names = withEnergy.SelectMany(r => r.EnergyBreakdown.Select(x => x.Name)).Distinct().ToList();
-            sb.Append(Markdown.Table(["run", .. names.Select(Markdown.Words), "total"], "l", withEnergy.Select(r => (IReadOnlyList<string>)
+            var withEnergy = groups.Where(g => g.First.HasEnergy).ToList();
+            var breakdowns = withEnergy.Select(MeanBreakdown).ToList();
+            var names = breakdowns.SelectMany(b => b.Select(x => x.Name)).Distinct().ToList();
+            sb.Append(Markdown.Table(["run", .. names.Select(Markdown.Words), "total"], "l", withEnergy.Select((g, i) => (IReadOnlyList<string>)
             [
-                r.Name, .. names.Select(n => Markdown.EnergyValue(r.EnergyBreakdown.FirstOrDefault(x => x.Name == n)?.Value)), Markdown.EnergyValue(r.EnergyPerSample),
+                g.Name, .. names.Select(n => Markdown.EnergyValue(breakdowns[i].FirstOrDefault(x => x.Name == n)?.Value)), Markdown.EnergyValue(g.Stat(x => x.EnergyPerSample)?.Mean),
             ]))).Append('\n');
-            sb.Append("µJ per training sample.\n\n");
+            sb.Append(repeated ? "µJ per training sample, the mean over the runs of a row.\n\n" : "µJ per training sample.\n\n");
             sb.Append($"![Energy per sample by category]({BreakdownPng})\n\n");
         }
         sb.Append("Data: `compare.csv` (one row per run).\n");

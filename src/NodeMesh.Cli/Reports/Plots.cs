@@ -10,8 +10,8 @@ public sealed record LineSeries(string Label, IReadOnlyList<double> Xs, IReadOnl
 /// <summary>One named series of a bar plot: one value per group (NaN = no bar).</summary>
 public sealed record BarSeries(string Label, IReadOnlyList<double> Values);
 
-/// <summary>One labelled point of a scatter plot.</summary>
-public sealed record ScatterPoint(string Label, double X, double Y);
+/// <summary>One labelled point of a scatter plot; <paramref name="YErr"/>, when given, is drawn as an error bar ± YErr.</summary>
+public sealed record ScatterPoint(string Label, double X, double Y, double? YErr = null);
 
 /// <summary>
 /// A base-10 logarithmic axis drawn on a linear ScottPlot axis: values are plotted as log10(v),
@@ -300,6 +300,12 @@ public static class Plots
             double x = scale.Map(p.X);
             var m = plt.Add.Marker(x, p.Y, MarkerShape.FilledCircle, 10, ColorOf(i));
             m.LegendText = "";
+            if (p.YErr is > 0 and var err)
+            {
+                var bar = plt.Add.ErrorBar([x], [p.Y], [err]);
+                bar.Color = ColorOf(i);
+                bar.LineWidth = 2;
+            }
             // Labels point into the plot: right of points in the left half, left of points in the right half;
             // the labels of points that (nearly) coincide are stacked upwards instead of overprinted;
             // long run names are shortened, and the axes below are widened until every label fits.
@@ -325,7 +331,7 @@ public static class Plots
         var (xMin, xMax) = PlotLabels.XLimits(labels, scale.Floor - 0.3, scale.MaxExp + 0.3);
         plt.Axes.Bottom.Min = xMin;
         plt.Axes.Bottom.Max = xMax;
-        var ys = points.Select(p => p.Y).Where(double.IsFinite).ToList();
+        var ys = points.Where(p => double.IsFinite(p.Y)).SelectMany(p => p.YErr is > 0 and var e ? [p.Y - e, p.Y + e] : new[] { p.Y }).ToList();
         if (ys.Count > 0)
         {
             double lo = ys.Min(), hi = ys.Max(), pad = Math.Max(0.01, (hi - lo) * 0.15);

@@ -126,28 +126,14 @@ public static class WeightLayout
     }
 
     /// <summary>
-    /// Default initialisation (PyTorch's): weights and bias uniform in ±1/√FanIn, drawn from
-    /// <c>new Random(seed)</c> layer by layer. A conv map draws one kernel and bias, copied to
-    /// every position (all strategies start from the same ConvNet); dense neurons draw their own.
-    /// With <paramref name="independent"/>, every conv unit draws its own kernel instead (a
-    /// locally connected net initialised the way PyTorch initialises one), map by map and
-    /// position by position from the same source.
+    /// The seeded initial weights of every layer (one vector per layer, units in order, each unit's
+    /// weights then its bias), drawn from <c>new Random(seed)</c> layer by layer. Dense neurons
+    /// always get PyTorch's <c>nn.Linear</c> default: weights and bias uniform in ±1/√FanIn (that is
+    /// kaiming-uniform with a = √5, whose bound is √(6/((1+a²)·FanIn)) = 1/√FanIn). Conv units follow
+    /// <paramref name="init"/>: see <see cref="UnitInit"/>.
     /// </summary>
-    public static float[][] InitialVectors(NetworkPlan plan, int seed, bool independent = false)
+    public static float[][] InitialVectors(NetworkPlan plan, int seed, UnitInit init = UnitInit.Tied)
     {
-        if (independent)
-        {
-            var r = new Random(seed);
-            var all = new float[plan.Layers.Count][];
-            foreach (var l in plan.Layers)
-            {
-                float bound = 1f / MathF.Sqrt(l.FanIn);
-                var v = new float[(long)l.UnitCount * (l.FanIn + 1)];
-                for (long i = 0; i < v.Length; i++) v[i] = (float)((r.NextDouble() * 2 - 1) * bound);
-                all[l.Index] = v;
-            }
-            return all;
-        }
         var rng = new Random(seed);
         var layers = new float[plan.Layers.Count][];
         foreach (var l in plan.Layers)
@@ -155,15 +141,42 @@ public static class WeightLayout
             int stride = l.FanIn + 1;
             float bound = 1f / MathF.Sqrt(l.FanIn);
             var v = new float[(long)l.UnitCount * stride];
-            int perMap = l.OutHeight * l.OutWidth;
-            var kernel = new float[stride];
-            for (int m = 0; m < l.OutMaps; m++)
+            if (l.Kind != LayerKind.Conv || init == UnitInit.Conv2d)
             {
-                for (int i = 0; i < stride; i++) kernel[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
-                for (int p = 0; p < perMap; p++) kernel.CopyTo(v, (long)(m * perMap + p) * stride);
+                // One draw per value, unit by unit (map by map, position by position for conv):
+                // for dense layers the same draws as the tied case, whose "maps" are single neurons.
+                for (long i = 0; i < v.Length; i++) v[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
+            }
+            else if (init == UnitInit.HeNormal)
+            {
+                double std = Math.Sqrt(2.0 / l.FanIn);
+                for (int u = 0; u < l.UnitCount; u++)
+                {
+                    long at = (long)u * stride;
+                    for (int i = 0; i < l.FanIn; i++) v[at + i] = (float)(std * StandardNormal(rng));
+                    // The bias (v[at + FanIn]) stays 0.
+                }
+            }
+            else
+            {
+                int perMap = l.OutHeight * l.OutWidth;
+                var kernel = new float[stride];
+                for (int m = 0; m < l.OutMaps; m++)
+                {
+                    for (int i = 0; i < stride; i++) kernel[i] = (float)((rng.NextDouble() * 2 - 1) * bound);
+                    for (int p = 0; p < perMap; p++) kernel.CopyTo(v, (long)(m * perMap + p) * stride);
+                }
             }
             layers[l.Index] = v;
         }
         return layers;
+    }
+
+    /// <summary>One N(0, 1) draw by the Box–Muller transform (two uniforms per draw; the second normal is not kept, so the stream does not depend on call parity).</summary>
+    private static double StandardNormal(Random rng)
+    {
+        double u1 = 1.0 - rng.NextDouble(); // (0, 1]: the logarithm stays finite
+        double u2 = rng.NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
     }
 }

@@ -22,7 +22,7 @@ namespace NodeMesh.Core.Training;
 /// <param name="LearningRate">SGD learning rate.</param>
 /// <param name="Seed">Seed of every random draw.</param>
 /// <param name="TileSide">Tile side in positions (0 = automatic).</param>
-/// <param name="IndependentInit">Initial conv kernels drawn per unit instead of per map.</param>
+/// <param name="UnitInit">How the conv units' initial weights are drawn (tied per map, or per position).</param>
 /// <param name="ShipsWeights">True when the driver ships the initial weights (from a checkpoint) instead of members deriving them from the seed.</param>
 /// <param name="Device">Device configuration of every unit's weight store.</param>
 /// <param name="StepSeconds">Simulated seconds per step for device drift (0 = none).</param>
@@ -39,7 +39,7 @@ public sealed record RunSpec(
     float LearningRate,
     int Seed,
     int TileSide,
-    bool IndependentInit,
+    UnitInit UnitInit,
     bool ShipsWeights,
     DeviceConfig Device,
     double StepSeconds,
@@ -54,7 +54,7 @@ public sealed record RunSpec(
     public TilePlan Tiles(NetworkPlan plan) => TilePlan.Build(plan, TileSide);
 
     /// <summary>Initial weights derived from the seed (when not shipped).</summary>
-    public float[][] InitialWeights(NetworkPlan plan) => WeightLayout.InitialVectors(plan, Seed, IndependentInit);
+    public float[][] InitialWeights(NetworkPlan plan) => WeightLayout.InitialVectors(plan, Seed, UnitInit);
 
     /// <summary>The weight store of one unit (global unit index within its layer), drawn from the run seed.</summary>
     public Units.IWeightStore Store(WeightedLayer layer, int unit) =>
@@ -69,11 +69,11 @@ public static class RunSpecs
     /// input. <paramref name="stepSeconds"/> only matters for devices that drift.
     /// </summary>
     public static RunSpec From(TrainOptions options, NetworkPlan plan, DeviceConfig? device = null, FabricOptions? fabric = null,
-        double stepSeconds = 0, bool independentInit = false, bool shipsWeights = false, PlacementKind placement = PlacementKind.Block, int members = 1)
+        double stepSeconds = 0, UnitInit unitInit = UnitInit.Tied, bool shipsWeights = false, PlacementKind placement = PlacementKind.Block, int members = 1)
     {
         device ??= DeviceConfig.Preset("ideal");
         return new RunSpec(options.Arch, plan.InputChannels, plan.InputHeight, plan.InputWidth, plan.Classes, options.Strategy,
-            options.LearningRate, options.Seed, options.TileSide, independentInit, shipsWeights, device,
+            options.LearningRate, options.Seed, options.TileSide, unitInit, shipsWeights, device,
             device.DriftNu > 0 ? stepSeconds : 0, fabric ?? FabricOptions.Default, placement, members);
     }
 }

@@ -25,7 +25,8 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Contains("compared 2 run(s): none, allreduce-star", output, StringComparison.Ordinal);
 
         string md = File.ReadAllText(Path.Combine(outDir, Comparison.MarkdownFile));
-        Assert.Contains("| run | strategy | epochs | test accuracy | sync bytes/sample |", md, StringComparison.Ordinal);
+        // none trained 2 epochs, allreduce-star 1: the accuracy after the first epoch and after each run's last.
+        Assert.Contains("| run | strategy | epochs | test accuracy after 1 epoch | test accuracy after the last epoch | sync bytes/sample |", md, StringComparison.Ordinal);
         Assert.Contains("| none | none | 2 |", md, StringComparison.Ordinal);
         Assert.Contains("| allreduce-star-every1 | 1 |", md, StringComparison.Ordinal);
         Assert.Contains("drawn at the tick labelled 0", md, StringComparison.Ordinal); // none has no sync traffic
@@ -191,6 +192,101 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal(["none", "allreduce-ring-every2", "gossip-grid-every2"], Cli.ReadCsv(Path.Combine(dir, Comparison.CsvFile), out _).Select(r => r["run"]));
     }
 
+    /// <summary>Copies the 2-epoch none run as a run of another seed with the given test accuracies after epochs 1 and 2.</summary>
+    private void CopyAsSeed(string to, int seed, double first, double last)
+    {
+        TinyRuns.Copy(runs.NonePlain, to, null);
+        foreach (var file in new[] { "summary.json", "config.json" })
+        {
+            string path = Path.Combine(to, file);
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            var config = file == "config.json" ? node : node["config"]!;
+            config["seed"] = seed;
+            if (file == "summary.json")
+            {
+                node["epochs"]![0]!["test_accuracy"] = first;
+                node["epochs"]![1]!["test_accuracy"] = last;
+                node["final_test_accuracy"] = last;
+            }
+            File.WriteAllText(path, node.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task RunsThatDifferOnlyBySeedAreOneRowWithMeanSampleStdAndN()
+    {
+        using var tmp = new TempDir();
+        CopyAsSeed(tmp["none-seed1"], 1, 0.4, 0.5);
+        CopyAsSeed(tmp["none-seed2"], 2, 0.5, 0.6);
+        CopyAsSeed(tmp["none-seed3"], 3, 0.6, 0.8);
+        var (code, output) = await CompareAsync(tmp["none-seed1"], tmp["none-seed2"], tmp["none-seed3"], runs.StarPlain, "--out", tmp["cmp"]);
+        Assert.True(code == 0, output);
+
+        // Last epoch: 0.5, 0.6, 0.8 → mean 0.6333, sample std √(((−0.1333)² + (−0.0333)² + 0.1667²)/2) = 0.1528;
+        // epoch 1: 0.4, 0.5, 0.6 → 0.5 ± 0.1. The sync bytes (0, deterministic) are shown once.
+        string md = File.ReadAllText(Path.Combine(tmp["cmp"], Comparison.MarkdownFile));
+        Assert.Contains("| run | strategy | epochs | seed | n | test accuracy after 1 epoch | test accuracy after the last epoch | sync bytes/sample |", md, StringComparison.Ordinal);
+        Assert.Contains("| none | none | 2 | 1, 2, 3 | 3 | 50.00 ± 10.00% | 63.33 ± 15.28% | 0 B |", md, StringComparison.Ordinal);
+        var star = RunData.Load(runs.StarPlain);
+        Assert.Contains($"| allreduce-star | allreduce-star-every1 | 1 | 1 | 1 | {Markdown.Percent(star.Epochs[0].TestAccuracy)} | {Markdown.Percent(star.FinalTestAccuracy)} | {Markdown.Bytes(star.BytesPerSample("sync"))} |", md, StringComparison.Ordinal);
+        Assert.Contains("mean ± sample standard deviation (n − 1 in the denominator)", md, StringComparison.Ordinal);
+
+        var rows = Cli.ReadCsv(Path.Combine(tmp["cmp"], Comparison.CsvFile), out _);
+        Assert.Equal(["none-seed1", "none-seed2", "none-seed3", "allreduce-star"], rows.Select(r => r["run"]));
+        Assert.Equal(["none", "none", "none", "allreduce-star"], rows.Select(r => r["group"]));
+        Assert.Equal(["3", "3", "3", "1"], rows.Select(r => r["n"]));
+        Assert.Equal(0.6333333, Cli.D(rows[0]["test_accuracy_mean"]), 6);
+        Assert.Equal(0.15275252, Cli.D(rows[2]["test_accuracy_std"]), 6);
+        Assert.Equal(0.1, Cli.D(rows[1]["test_accuracy_epoch1_std"]), 9);
+        Assert.Equal("0.4", rows[0]["test_accuracy_epoch1"]);
+        Assert.Equal("0", rows[0]["sync_bytes_per_sample_std"]);
+        Assert.Equal(("", rows[3]["test_accuracy"]), (rows[3]["test_accuracy_std"], rows[3]["test_accuracy_mean"])); // a group of one: its value, no std
+        Png.AssertReportSize(Path.Combine(tmp["cmp"], Comparison.BytesPng));
+    }
+
+    [Fact]
+    public async Task SweepWithSeedsRunsEverySettingOncePerSeedAndResumesWhenMoreSeedsAreAdded()
+    {
+        using var tmp = new TempDir();
+        string dir = tmp["sweep"];
+        async Task<string> Sweep(params string[] args)
+        {
+            using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+            int code = await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", dir, .. Cli.Tiny, "--epochs", "1", .. args]), stdout, TextWriter.Null);
+            Assert.True(code == 0, stdout.ToString());
+            return stdout.ToString();
+        }
+        string first = await Sweep("--strategies", "none,allreduce-tree", "--every", "1", "--seeds", "1,2");
+        Assert.Contains("2 setting(s) × 2 seed(s) (1,2) = 4 runs", first, StringComparison.Ordinal);
+        Assert.Contains("[1/4] none-seed1 ... nodemesh train --strategy none --seed 1 ", first, StringComparison.Ordinal);
+        Assert.Contains("[2/4] allreduce-tree-every1-seed1 ...", first, StringComparison.Ordinal);
+        Assert.Contains("[3/4] none-seed2 ... nodemesh train --strategy none --seed 2 ", first, StringComparison.Ordinal);
+        Assert.Equal([2, 1], new[] { "none-seed2", "allreduce-tree-every1-seed1" }.Select(n => RunData.Load(Path.Combine(dir, n)).Config.Seed));
+        string md = File.ReadAllText(Path.Combine(dir, Comparison.MarkdownFile));
+        Assert.Contains("| none | none | [1](none-seed1/report.md), [2](none-seed2/report.md) | 2 |", md, StringComparison.Ordinal);
+        Assert.Contains("| allreduce-tree-every1 | allreduce-tree-every1 | [1](allreduce-tree-every1-seed1/report.md), [2](allreduce-tree-every1-seed2/report.md) | 2 |", md, StringComparison.Ordinal);
+
+        // A run recorded before config.json had unit_init, fabric_cast and step_parity reads them as
+        // their defaults (tied, unicast, off): still skipped, not refused.
+        string config = Path.Combine(dir, "none-seed1", "config.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        Assert.True(node.Remove("unit_init"));
+        Assert.True(node.Remove("fabric_cast"));
+        Assert.True(node.Remove("step_parity"));
+        File.WriteAllText(config, node.ToJsonString());
+
+        string more = await Sweep("--strategies", "none", "--seeds", "1,2,3");
+        Assert.Contains("[1/3] none-seed1 ... skipped", more, StringComparison.Ordinal);
+        Assert.Contains("[2/3] none-seed2 ... skipped", more, StringComparison.Ordinal);
+        Assert.Contains("[3/3] none-seed3 done in", more, StringComparison.Ordinal);
+        var rows = Cli.ReadCsv(Path.Combine(dir, Comparison.CsvFile), out _);
+        Assert.Equal(["3", "3", "3"], rows.Select(r => r["n"]));
+
+        // Another initialisation is another run: refused, naming unit_init.
+        var e = await Assert.ThrowsAsync<UserInputException>(() => Sweep("--strategies", "none", "--seeds", "1", "--unit-init", "he-normal"));
+        Assert.Contains("unit_init \"tied\" → \"he-normal\"", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SweepBadInputFailsBeforeAnyRun()
     {
@@ -204,6 +300,12 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Contains("--fanout applies to gossip settings only", (await Fails("--out", dir, "--strategies", "none,allreduce", "--fanout", "2")).Message, StringComparison.Ordinal);
         // Core's check names the setting; the CLI's error line names its flag.
         Assert.Contains("--batch 0", UserErrors.Render(await Fails("--out", dir, "--batch", "0")), StringComparison.Ordinal);
+        // --seeds lists random seeds, not train's cluster seed addresses; one of --seed and --seeds.
+        Assert.Equal("--seeds 'akka.tcp://nodemesh@host:4053' is not a seed: the sweep's --seeds lists random seeds, whole numbers separated by commas (e.g. --seeds 1,2,3); "
+            + "cluster seed addresses (train --seeds) do not apply, a sweep runs in this process.",
+            (await Fails("--out", dir, "--strategies", "none", "--seeds", "akka.tcp://nodemesh@host:4053")).Message);
+        Assert.Contains("--seeds lists no seed", (await Fails("--out", dir, "--strategies", "none", "--seeds", ",")).Message, StringComparison.Ordinal);
+        Assert.Contains("give --seed N (one seed, folders DIR/<setting>) or --seeds LIST", (await Fails("--out", dir, "--seed", "4", "--seeds", "1,2")).Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir));
         var e = Assert.Throws<UserInputException>(() => ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", dir, "--strategy", "none"]));
         Assert.Contains("did you mean --strategies?", e.Message, StringComparison.Ordinal);

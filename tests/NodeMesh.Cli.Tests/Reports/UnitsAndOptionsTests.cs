@@ -84,7 +84,7 @@ public class UnitsAndOptionsTests(TinyRuns runs) : IClassFixture<TinyRuns>
         var (code, _) = await CompareAsync(tmp["a"], tmp["b"], "--out", tmp["cmp"]);
         Assert.Equal(0, code);
         string md = File.ReadAllText(Path.Combine(tmp["cmp"], Comparison.MarkdownFile));
-        Assert.Contains("| run | strategy | batch | lr | seed | test_samples | mix | data | test accuracy |", md, StringComparison.Ordinal);
+        Assert.Contains("| run | strategy | batch | lr | seed | test_samples | mix | data | test accuracy after 1 epoch | test accuracy after 2 epochs |", md, StringComparison.Ordinal);
         Assert.Contains("| none | 8 | 0.1 | 7 | 40 | 0.25 | /data/fashion |", md, StringComparison.Ordinal);
         Assert.DoesNotContain("started_utc", md, StringComparison.Ordinal);
         Assert.DoesNotContain("| units", md, StringComparison.Ordinal);

@@ -160,20 +160,3 @@ public sealed class WeightLayoutTests
         }
     }
 }
-
-public sealed class IndependentInitTests
-{
-    [Fact]
-    public void Independent_initialisation_gives_every_conv_unit_its_own_kernel_within_the_pytorch_bound()
-    {
-        var plan = NodeMesh.Core.Model.NetworkPlan.Build(NodeMesh.Core.Model.ArchSpec.Parse("conv3x3x2,relu,maxpool2,dense10"), 1, 6, 6, 10);
-        var tied = NodeMesh.Core.Model.WeightLayout.InitialVectors(plan, 5);
-        var own = NodeMesh.Core.Model.WeightLayout.InitialVectors(plan, 5, independent: true);
-        var conv = plan.Layers[0];
-        Assert.Equal(0, NodeMesh.Core.Metrics.ConsensusReport.Measure(conv, tied[0]).ConsensusDistance);
-        Assert.True(NodeMesh.Core.Metrics.ConsensusReport.Measure(conv, own[0]).ConsensusDistance > 0);
-        float bound = 1f / MathF.Sqrt(conv.FanIn);
-        Assert.All(own[0], w => Assert.InRange(w, -bound, bound));
-        Assert.Equal(own[0], NodeMesh.Core.Model.WeightLayout.InitialVectors(plan, 5, independent: true)[0]);
-    }
-}
