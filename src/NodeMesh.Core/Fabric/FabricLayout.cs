@@ -218,15 +218,25 @@ public sealed partial class FabricLayout
     /// <paramref name="target"/>: one packet from the input pixel or (Column) the shared pooling
     /// site; under Spread one packet of B floats from each source map's pooling site.
     /// </summary>
-    private TransportCost PositionMessage(MeshPoint target, WeightedLayer l, int y, int x, int batch)
+    private TransportCost PositionMessage(MeshPoint target, WeightedLayer l, int y, int x, int batch) =>
+        FromSources(l, y, x, batch, source => Hops(source, target));
+
+    /// <summary>
+    /// The cost of moving position (y, x) of layer l's input grid (all C channels, B floats each)
+    /// from where it is produced, given the hops that one packet takes from a source
+    /// (<paramref name="hopsFrom"/>: to one consumer for unicast, along the tree for multicast):
+    /// one packet from the input pixel or (Column) the shared pooling site; under Spread one packet
+    /// of B floats from each source map's pooling site.
+    /// </summary>
+    private TransportCost FromSources(WeightedLayer l, int y, int x, int batch, Func<MeshPoint, long> hopsFrom)
     {
         long perChannel = (long)batch * FabricModel.FloatBytes;
         int c = l.InChannels;
-        if (l.Index == 0) return TransportCost.Single(c * perChannel, Hops(InputPlace(y, x), target));
+        if (l.Index == 0) return TransportCost.Single(c * perChannel, hopsFrom(InputPlace(y, x)));
         if (Options.Layout == MapLayout.Column || c == 1)
-            return TransportCost.Single(c * perChannel, Hops(OutputSite(l.Index - 1, 0, y, x), target));
+            return TransportCost.Single(c * perChannel, hopsFrom(OutputSite(l.Index - 1, 0, y, x)));
         long hops = 0;
-        for (int ch = 0; ch < c; ch++) hops += Hops(OutputSite(l.Index - 1, ch, y, x), target);
+        for (int ch = 0; ch < c; ch++) hops += hopsFrom(OutputSite(l.Index - 1, ch, y, x));
         return new TransportCost(1, c, c * perChannel, hops, hops * perChannel);
     }
 

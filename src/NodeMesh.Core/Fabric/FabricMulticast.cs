@@ -121,13 +121,6 @@ public sealed partial class FabricLayout
                     for (int v = Math.Max(x - p, 0); v <= Math.Min(x + p, l.OutWidth - 1); v++)
                         targets.Add(Place(new UnitCoord(l.Index, m, u, v)));
         }
-        long perChannel = (long)batch * FabricModel.FloatBytes;
-        int c = l.InChannels;
-        if (l.Index == 0) return TransportCost.Single(c * perChannel, TreeHops(InputPlace(y, x), targets));
-        if (Options.Layout == MapLayout.Column || c == 1)
-            return TransportCost.Single(c * perChannel, TreeHops(OutputSite(l.Index - 1, 0, y, x), targets));
-        long hops = 0;
-        for (int ch = 0; ch < c; ch++) hops += TreeHops(OutputSite(l.Index - 1, ch, y, x), targets);
-        return new TransportCost(1, c, c * perChannel, hops, hops * perChannel);
+        return FromSources(l, y, x, batch, source => TreeHops(source, targets));
     }
 }
