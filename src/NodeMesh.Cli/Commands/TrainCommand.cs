@@ -18,7 +18,7 @@ public static class TrainCommand
     public static readonly OptionDef[] Options =
     [
         new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC, denseN, relu, tanh, maxpoolK, avgpoolK"),
-        new("strategy", "NAME", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous); may name topology and period too: allreduce-tree-every10, gossip-exp"),
+        new("strategy", "NAME", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous); may name topology, period and step parity too: allreduce-tree-every10, gossip-exp, gossip-grid-every10-parity"),
         new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
         new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
         new("every", "F", "1", "tie every F steps: F=1 ties gradients each step; F>1 averages weights every F steps"),
