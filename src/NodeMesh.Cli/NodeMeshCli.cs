@@ -17,13 +17,14 @@ public static class NodeMeshCli
           node        {NodeCommand.Summary}
           cluster     {ClusterCommand.Summary}
           bench       {BenchCommand.Summary}
+          project     {ProjectCommand.Summary}
           compare     {CompareCommand.Summary}
           sweep       {SweepCommand.Summary}
           devices     {DevicesCommand.Summary}
         """;
 
     /// <summary>The commands, for suggestions.</summary>
-    private static readonly string[] Commands = ["train", "quickstart", "node", "cluster", "bench", "compare", "sweep", "devices"];
+    private static readonly string[] Commands = ["train", "quickstart", "node", "cluster", "bench", "project", "compare", "sweep", "devices"];
 
     /// <summary>The tool's version (the assembly's informational version, without build metadata).</summary>
     public static string Version =>
@@ -74,6 +75,12 @@ public static class NodeMeshCli
                         var a = ParsedArgs.Parse("bench", BenchCommand.Options, rest);
                         if (a.Flag("help")) { stdout.WriteLine(BenchCommand.HelpText); return 0; }
                         return await BenchCommand.RunAsync(a, stdout);
+                    }
+                case "project":
+                    {
+                        var a = ParsedArgs.Parse("project", ProjectCommand.Options, rest);
+                        if (a.Flag("help")) { stdout.WriteLine(ProjectCommand.HelpText); return 0; }
+                        return ProjectCommand.Run(a, stdout);
                     }
                 case "compare":
                     {

@@ -12,22 +12,24 @@ namespace NodeMesh.Cli;
 public static class RunConsole
 {
     /// <summary>The epoch's learning, traffic and consensus, then its fabric sync byte-hops and energy per sample.</summary>
-    public static string EpochLine(EpochRecord e, EnergyPerSample en) =>
-        StaticEpochLine(e) + string.Create(CultureInfo.InvariantCulture, $"\n  fabric: {HumanBytes((long)(e.Trained.Ledger.TotalByteHops(TrafficCategory.Sync) / Math.Max(1.0, e.Trained.Samples)))}-hops sync per sample; energy per sample {HumanEnergy(en.Total)} (compute {HumanEnergy(en.Compute)}, transport {HumanEnergy(en.ActivationTransport + en.ErrorTransport)}, sync {HumanEnergy(en.SyncTransport)})");
+    /// <remarks><paramref name="costOnly"/>: a synthetic-data run, whose accuracy is shown as n/a.</remarks>
+    public static string EpochLine(EpochRecord e, EnergyPerSample en, bool costOnly = false) =>
+        StaticEpochLine(e, costOnly) + string.Create(CultureInfo.InvariantCulture, $"\n  fabric: {HumanBytes((long)(e.Trained.Ledger.TotalByteHops(TrafficCategory.Sync) / Math.Max(1.0, e.Trained.Samples)))}-hops sync per sample; energy per sample {HumanEnergy(en.Total)} (compute {HumanEnergy(en.Compute)}, transport {HumanEnergy(en.ActivationTransport + en.ErrorTransport)}, sync {HumanEnergy(en.SyncTransport)})");
 
     /// <summary>The epoch's learning, logical traffic by category, delivered actor messages and consensus.</summary>
-    public static string StaticEpochLine(EpochRecord e)
+    public static string StaticEpochLine(EpochRecord e, bool costOnly = false)
     {
+        string Acc(double v) => costOnly ? "n/a" : Reports.Markdown.Percent(v);
         var l = e.Trained.Ledger;
         string traffic = string.Join("  ", Enum.GetValues<TrafficCategory>().Select(c => $"{CategoryTraffic.NameOf(c)} {Human(l.TotalMessages(c))} msg/{HumanBytes(l.TotalBytes(c))}"));
         string cons = string.Join(" ", e.Consensus.Select(c => $"{c.Layer} Ξ²={F4(c.ConsensusDistance)} snr={(double.IsPositiveInfinity(c.SignalToNoise) ? "inf" : F4(c.SignalToNoise))}"));
         string consLine = cons.Length > 0 ? "\n  consensus: " + cons : "";
-        return string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}: train loss {e.Trained.Loss:F4} acc {Reports.Markdown.Percent(e.Trained.Accuracy)} | test loss {e.Test.Loss:F4} acc {Reports.Markdown.Percent(e.Test.Accuracy)} | {e.TrainSeconds:F1} s ({e.SamplesPerSecond:N0} samples/s)\n"
+        return string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}: train loss {e.Trained.Loss:F4} acc {Acc(e.Trained.Accuracy)} | test loss {e.Test.Loss:F4} acc {Acc(e.Test.Accuracy)} | {e.TrainSeconds:F1} s ({e.SamplesPerSecond:N0} samples/s)\n"
              + $"  traffic: {traffic}\n  actor messages delivered: {Human(Enum.GetValues<TrafficCategory>().Sum(c => l.TotalDelivered(c)))}{consLine}");
     }
 
     /// <summary>The closing Markdown table: one row per epoch with learning and traffic.</summary>
-    public static string SummaryTable(TrainOptions options, NetworkPlan plan, IEnumerable<EpochRecord> epochs)
+    public static string SummaryTable(TrainOptions options, NetworkPlan plan, IEnumerable<EpochRecord> epochs, bool costOnly = false)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"Summary ({options.Strategy.Describe()}, {plan.Arch})");
@@ -37,7 +39,7 @@ public static class RunConsole
         {
             var l = e.Trained.Ledger;
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {e.Epoch} | {e.Trained.Loss:F4} | {Reports.Markdown.Percent(e.Test.Accuracy)} | {e.SamplesPerSecond:N0} | {HumanBytes(l.TotalBytes(TrafficCategory.Activation))} | {HumanBytes(l.TotalBytes(TrafficCategory.Error))} | {Human(l.TotalMessages(TrafficCategory.Sync))} | {HumanBytes(l.TotalBytes(TrafficCategory.Sync))} | {HumanBytes((long)Math.Round((double)l.TotalBytes(TrafficCategory.Sync) / Math.Max(1, e.Trained.Samples)))} |");
+                $"| {e.Epoch} | {e.Trained.Loss:F4} | {(costOnly ? "n/a" : Reports.Markdown.Percent(e.Test.Accuracy))} | {e.SamplesPerSecond:N0} | {HumanBytes(l.TotalBytes(TrafficCategory.Activation))} | {HumanBytes(l.TotalBytes(TrafficCategory.Error))} | {Human(l.TotalMessages(TrafficCategory.Sync))} | {HumanBytes(l.TotalBytes(TrafficCategory.Sync))} | {HumanBytes((long)Math.Round((double)l.TotalBytes(TrafficCategory.Sync) / Math.Max(1, e.Trained.Samples)))} |");
         }
         return sb.ToString();
     }

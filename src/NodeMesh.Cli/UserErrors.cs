@@ -35,6 +35,7 @@ public static class UserErrors
         [SettingKeys.FabricCast] = "fabric-cast",
         [SettingKeys.Energy] = "energy",
         [SettingKeys.Device] = "device",
+        [SettingKeys.Input] = "input",
         // Settings of the CLI's own (checkpoints are read by the CLI, so Core has no key for them).
         [Init] = "init",
     };

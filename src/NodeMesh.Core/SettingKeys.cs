@@ -67,4 +67,7 @@ public static class SettingKeys
 
     /// <summary>The weight store of every unit: a preset name or a JSON file (<see cref="Devices.DeviceConfig.Load"/>).</summary>
     public const string Device = "device";
+
+    /// <summary>The input shape of the net, HxWxC (<see cref="Model.InputShape"/>); given, the run trains on synthetic data.</summary>
+    public const string Input = "input";
 }

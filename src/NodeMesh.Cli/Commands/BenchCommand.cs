@@ -28,6 +28,7 @@ public static class BenchCommand
         new("engine", "on|off", "on", "also time the actor-free engine on the same steps (ideal stores; not gossip, which it does not model)"),
         new("device", "LIST", "ideal", "comma-separated device presets or JSON files to time the actors with, e.g. ideal,gokmen-vlasov,pcm"),
         new("data", "DIR|full", null, "dataset (default: embedded subset)"),
+        new("input", "HxWxC", null, "time a net of this input size (e.g. 32x32x3) on synthetic data (seeded uniform pixels and labels, steps x batch samples) instead of --data"),
         new("out", "FILE", null, "also write the results as CSV"),
         new("help", null, null, "show this help"),
     ];
@@ -75,12 +76,15 @@ public static class BenchCommand
         if (strategies.Count == 0)
             throw new UserInputException("--strategies is empty; give a comma-separated list such as none,allreduce-star.");
         bool engine = a.Choice("engine", ("on", true), ("off", false));
-        var data = DatasetLoader.Load(a.String("data"));
-        var plan = NetworkPlan.Build(ArchSpec.Parse(a.String("arch")!), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
+        var input = a.Has("input") ? InputShape.Parse(a.String("input")) : null;
+        if (input is not null && a.Has("data"))
+            throw new UserInputException($"{input} times synthetic data of that size; drop --data.", SettingKeys.Input);
+        var data = input is null ? DatasetLoader.Load(a.String("data")) : SyntheticData.Generate(input, DatasetLoader.Classes, steps * batch, batch, seed: 1);
+        var plan = NetworkPlan.Build(ArchSpec.Parse(a.String("arch")!), data.Train.Channels, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan);
         var weights = WeightLayout.InitialVectors(plan, 1);
         int limit = Math.Min(steps * batch, data.Train.Count);
-        stdout.WriteLine($"nodemesh bench: {plan.Arch}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
+        stdout.WriteLine($"nodemesh bench: {plan.Arch}{(input is null ? "" : $" at {input} on synthetic data (cost only)")}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
         stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time |");
         stdout.WriteLine("|---|---:|---:|---:|---:|---:|");
         var rows = new List<string> { "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time" };

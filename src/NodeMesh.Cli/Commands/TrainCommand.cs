@@ -33,6 +33,7 @@ public static class TrainCommand
         new("shuffle", "on|off", "on", "shuffle each epoch; off = dataset order"),
         new("train-limit", "N", "0", "use only the first N training samples (0 = all)"),
         new("test-limit", "N", "0", "use only the first N test samples (0 = all)"),
+        new("input", "HxWxC", null, "train a net of this input size (e.g. 32x32x3, 224x224x3) on synthetic data: seeded uniform pixels and labels, --train-limit/--test-limit samples (default 512/128); a cost-only run: traffic, energy and samples/s as usual, accuracy not meaningful (not shown)"),
         new("data", "DIR|full", null, "IDX files (Fashion-MNIST or MNIST); 'full' = /usr/share/datasets/fashion-mnist; default: embedded 2000/500 subset"),
         new("out", "DIR", "runs/<time>-<strategy>-<device>-seed<N>-<xxxx>", "run directory (new or empty) for config.json, metrics.csv, summary.json, report.md and its PNG plots; the default is a new folder per run"),
         new("save", "FILE", null, "write the final weights as safetensors"),
@@ -80,6 +81,7 @@ public static class TrainCommand
           nodemesh train --data full --strategy allreduce --topology tree
           nodemesh train --strategy allreduce --every 10 --epochs 3 --save w.safetensors
           nodemesh train --strategy gossip --topology exp --every 10 --fanout 2
+          nodemesh train --input 32x32x3 --arch conv3x3x16,relu,maxpool2,dense10 --strategy allreduce-tree   # cost only
         """;
 
     /// <summary>--checkpoint-every: 0 = after every epoch, N &gt; 0 = every N steps and every epoch, −1 = never.</summary>
@@ -160,12 +162,17 @@ public static class TrainCommand
         var warnings = new List<string>();
         var options = ParseOptions(a);
         string? dataArg = a.String("data");
-        var data = DatasetLoader.Load(dataArg);
+        InputShape? input = a.Has("input") ? InputShape.Parse(a.String("input")) : null;
+        if (input is not null && dataArg is not null)
+            throw new UserInputException($"{input} trains on synthetic data of that size; drop --data {dataArg} (or drop --input to train on the data's own size).", SettingKeys.Input);
+        var data = input is null ? DatasetLoader.Load(dataArg)
+            : SyntheticData.Generate(input, DatasetLoader.Classes, options.TrainLimit > 0 ? options.TrainLimit : SyntheticData.DefaultTrainCount,
+                options.TestLimit > 0 ? options.TestLimit : SyntheticData.DefaultTestCount, options.Seed);
         if (options.TrainLimit > data.Train.Count)
             warnings.Add($"--train-limit {options.TrainLimit:N0} is more than the {data.Train.Count:N0} training samples of {data.Train.Source}; using all {data.Train.Count:N0}.");
         if (options.TestLimit > data.Test.Count)
             warnings.Add($"--test-limit {options.TestLimit:N0} is more than the {data.Test.Count:N0} test samples of {data.Test.Source}; using all {data.Test.Count:N0}.");
-        var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), 1, data.Train.Rows, data.Train.Cols, data.Train.Classes);
+        var plan = NetworkPlan.Build(ArchSpec.Parse(options.Arch), data.Train.Channels, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan, options.TileSide);
         string? init = header is null ? a.String("init") : null; // a resumed run loads its state, not its initial weights
         bool deprecatedInit = string.Equals(a.String("unit-init"), "independent", StringComparison.OrdinalIgnoreCase);
@@ -195,7 +202,7 @@ public static class TrainCommand
         string? outDir = resumeDir ?? (a.Has("out") && a.String("out") is { Length: > 0 } o ? o : null);
         if (checkOut && header is null && outDir is not null) RunDirectory.CheckFree(outDir);
         var config = RunRecorder.ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"));
-        config = config with { UnitInit = UnitInitName(unitInit) };
+        config = config with { UnitInit = UnitInitName(unitInit), Input = input?.ToString(), Synthetic = input is null ? null : true };
         return new TrainSetup(a, options, data, dataArg, plan, tiles, init, unitInit, weights, save, fabric, energy, device, stepSeconds,
             checkpointEvery, resumeOnLoss, cluster, outDir, header, saved, config, warnings);
     }

@@ -116,6 +116,15 @@ public sealed record RunConfig
     /// </summary>
     public string? UnitInit { get; init; }
 
+    /// <summary>The net's input shape HxWxC given with --input (e.g. "32x32x3"); null when the data set it (Fashion-MNIST's 28x28x1).</summary>
+    public string? Input { get; init; }
+
+    /// <summary>
+    /// True when the run trained on synthetic data (--input): a cost-only run whose traffic, energy
+    /// and samples/s are meaningful and whose accuracy is not; null otherwise.
+    /// </summary>
+    public bool? Synthetic { get; init; }
+
     /// <summary>Unit actors.</summary>
     public required int Units { get; init; }
 

@@ -45,7 +45,8 @@ public static class ReportWriter
         bool series = run.HasEpochSeries;
         if (series)
         {
-            Plots.Lines(P(AccuracyPng), $"Accuracy per epoch ({run.Setting})", "epoch", "accuracy",
+            if (run.Config.Synthetic != true) // a cost-only run's accuracy is not meaningful
+                Plots.Lines(P(AccuracyPng), $"Accuracy per epoch ({run.Setting})", "epoch", "accuracy",
                 [new("train", epochs, ep.Select(e => e.TrainAccuracy).ToArray()), new("test", epochs, ep.Select(e => e.TestAccuracy).ToArray())],
                 percentY: true);
             Plots.Lines(P(LossPng), $"Cross-entropy loss per epoch ({run.Setting})", "epoch", "loss",
@@ -96,10 +97,14 @@ public static class ReportWriter
     {
         var sb = new StringBuilder();
         var ep = run.Epochs;
+        bool costOnly = run.Config.Synthetic == true;
+        string Acc(double v) => costOnly ? "n/a" : Markdown.Percent(v);
         sb.Append("# ").Append(Title(run)).Append("\n\n");
+        if (costOnly)
+            sb.Append(CultureInfo.InvariantCulture, $"**Cost-only run** on synthetic {run.Config.Input} data (uniform random pixels and labels, --input): traffic, energy and samples/s are measured as usual; accuracy is not meaningful and is not shown.\n\n");
         sb.Append(CultureInfo.InvariantCulture, $"{ep.Count} epoch(s) of {Markdown.Count(run.TrainSamples)} training samples");
         if (run.TestSamples is { } tested) sb.Append(CultureInfo.InvariantCulture, $", tested on {Markdown.Count(tested)} test samples");
-        sb.Append(CultureInfo.InvariantCulture, $" (data: {run.DataSource}): final test accuracy **{Markdown.Percent(run.FinalTestAccuracy)}**, ");
+        sb.Append(CultureInfo.InvariantCulture, $" (data: {run.DataSource}): {(costOnly ? "" : $"final test accuracy **{Markdown.Percent(run.FinalTestAccuracy)}**, ")}");
         sb.Append(CultureInfo.InvariantCulture, $"final train loss {Markdown.Fixed(run.FinalTrainLoss, 4)}");
         if (run.WallSeconds is { } w) sb.Append(CultureInfo.InvariantCulture, $", wall time {Markdown.Fixed(w, 1)} s");
         sb.Append(CultureInfo.InvariantCulture, $"; sync traffic {Markdown.Bytes(run.BytesPerSample("sync"))} per training sample");
@@ -108,12 +113,13 @@ public static class ReportWriter
         if (run.EnergyPerSample is { } e1 && run.Baseline?.EnergyPjPerSample?.Total is { } e0 && e0 > 0)
             sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Ratio(e1 / e0)} the conventional baseline's {Markdown.Energy(e0)})");
         sb.Append(".\n\n");
-        if (series) sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");
+        if (series && costOnly) sb.Append($"![Loss per epoch]({LossPng})\n\n");
+        else if (series) sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");
         else
         {
             var only = ep[0];
             sb.Append(CultureInfo.InvariantCulture,
-                $"One epoch, so no per-epoch plots (a line through one point is a dot): train accuracy {Markdown.Percent(only.TrainAccuracy)}, test accuracy {Markdown.Percent(only.TestAccuracy)}, ")
+                $"One epoch, so no per-epoch plots (a line through one point is a dot): train accuracy {Acc(only.TrainAccuracy)}, test accuracy {Acc(only.TestAccuracy)}, ")
               .Append(CultureInfo.InvariantCulture, $"train loss {Markdown.Fixed(only.TrainLoss, 4)}, test loss {Markdown.Fixed(only.TestLoss, 4)}");
             var cons = only.Consensus.Select(c => $"Ξ² {c.Key} {Markdown.Num(c.Value.Xi2)} (SNR {Markdown.Num(c.Value.Snr)})").ToList();
             if (cons.Count > 0) sb.Append("; consensus: ").Append(string.Join(", ", cons));
@@ -159,8 +165,8 @@ public static class ReportWriter
         {
             var r = new List<string>
             {
-                e.Epoch.ToString(CultureInfo.InvariantCulture), Markdown.Fixed(e.TrainLoss, 4), Markdown.Percent(e.TrainAccuracy),
-                Markdown.Fixed(e.TestLoss, 4), Markdown.Percent(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Count(e.SamplesPerSecond),
+                e.Epoch.ToString(CultureInfo.InvariantCulture), Markdown.Fixed(e.TrainLoss, 4), Acc(e.TrainAccuracy),
+                Markdown.Fixed(e.TestLoss, 4), Acc(e.TestAccuracy), Markdown.Fixed(e.TrainSeconds, 1), Markdown.Count(e.SamplesPerSecond),
             };
             foreach (var c in cats)
             {

@@ -68,10 +68,24 @@ public static class FabricEnergy
     public static EnergyBreakdown PerSample(FabricLayout layout, StrategyOptions strategy, int batch, EnergyModel energy, double pulsesPerSample = 0)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), "the batch must hold at least one sample");
-        var traffic = layout.PerBatch(batch);
-        double transport = traffic.Sum(t => (double)(t.Activation.ByteHops + t.Error.ByteHops)) / batch;
         int period = Math.Max(1, strategy.Every);
-        double sync = layout.Plan.Layers.Sum(l => layout.SyncOverSteps(l, strategy, period).ByteHops) / ((double)period * batch);
-        return energy.Breakdown(ArrayActivity.PerSample(layout.Plan), pulsesPerSample, transport, sync);
+        return PerSample(layout.Plan, layout.PerBatch(batch), layout.Plan.Layers.Select(l => layout.SyncOverSteps(l, strategy, period)), period, batch, energy, pulsesPerSample);
+    }
+
+    /// <summary>
+    /// <see cref="PerSample(FabricLayout, StrategyOptions, int, EnergyModel, double)"/> from traffic
+    /// already computed: <paramref name="perBatch"/> = every layer's <see cref="FabricLayout.LayerTraffic"/>
+    /// per batch, <paramref name="syncPerPeriod"/> = every layer's <see cref="FabricLayout.SyncOverSteps"/>
+    /// over one period of <paramref name="period"/> steps (so a caller that needs the traffic too
+    /// computes it once).
+    /// </summary>
+    public static EnergyBreakdown PerSample(NetworkPlan plan, IEnumerable<LayerTraffic> perBatch, IEnumerable<ExpectedCost> syncPerPeriod, int period, int batch,
+        EnergyModel energy, double pulsesPerSample = 0)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), "the batch must hold at least one sample");
+        if (period < 1) throw new ArgumentOutOfRangeException(nameof(period), "the tying period is at least one step");
+        double transport = perBatch.Sum(t => (double)(t.Activation.ByteHops + t.Error.ByteHops)) / batch;
+        double sync = syncPerPeriod.Sum(c => c.ByteHops) / ((double)period * batch);
+        return energy.Breakdown(ArrayActivity.PerSample(plan), pulsesPerSample, transport, sync);
     }
 }

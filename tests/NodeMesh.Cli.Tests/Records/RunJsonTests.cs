@@ -73,7 +73,7 @@ public class RunJsonTests(TinyRuns runs) : IClassFixture<TinyRuns>
             "energy_pj_per_sample", "lower_bounds", "baseline", "epochs"], Keys(s));
         Assert.Equal(["tool", "mode", "workers", "placement", "arch", "strategy", "topology", "reduce", "every", "step_parity", "epochs", "batch", "lr", "seed", "shuffle",
             "train_limit", "test_limit", "train_samples", "test_samples", "tile_side", "fanout", "mix", "gossip_drop", "map_layout", "layer_hops", "fabric_cast", "energy_model", "device", "device_parameters",
-            "data", "data_source", "init", "unit_init", "units", "tiles", "unit_parameters", "shared_parameters", "layers", "started_utc"], Keys(s.GetProperty("config")));
+            "data", "data_source", "init", "unit_init", "input", "synthetic", "units", "tiles", "unit_parameters", "shared_parameters", "layers", "started_utc"], Keys(s.GetProperty("config")));
         Assert.Equal("0.05", s.GetProperty("config").GetProperty("lr").GetRawText()); // float32 as trained, not widened to 0.0500000007
         Assert.Equal(Core.Fabric.EnergyModel.FieldNames, Keys(s.GetProperty("config").GetProperty("energy_model")));
         Assert.Equal(["name", "kind", "input", "output", "kernel", "units", "fan_in", "tiles"], Keys(s.GetProperty("config").GetProperty("layers")[0]));

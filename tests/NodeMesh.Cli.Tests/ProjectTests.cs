@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using NodeMesh.Actors.Driving;
+using NodeMesh.Cli.Commands;
+using NodeMesh.Core.Data;
+using NodeMesh.Core.Fabric;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+using NodeMesh.Core.Training;
+
+namespace NodeMesh.Cli.Tests;
+
+/// <summary><c>nodemesh project</c>: the shipped specs, its speed at ImageNet size, and its calibration against counted runs.</summary>
+public sealed class ProjectTests
+{
+    private static string RepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NodeMesh.sln"))) return Path.Combine(dir.FullName, relative);
+        throw new FileNotFoundException($"no NodeMesh.sln above {AppContext.BaseDirectory}");
+    }
+
+    private static NetworkPlan Vgg16() =>
+        NetworkPlan.Build(ArchSpec.Parse(ProjectCommand.ReadArchFile(RepoFile("specs/vgg16.txt"))), 3, 224, 224, 1000);
+
+    [Fact]
+    public void Vgg16_spec_has_torchvisions_parameter_count_at_224x224x3()
+    {
+        var plan = Vgg16();
+        Assert.Equal(138_357_544, plan.SharedParameters);
+        Assert.Equal(16, plan.Layers.Count);
+        Assert.Equal(7, plan.Layers[13].InHeight); // five pools: 224 / 32
+    }
+
+    [Fact]
+    public async Task Project_of_vgg16_at_224x224x3_writes_its_files_within_a_minute()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nodemesh-project-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var r = await Cli.RunAsync("project", "--arch-file", RepoFile("specs/vgg16.txt"), "--input", "224x224x3", "--classes", "1000", "--out", dir);
+            Assert.True(r.Code == 0, r.ToString());
+            Assert.True(sw.Elapsed < TimeSpan.FromMinutes(1), $"took {sw.Elapsed}");
+            foreach (var f in new[] { "project.md", "project.csv", "project.json", "project.png" }) Assert.True(File.Exists(Path.Combine(dir, f)), f);
+            Assert.Contains("138,357,544 tied", File.ReadAllText(Path.Combine(dir, "project.md")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--input", "32x32", "is not HxWxC")]
+    [InlineData("--input", "0x32x3", "height and width must be")]
+    [InlineData("--classes", "0", "--classes 0")]
+    [InlineData("--strategies", "allreduce-cube", "is not a allreduce topology")]
+    public async Task Bad_project_options_get_one_clear_line(string flag, string value, string fragment)
+    {
+        var r = await Cli.RunAsync("project", flag, value);
+        Cli.AssertUserError(r, true, fragment);
+    }
+
+    public static TheoryData<string, string> Calibrated => new()
+    {
+        { "none", "unicast" }, { "none", "multicast" },
+        { "allreduce-tree", "unicast" }, { "allreduce-tree", "multicast" },
+        { "allreduce-star-every2", "unicast" }, { "allreduce-ring", "multicast" },
+    };
+
+    /// <summary>
+    /// A real short training of the reference net on the embedded data (2 steps of 32) counts
+    /// exactly what the projection predicts per sample × samples: activation, error and tying
+    /// messages, bytes and byte-hops, and (to float rounding) energy by category. Gossip is left
+    /// out: which peer a unit reaches, and so the rounds' byte-hops, depend on timing.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Calibrated))]
+    public async Task Projection_equals_what_a_run_of_the_reference_net_counts(string strategyName, string castName)
+    {
+        const int batch = 32, samples = 64;
+        var strategy = BenchCommand.ParseStrategy(strategyName);
+        var fabric = new FabricOptions(Cast: castName == "multicast" ? FabricCast.Multicast : FabricCast.Unicast);
+        var data = DatasetLoader.LoadEmbedded();
+        var plan = NetworkPlan.Build(ArchSpec.Parse(ArchSpec.Default), 1, 28, 28, 10);
+        var options = new TrainOptions(ArchSpec.Default, strategy, Epochs: 1, Batch: batch, Seed: 1, Shuffle: false, TrainLimit: samples).Validate();
+        var spec = RunSpecs.From(options, plan, fabric: fabric);
+        TrafficCounts ledger;
+        await using (var run = await LocalRun.StartAsync(spec, options, data, name: "calibration"))
+        {
+            await run.PrepareAsync();
+            var epoch = await run.TrainEpochAsync(1);
+            Assert.Equal(samples, epoch.Samples);
+            ledger = epoch.Ledger;
+        }
+        var p = Assert.Single(Projection.Compute(plan, [strategy], [fabric], batch));
+        foreach (var (category, predicted) in new[]
+                 { (TrafficCategory.Activation, p.ActivationPerSample), (TrafficCategory.Error, p.ErrorPerSample), (TrafficCategory.Sync, p.SyncPerSample) })
+        {
+            Assert.Equal(predicted.Messages * samples, ledger.TotalMessages(category));
+            Assert.Equal(predicted.Bytes * samples, ledger.TotalBytes(category));
+            Assert.Equal(predicted.ByteHops * samples, ledger.TotalByteHops(category));
+        }
+        foreach (var l in plan.Layers)
+            Assert.Equal(p.LayerSyncPerSample(l.Index).ByteHops * samples, ledger.ByteHopsOf(l.Index, TrafficCategory.Sync));
+        var measured = MeasuredEnergy.PerSample(EnergyModel.Default, ledger, samples);
+        Assert.Equal(p.Energy.ComputePj, measured.Compute, 9);
+        Assert.Equal(p.Energy.TransportPj, measured.ActivationTransport + measured.ErrorTransport, 9);
+        Assert.Equal(p.Energy.SyncPj, measured.SyncTransport, 9);
+        Assert.Equal(p.Energy.TotalPj, measured.Total, 6);
+    }
+}
