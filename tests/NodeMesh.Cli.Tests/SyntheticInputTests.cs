@@ -36,6 +36,11 @@ public sealed class SyntheticInputTests
             Assert.Contains("Cost-only run", report, StringComparison.Ordinal);
             Assert.DoesNotContain("final test accuracy", report, StringComparison.Ordinal);
             Assert.Contains("3×12×10", report, StringComparison.Ordinal); // conv1's input (C×H×W)
+            // compare does not show a synthetic run's accuracy either
+            var c = await Cli.RunAsync(["compare", dir, "--out", dir]);
+            Assert.True(c.Code == 0, c.ToString());
+            string md = File.ReadAllText(Path.Combine(dir, "compare.md"));
+            Assert.Matches(@"\| none \| n/a \|", md);
         }
         finally
         {

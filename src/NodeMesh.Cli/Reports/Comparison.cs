@@ -219,8 +219,9 @@ public static class Comparison
                 .. differing.Select(d => Cell(g, d)),
             ];
             if (repeated) row.Add(g.N.ToString(CultureInfo.InvariantCulture));
-            if (perEpoch) row.Add(g.AccuracyAfter(1)?.ShowPercent() ?? "–");
-            row.Add(g.Stat(x => x.FinalTestAccuracy)!.Value.ShowPercent());
+            bool costOnly = g.Runs.Any(x => x.Config.Synthetic == true); // synthetic data (--input): accuracy means nothing
+            if (perEpoch) row.Add(costOnly ? "n/a" : g.AccuracyAfter(1)?.ShowPercent() ?? "–");
+            row.Add(costOnly ? "n/a" : g.Stat(x => x.FinalTestAccuracy)!.Value.ShowPercent());
             row.Add(Show(g.Stat(x => x.BytesPerSample("sync")), Markdown.Bytes));
             if (hops) row.Add(Show(g.Stat(x => x.ByteHopsPerSample("sync")), Markdown.ByteHops));
             if (energy) row.Add(Show(g.Stat(x => x.EnergyPerSample), v => Markdown.EnergyValue(v)));
