@@ -144,8 +144,9 @@ public static class TrainRun
                 var sw = Stopwatch.StartNew();
                 progress.Begin(epoch, options.Epochs);
                 var trained = await run.TrainEpochAsync(epoch);
+                // The step's progress event may still be in flight when a short epoch ends: then the epoch's loss says it.
                 if (!double.IsFinite(trained.Loss))
-                    Stop("diverged", $"the training loss of epoch {epoch} is {trained.Loss.ToString(CultureInfo.InvariantCulture)}: training diverged (try a smaller --lr than {options.LearningRate.ToString(CultureInfo.InvariantCulture)})");
+                    Stop("diverged", $"the training loss became {trained.Loss.ToString(CultureInfo.InvariantCulture)} during epoch {epoch}: training diverged (try a smaller --lr than {options.LearningRate.ToString(CultureInfo.InvariantCulture)})");
                 if (stop.Text is { } why) throw new RunFailedException(why);
                 double trainSeconds = sw.Elapsed.TotalSeconds;
                 if (clusterRun is not null) wire!.Epoch(epoch, trained.Samples, await clusterRun.FetchWireReportsAsync());
