@@ -34,7 +34,7 @@ public static class SyntheticData
         long values = (trainCount + (long)testCount) * shape.Values;
         if (values > MaxValues)
             throw new UserInputException(
-                $"{shape}: {trainCount:N0} + {testCount:N0} synthetic samples hold {values:N0} values, more than the {MaxValues:N0} ({MaxValues * 4 / (1 << 20)} MiB) allowed; lower --train-limit and --test-limit.",
+                $"{shape}: {trainCount:N0} + {testCount:N0} synthetic samples hold {values:N0} values, more than the {MaxValues:N0} ({MaxValues * 4 / (1 << 20)} MiB) allowed; use fewer training or test samples (their limits), or a smaller input.",
                 SettingKeys.Input);
         var rng = new Random(seed);
         string source = $"synthetic {shape} (uniform pixels, uniform labels, seed {seed}; cost only)";
