@@ -226,6 +226,9 @@ public sealed record TrainSetup(
     int CheckpointEvery, bool ResumeOnMemberLoss, ClusterArgs? Cluster, string? OutDir, CheckpointHeader? Header, TrainingCheckpoint? Saved,
     RunConfig Config, IReadOnlyList<string> Warnings)
 {
+    /// <summary>A cost-only run on synthetic data (<c>--input</c>): its accuracy means nothing and is not shown.</summary>
+    public bool CostOnly => Config.Synthetic == true;
+
     /// <summary>The default run folder's name (without the suffix that claiming it adds).</summary>
     public string DefaultName(DateTime utc) => RunDirectory.DefaultName(StrategyGrammar.Name(Options.Strategy), Device.Name, Options.Seed, utc);
 }

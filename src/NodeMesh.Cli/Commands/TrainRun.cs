@@ -79,7 +79,7 @@ public static class TrainRun
         stdout.WriteLine($"  net {plan.Arch}: {plan.UnitCount:N0} unit actors in {s.Tiles.Tiles.Sum(t => t.Count)} tiles, {plan.UnitParameters:N0} unit parameters ({plan.SharedParameters:N0} if shared)");
         int trainCount = options.TrainLimit > 0 ? Math.Min(options.TrainLimit, data.Train.Count) : data.Train.Count;
         int testCount = options.TestLimit > 0 ? Math.Min(options.TestLimit, data.Test.Count) : data.Test.Count;
-        if (s.Config.Synthetic == true)
+        if (s.CostOnly)
             stdout.WriteLine($"  cost-only run: synthetic {s.Config.Input} data with random labels; traffic, energy and samples/s are as usual, accuracy is not meaningful and is not shown");
         stdout.WriteLine($"  {trainCount:N0} train / {testCount:N0} test samples, batch {options.Batch}, lr {options.LearningRate.ToString(CultureInfo.InvariantCulture)}, {options.Epochs} epoch(s), seed {options.Seed}; run directory {outDir}");
 
@@ -157,7 +157,7 @@ public static class TrainRun
                 var model = await run.FetchModelAsync();
                 var epochResult = new EpochRecord(epoch, trained, eval, trainSeconds, sw.Elapsed.TotalSeconds, Core.Metrics.ConsensusReport.Measure(plan, model));
                 recorder.Add(epochResult);
-                stdout.WriteLine(RunConsole.EpochLine(epochResult, recorder.Energy(epochResult), s.Config.Synthetic == true));
+                stdout.WriteLine(RunConsole.EpochLine(epochResult, recorder.Energy(epochResult), s.CostOnly));
                 if (wire is not null) stdout.WriteLine(wire.EpochLine(epoch));
                 foreach (var r in trained.Recoveries)
                     stdout.WriteLine($"  lost member {r.Member} at step {r.LostAtStep} ({r.Reason}); continued on {r.Members} member(s) from the checkpoint of step {r.ResumedAtStep}: {r.StepsRedone} step(s) redone");
@@ -177,7 +177,7 @@ public static class TrainRun
             Fonts.WarnIfMissing(stderr);
             Reports.ReportWriter.Write(outDir);
             stdout.WriteLine();
-            stdout.WriteLine(RunConsole.SummaryTable(options, plan, recorder.Epochs, s.Config.Synthetic == true));
+            stdout.WriteLine(RunConsole.SummaryTable(options, plan, recorder.Epochs, s.CostOnly));
             stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}, {Path.Combine(outDir, "report.md")}");
             success = true;
             return 0;

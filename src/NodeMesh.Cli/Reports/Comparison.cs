@@ -219,7 +219,7 @@ public static class Comparison
                 .. differing.Select(d => Cell(g, d)),
             ];
             if (repeated) row.Add(g.N.ToString(CultureInfo.InvariantCulture));
-            bool costOnly = g.Runs.Any(x => x.Config.Synthetic == true); // synthetic data (--input): accuracy means nothing
+            bool costOnly = g.Runs.Any(x => x.CostOnly);
             if (perEpoch) row.Add(costOnly ? "n/a" : g.AccuracyAfter(1)?.ShowPercent() ?? "–");
             row.Add(costOnly ? "n/a" : g.Stat(x => x.FinalTestAccuracy)!.Value.ShowPercent());
             row.Add(Show(g.Stat(x => x.BytesPerSample("sync")), Markdown.Bytes));

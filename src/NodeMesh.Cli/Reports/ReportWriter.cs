@@ -45,7 +45,7 @@ public static class ReportWriter
         bool series = run.HasEpochSeries;
         if (series)
         {
-            if (run.Config.Synthetic != true) // a cost-only run's accuracy is not meaningful
+            if (!run.CostOnly) // a cost-only run's accuracy is not meaningful
                 Plots.Lines(P(AccuracyPng), $"Accuracy per epoch ({run.Setting})", "epoch", "accuracy",
                 [new("train", epochs, ep.Select(e => e.TrainAccuracy).ToArray()), new("test", epochs, ep.Select(e => e.TestAccuracy).ToArray())],
                 percentY: true);
@@ -97,7 +97,7 @@ public static class ReportWriter
     {
         var sb = new StringBuilder();
         var ep = run.Epochs;
-        bool costOnly = run.Config.Synthetic == true;
+        bool costOnly = run.CostOnly;
         string Acc(double v) => costOnly ? "n/a" : Markdown.Percent(v);
         sb.Append("# ").Append(Title(run)).Append("\n\n");
         if (costOnly)

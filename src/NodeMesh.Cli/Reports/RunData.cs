@@ -33,6 +33,9 @@ public sealed class RunData
     /// <summary>The configuration (from summary.json, else config.json).</summary>
     public RunConfig Config { get; }
 
+    /// <summary>A cost-only run on synthetic data (<c>--input</c>): its accuracy means nothing and is not shown.</summary>
+    public bool CostOnly => Config.Synthetic == true;
+
     /// <summary>The whole summary.</summary>
     public RunSummary Summary { get; }
 

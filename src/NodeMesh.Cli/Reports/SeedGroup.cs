@@ -23,17 +23,16 @@ public readonly record struct SeedStat(double Mean, double? Std, int N, bool Con
 
     /// <summary>
     /// "mean ± std" in the given format; the single value when the runs agree, when there is one,
-    /// or when they differ by less than the format shows (mean − std and mean + std print alike).
+    /// or when they differ by less than the format shows (mean − std and mean + std print alike);
+    /// <paramref name="unit"/> follows the last number once.
     /// </summary>
-    public string Show(Func<double, string> format) =>
-        Constant || Std is not { } std || format(Mean - std) == format(Mean + std) ? format(Mean) : $"{format(Mean)} ± {format(std)}";
+    public string Show(Func<double, string> format, string unit = "") =>
+        Constant || Std is not { } std || format(Mean - std) == format(Mean + std) ? format(Mean) + unit : $"{format(Mean)} ± {format(std)}{unit}";
 
     /// <summary>A percentage "84.25 ± 0.31%" (the unit once, after the deviation), as <see cref="Show"/> decides.</summary>
-    public string ShowPercent()
-    {
-        static string P(double v) => (v * 100).ToString("0.00", CultureInfo.InvariantCulture);
-        return Constant || Std is not { } std || P(Mean - std) == P(Mean + std) ? Markdown.Percent(Mean) : $"{P(Mean)} ± {P(std)}%";
-    }
+    public string ShowPercent() => double.IsFinite(Mean)
+        ? Show(v => (v * 100).ToString("0.00", CultureInfo.InvariantCulture), "%")
+        : Markdown.Percent(Mean);
 }
 
 /// <summary>
