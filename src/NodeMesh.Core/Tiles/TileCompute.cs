@@ -24,7 +24,8 @@ public sealed class TileCompute
     private readonly TilePostOps _post;
     private readonly long _poolMessages;
     private readonly long _poolByteHopsPerSample;
-    private GridBuffer? _input;
+    private readonly GridBuffer?[] _inputs = new GridBuffer?[2];
+    private int _nextInput;
     private float[] _pre = [];
     private float[] _delta = [];
     private float[] _grad = [];
@@ -49,15 +50,20 @@ public sealed class TileCompute
     private int OutCell(int batch) => Tile.Maps * batch;
 
     /// <summary>
-    /// The input region buffer for a batch, [rows][cols][C][B] with the conv padding left zero.
-    /// Reused while the batch size stays: a tile receives the next step's input only after its
-    /// units finished the previous step's backward sweep, the last reader of the buffer.
+    /// The input region buffer for a step, [rows][cols][C][B] with the conv padding left zero. Two
+    /// buffers alternate: a unit with a pulsed store applies its update from this buffer after it
+    /// has passed the backward sweep on, so the tile may already be assembling the next step's
+    /// input while a unit still reads the last one. A third step cannot begin before every unit of
+    /// the tile has finished the second step's forward pass, which queues behind its update, so
+    /// the buffer of step n is free again when step n + 2 needs it.
     /// </summary>
     public GridBuffer InputBuffer(int batch)
     {
-        if (_input is null || _input.Batch != batch)
-            _input = new GridBuffer(Region.Height, Region.Width, Layer.InChannels, 0, batch);
-        return _input;
+        _nextInput ^= 1;
+        var buffer = _inputs[_nextInput];
+        if (buffer is null || buffer.Batch != batch)
+            _inputs[_nextInput] = buffer = new GridBuffer(Region.Height, Region.Width, Layer.InChannels, 0, batch);
+        return buffer;
     }
 
     /// <summary>Copies a producer's piece ([h][w][C][B] over <paramref name="link"/>'s area) into the input region.</summary>
