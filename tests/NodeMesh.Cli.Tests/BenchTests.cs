@@ -64,6 +64,27 @@ public class BenchTests
         Assert.Empty(r.Out);
     }
 
+    [Theory]
+    [InlineData("--data", "full", "--data does not apply to --scale")]
+    [InlineData("--input", "32x32x3", "--input does not apply to --scale")]
+    [InlineData("--scale-inputs", "8x8x1", "kernel 5 is larger than its 4x4 input")] // the reference net does not fit 8x8: found before any process starts
+    [InlineData("--scale-inputs", "16x16", "'16x16' is not HxWxC")]
+    [InlineData("--scale-inputs", ",", "--scale-inputs is empty")]
+    public async Task ScaleRefusesWhatItCannotBuild(string option, string value, string expected)
+    {
+        var r = await Cli.RunAsync("bench", "--scale", option, value);
+        Cli.AssertUserError(r, singleLine: true, expected);
+        Assert.DoesNotContain("| input |", r.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ScaleFitsTheExponentOfAPowerLaw()
+    {
+        var points = new[] { 1e3, 1e4, 1e5 }.Select(x => (x, 7 * Math.Pow(x, 1.3) * (x == 1e4 ? 1.1 : 1))).ToArray();
+        Assert.InRange(ScaleBench.FitExponent(points), 1.29, 1.31);
+        Assert.Equal(1.3, ScaleBench.FitExponent(points.Where(p => p.x != 1e4)), 9);
+    }
+
     [Fact]
     public async Task ZeroStepsIsAnError()
     {

@@ -30,6 +30,10 @@ public static class BenchCommand
         new("data", "DIR|full", null, "dataset (default: embedded subset)"),
         new("input", "HxWxC", null, "time a net of this input size (e.g. 32x32x3) on synthetic data (seeded uniform pixels and labels, steps x batch samples) instead of --data"),
         new("out", "FILE", null, "also write the results as CSV"),
+        new("scale", null, null, "instead: build --arch for each of --scale-inputs in a process of its own and report unit actors, tiles, build time, bytes per unit actor, RSS and step time, with fitted growth exponents (synthetic data; --strategies defaults to none, --steps to 3)"),
+        new("scale-inputs", "LIST", ScaleBench.DefaultInputs, "--scale: comma-separated input sizes HxWxC, smallest first"),
+        new("scale-point", "HxWxC", null, "internal (--scale runs it): measure one net in this process and print it as JSON"),
+        new("exit-with-pid", "PID", null, "internal (--scale sets it): exit when process PID exits"),
         new("help", null, null, "show this help"),
     ];
 
@@ -38,6 +42,12 @@ public static class BenchCommand
 
         Each configuration trains a warm-up epoch and then a timed epoch of --steps batches.
         Samples/s counts training samples (forward, backward, update and tying) per wall-clock second.
+
+        With --scale it instead builds --arch for each input size of --scale-inputs, each in a fresh
+        nodemesh process, and reports per net: unit actors, tiles, build time, managed bytes per unit
+        actor beyond its weights, resident memory, and time per step; then the exponents with which
+        step time and peak memory grow with the unit count (least squares on logs). The default ladder
+        spans about 6,000 to 1,200,000 unit actors and takes tens of minutes on 2 cores.
 
         Usage: nodemesh bench [options]
 
@@ -53,6 +63,40 @@ public static class BenchCommand
             : new StrategyOptions(word.Kind, word.TopologyOrDefault, ReduceOp.Sum, word.Every ?? 1, StepParity: word.Parity).Validate();
     }
 
+    private static async Task<int> RunScaleAsync(ParsedArgs a, List<(string Name, StrategyOptions Options)> strategies, int steps, int batch, TextWriter stdout)
+    {
+        foreach (var other in new[] { "data", "input", "device" })
+            if (a.Given(other)) throw new UserInputException($"--{other} does not apply to --scale, which builds --arch for each of --scale-inputs on synthetic data; drop --{other}.");
+        string arch = ArchSpec.Parse(a.String("arch")!).Text;
+        if (a.String("scale-point") is { } pointText)
+        {
+            using var watch = a.String("exit-with-pid") is null ? null : FollowParent(a.Int("exit-with-pid"));
+            var (name, options) = strategies.Count == 1 ? strategies[0]
+                : throw new UserInputException("--scale-point measures one strategy; give exactly one in --strategies.");
+            return await ScaleBench.RunPointAsync(arch, InputShape.Parse(pointText), name, options, steps, batch, stdout);
+        }
+        var inputs = (a.String("scale-inputs") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(InputShape.Parse).ToList();
+        if (inputs.Count == 0) throw new UserInputException("--scale-inputs is empty; give input sizes such as 16x16x1,64x64x1.");
+        return await ScaleBench.RunAsync(arch, inputs, strategies, steps, batch, a.String("out"), stdout);
+    }
+
+    /// <summary>Kills this process when process <paramref name="pid"/> is gone: a --scale child never outlives the bench that started it.</summary>
+    private static Timer FollowParent(int pid)
+    {
+        if (pid <= 0) throw new UserInputException($"--exit-with-pid {pid}: give the id of a running process.");
+        return new Timer(_ =>
+        {
+            bool alive;
+            try { using var p = Process.GetProcessById(pid); alive = !p.HasExited; }
+            catch (ArgumentException) { alive = false; }
+            if (alive) return;
+            // Killed rather than exited: a clean exit would first stop every actor of the net, which for a million of them takes long.
+            using var self = Process.GetCurrentProcess();
+            self.Kill();
+        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
     private static double EngineRate(TilePlan tiles, TrainOptions options, float[][] weights, DatasetPair data, bool parallel)
     {
         var e = new UnitEngine(tiles, options, weights, parallel);
@@ -64,7 +108,8 @@ public static class BenchCommand
 
     public static async Task<int> RunAsync(ParsedArgs a, TextWriter stdout)
     {
-        int steps = a.Int("steps"), batch = a.Int("batch");
+        bool scale = a.Flag("scale") || a.Has("scale-point");
+        int steps = scale && !a.Given("steps") ? ScaleBench.DefaultSteps : a.Int("steps"), batch = a.Int("batch");
         if (steps < 1) throw new UserInputException($"--steps {steps}: time at least 1 step.");
         if (batch < 1 || batch > 4096) throw new UserInputException($"--batch {batch}: the batch size must be 1..4096.");
         if (a.String("out") is { } outPath)
@@ -72,9 +117,11 @@ public static class BenchCommand
             string dir = Path.GetDirectoryName(Path.GetFullPath(outPath))!;
             if (!Directory.Exists(dir)) throw new UserInputException($"--out {outPath}: directory '{dir}' does not exist; create it first.");
         }
-        var strategies = (a.String("strategies") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseStrategy(s)).Select(o => (Name: StrategyGrammar.Name(o), Options: o)).ToList();
+        string strategyList = (a.Flag("scale") || a.Has("scale-point")) && !a.Given("strategies") ? "none" : a.String("strategies") ?? "";
+        var strategies = strategyList.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseStrategy(s)).Select(o => (Name: StrategyGrammar.Name(o), Options: o)).ToList();
         if (strategies.Count == 0)
             throw new UserInputException("--strategies is empty; give a comma-separated list such as none,allreduce-star.");
+        if (scale) return await RunScaleAsync(a, strategies, steps, batch, stdout);
         bool engine = a.Choice("engine", ("on", true), ("off", false));
         var input = a.Has("input") ? InputShape.Parse(a.String("input")) : null;
         if (input is not null && a.Has("data"))
