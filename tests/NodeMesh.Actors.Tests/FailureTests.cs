@@ -46,4 +46,27 @@ public sealed class FailureTests
         var e = await Assert.ThrowsAsync<RunFailedException>(() => run.TrainEpochAsync(1).WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("its host actor stopped", e.Message);
     }
+
+    private sealed class SilentHost : UntypedActor
+    {
+        protected override void OnReceive(object message) { } // never builds, never answers
+    }
+
+    [Fact]
+    public async Task A_member_that_never_builds_its_region_fails_the_run_after_the_stall_timeout_plus_the_build_allowance_per_unit()
+    {
+        await using var run = await Start("fail-build");
+        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, 8, 8, 10); // 138 unit actors
+        var options = new TrainOptions(Arch, new StrategyOptions(), Batch: 8, TrainLimit: 32, TileSide: 4).Validate();
+        var silent = run.System.ActorOf(Props.Create(() => new SilentHost()), "silent-host");
+        var setup = new DriverSetup(RunSpecs.From(options, plan), options, TestData.Random(32, 8, 8, 1), null, [silent], ActorRefs.Nobody)
+        {
+            StallTimeout = TimeSpan.FromMilliseconds(200),
+            BuildTimePerUnit = TimeSpan.FromMilliseconds(5),
+        };
+        var driver = run.System.ActorOf(DriverActor.Props(setup), "driver-of-silent-host");
+        var e = await Assert.ThrowsAsync<RunFailedException>(() => driver.Ask(new Prepare(), TimeSpan.FromSeconds(60)));
+        // 0.2 s + 138 × 5 ms = 0.89 s: the bound said in the message is the one that applied.
+        Assert.Contains("no progress for 0.9 s while waiting for 1 of 1 members to build their regions", e.Message);
+    }
 }

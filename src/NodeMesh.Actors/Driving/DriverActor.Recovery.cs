@@ -73,6 +73,7 @@ public sealed partial class DriverActor
         _placement = TilePlacement.Build(_tiles, _spec.Members, _spec.Placement);
         _regionsPending = _hosts.Count;
         _units = _tileCount = _reducers = 0;
+        WaitAtMost(BuildBound);
         for (int m = 0; m < _hosts.Count; m++)
             _hosts[m].Tell(new BuildRegion(_spec, m, _hosts.ToArray(), Self));
     }

@@ -23,6 +23,13 @@ public sealed record DriverSetup(RunSpec Spec, TrainOptions Options, DatasetPair
     /// <summary>How long the driver waits for any reply before it declares the run stalled.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>
+    /// What building a region may take beyond <see cref="StallTimeout"/>, per unit actor of the net:
+    /// a member creates its units and loads their weights before it answers, which for a million
+    /// unit actors takes minutes (about 0.33 ms per unit on 2 busy cores). 1 ms per unit: 20 minutes for 1.2 million.
+    /// </summary>
+    public TimeSpan BuildTimePerUnit { get; init; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Where checkpoints go (null: none are written).</summary>
     public ICheckpointSink? Checkpoints { get; init; }
 
@@ -94,8 +101,20 @@ public sealed partial class DriverActor : UntypedActor
     protected override void PreStart()
     {
         foreach (var h in _hosts) Context.Watch(h);
-        Context.SetReceiveTimeout(_setup.StallTimeout);
+        WaitAtMost(_setup.StallTimeout);
     }
+
+    private TimeSpan _waitBound;
+
+    /// <summary>How long the driver waits for the next message before it declares the run stalled.</summary>
+    private void WaitAtMost(TimeSpan bound)
+    {
+        _waitBound = bound;
+        Context.SetReceiveTimeout(bound);
+    }
+
+    /// <summary>The stall bound while members build regions: the stall timeout plus the build time allowed per unit actor of the net.</summary>
+    private TimeSpan BuildBound => _setup.StallTimeout + _setup.BuildTimePerUnit * _plan.UnitCount;
 
     protected override void OnReceive(object message)
     {
@@ -131,7 +150,7 @@ public sealed partial class DriverActor : UntypedActor
             case Terminated t: OnHostStopped(t.ActorRef); return;
             case ReceiveTimeout:
                 if (_phase is not (Phase.Idle or Phase.Failed))
-                    Fail($"no progress for {_setup.StallTimeout.TotalSeconds:F0} s while {Waiting()}");
+                    Fail($"no progress for {_waitBound.TotalSeconds:0.#} s while {Waiting()}");
                 return;
         }
         if (_phase == Phase.Failed)
@@ -202,6 +221,7 @@ public sealed partial class DriverActor : UntypedActor
     {
         _regionsPending = _hosts.Count;
         _units = _tileCount = _reducers = 0;
+        WaitAtMost(BuildBound);
         for (int m = 0; m < _hosts.Count; m++)
             _hosts[m].Tell(new BuildRegion(_spec, m, _hosts.ToArray(), Self));
     }
@@ -250,6 +270,7 @@ public sealed partial class DriverActor : UntypedActor
     private void Prepared(bool done)
     {
         _ = done;
+        WaitAtMost(_setup.StallTimeout);
         if (_phase == Phase.Recovering) { Recovered(); return; }
         Done(Prepared());
     }
