@@ -167,14 +167,40 @@ public sealed class FabricLayoutTests
         Assert.Equal(49L * 32 * 8, f.PoolTransfers(Reference.Layers[1], 1).Hops);
     }
 
-    [Theory]
-    [InlineData(MapLayout.Column, 1)]
-    [InlineData(MapLayout.Column, 3)]
-    [InlineData(MapLayout.Spread, 1)]
-    [InlineData(MapLayout.Spread, 0)]
-    public void Closed_form_layer_totals_equal_the_sum_over_units_and_the_logical_message_model(MapLayout layout, int layerHops)
+    /// <summary>
+    /// Nets for the closed-form checks: (arch, channels, height, width). The second and third
+    /// use stride, explicit and valid padding, even kernels, overlapping pools and gap, so that
+    /// some input rows are read by no window and some windows reach into the padding only.
+    /// </summary>
+    public static readonly string[] ClosedFormNets =
+    [
+        "conv3x3x3,relu,maxpool2,conv5x5x4,relu,maxpool2,dense6,relu,dense10;2;12;10",
+        "conv4x4x3s2p1,relu,maxpool3s2,conv3x3x4p1,relu,gap,dense10;2;21;19",
+        "conv5x5x3s3pvalid,maxpool2,conv3x3x4s2p2,avgpool3s1,dense6,relu,dense10;2;24;26",
+    ];
+
+    public static TheoryData<MapLayout, int, string> LayoutsAndNets()
     {
-        var plan = NetworkPlan.Build(ArchSpec.Parse("conv3x3x3,relu,maxpool2,conv5x5x4,relu,maxpool2,dense6,relu,dense10"), 2, 12, 10);
+        var data = new TheoryData<MapLayout, int, string>();
+        foreach (var net in ClosedFormNets)
+            foreach (var (layout, hops) in new[] { (MapLayout.Column, 1), (MapLayout.Column, 3), (MapLayout.Spread, 1), (MapLayout.Spread, 0) })
+                data.Add(layout, hops, net);
+        return data;
+    }
+
+    /// <summary>Builds a net of <see cref="ClosedFormNets"/>.</summary>
+    public static NetworkPlan ClosedFormPlan(string net)
+    {
+        var parts = net.Split(';');
+        return NetworkPlan.Build(ArchSpec.Parse(parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [MemberData(nameof(LayoutsAndNets))]
+    public void Closed_form_layer_totals_equal_the_sum_over_units_and_the_logical_message_model(MapLayout layout, int layerHops, string net)
+    {
+        var plan = ClosedFormPlan(net);
         var f = new FabricLayout(plan, new FabricOptions(layout, layerHops));
         var tiles = TilePlan.Build(plan, 4);
         const int batch = 3;
