@@ -33,6 +33,18 @@ public sealed class ProjectTests
     }
 
     [Fact]
+    public void Alexnet_spec_has_torchvisions_parameter_count_and_feature_shapes_at_224x224x3()
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(ProjectCommand.ReadArchFile(RepoFile("specs/alexnet.txt"))), 3, 224, 224, 1000);
+        Assert.Equal(61_100_840, plan.SharedParameters);
+        Assert.Equal(8, plan.Layers.Count);
+        // conv1 11x11 stride 4 pad 2: 55x55, pooled 3 by 2 to 27; conv2 27, pooled to 13; conv3–5 13, pooled to 6.
+        Assert.Equal([55, 27, 13, 13, 13], plan.Layers.Take(5).Select(l => l.OutHeight));
+        Assert.Equal([27, 13, 13, 13, 6], plan.Layers.Take(5).Select(l => l.PostHeight));
+        Assert.Equal((256, 6, 6), (plan.Layers[5].InChannels, plan.Layers[5].InHeight, plan.Layers[5].InWidth));
+    }
+
+    [Fact]
     public async Task Project_of_vgg16_at_224x224x3_writes_its_files_within_a_minute()
     {
         string dir = Path.Combine(Path.GetTempPath(), "nodemesh-project-" + Guid.NewGuid().ToString("N"));
