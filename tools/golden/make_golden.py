@@ -297,8 +297,9 @@ def main():
     net_case("net_sgd_tanh_avg.json", 606, "conv3x3x3,tanh,avgpool2,conv5x5x4,relu,dense10",
              c=2, h=11, w=13, classes=10, batch=3, steps=3, lr=0.05)
     # Stride 2 with padding 1, an even kernel with explicit padding, an overlapping max pool
-    # (3 by 2), a valid conv and global average pooling (issue 12).
-    net_case("net_sgd_strided.json", 707, "conv3x3x3s2p1,relu,conv4x4x4p1,relu,maxpool3s2,conv3x3x5pvalid,relu,gap,dense10",
+    # (3 by 2), an even valid kernel, an overlapping average pool (2 by 1) and global average
+    # pooling (issue 12).
+    net_case("net_sgd_strided.json", 707, "conv3x3x3s2p1,relu,conv4x4x4p1,relu,maxpool3s2,conv2x2x5pvalid,tanh,avgpool2s1,gap,dense10",
              c=1, h=17, w=19, classes=10, batch=4, steps=3, lr=0.05)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT) if f.endswith(".json"))
     print(f"total {total} bytes")

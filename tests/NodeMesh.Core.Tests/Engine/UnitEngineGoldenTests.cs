@@ -12,8 +12,9 @@ namespace NodeMesh.Core.Tests.Engine;
 /// <summary>
 /// The actor-free <see cref="UnitEngine"/> straight against PyTorch on a net with the layers of
 /// issue 12 (<c>net_sgd_strided.json</c> from <c>tools/golden/make_golden.py</c>: stride 2 with
-/// padding 1, an even 4×4 kernel with padding 1, an overlapping 3-by-2 max pool, a valid conv and
-/// global average pooling): strategy none trains the locally connected net (F.unfold at the same
+/// padding 1, an even 4×4 kernel with padding 1, an overlapping 3-by-2 max pool, an even 2×2 valid
+/// conv, an overlapping 2-by-1 average pool and global average pooling): strategy none trains the
+/// locally connected net (F.unfold at the same
 /// stride and padding), all-reduce summing gradients every step trains nn.Conv2d. The engine
 /// computes in float32 and PyTorch in float64, so the tolerance is <see cref="Tolerance.Float32Sums"/>.
 /// </summary>
