@@ -22,18 +22,28 @@ public sealed class ActorEquivalenceTests
     private const string SmallArch = "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10";
     private const int Size = 12, Batch = 8, Samples = 32; // 4 steps per epoch
 
-    private static (TilePlan Tiles, TrainOptions Options, float[][] Weights) Setup(StrategyOptions strategy, int tile = 4)
+    /// <summary>
+    /// A strided net on 23×23 inputs: conv1 3×3 at stride 2, padding 1 (12×12, several tiles of
+    /// strided input regions), conv2 an even 4×4 kernel with padding 1 (11×11) and an overlapping
+    /// 3-by-2 max pool (5×5, one tile), conv3 3×3 valid (3×3), global average pool, dense10.
+    /// </summary>
+    private const string StridedArch = "conv3x3x4s2p1,relu,conv4x4x6p1,relu,maxpool3s2,conv3x3x5pvalid,relu,gap,dense10";
+    private const int StridedSize = 23;
+
+    private static int SizeOf(string arch) => arch == StridedArch ? StridedSize : Size;
+
+    private static (TilePlan Tiles, TrainOptions Options, float[][] Weights) Setup(StrategyOptions strategy, int tile = 4, string arch = SmallArch)
     {
-        var plan = NetworkPlan.Build(ArchSpec.Parse(SmallArch), 1, Size, Size, 10);
+        var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, SizeOf(arch), SizeOf(arch), 10);
         var tiles = TilePlan.Build(plan, tile);
-        var options = new TrainOptions(SmallArch, strategy, Epochs: 1, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: Samples, TileSide: tile).Validate();
+        var options = new TrainOptions(arch, strategy, Epochs: 1, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: Samples, TileSide: tile).Validate();
         return (tiles, options, WeightLayout.InitialVectors(plan, 3));
     }
 
     private static async Task<(float[][] Weights, EpochTrained Epoch)> TrainActors(TilePlan tiles, TrainOptions options, float[][] weights, bool serialize = false,
         int members = 1, PlacementKind placement = PlacementKind.Block, FabricOptions? fabric = null)
     {
-        var data = TestData.Random(Samples, 16, Size, 5);
+        var data = TestData.Random(Samples, 16, tiles.Network.InputHeight, 5);
         var spec = RunSpecs.From(options, tiles.Network, fabric: fabric, shipsWeights: true, placement: placement, members: members);
         await using var run = await LocalRun.StartAsync(spec, options, data, weights, serializeMessages: serialize, name: "equiv");
         await run.PrepareAsync();
@@ -62,6 +72,30 @@ public sealed class ActorEquivalenceTests
         var expected = engine.Weights();
         for (int l = 0; l < expected.Length; l++)
             Assert.Equal(expected[l], actor[l]); // bit-identical: same kernels, same summation orders
+    }
+
+    /// <summary>
+    /// Stride, explicit and valid padding, an even kernel, an overlapping pool and gap, forward and
+    /// backward: the actors (tiles routing strided input regions over their links) and the engine
+    /// give bit-identical weights.
+    /// </summary>
+    [Theory]
+    [InlineData("none", 1)]
+    [InlineData("star", 1)]
+    [InlineData("ring", 3)]
+    public async Task Actors_produce_the_same_weights_as_the_engine_on_a_strided_net_with_overlapping_pools_and_gap(string topology, int every)
+    {
+        var (tiles, options, weights) = Setup(Parse(topology, every), arch: StridedArch);
+        Assert.True(tiles.Tiles[0].Count > 1, "conv1 should be cut into several tiles");
+        var (actor, _) = await TrainActors(tiles, options, weights);
+        var engine = new UnitEngine(tiles, options, weights, parallel: false);
+        engine.TrainEpoch(TestData.Random(Samples, 16, StridedSize, 5).Train, 1);
+        var expected = engine.Weights();
+        for (int l = 0; l < expected.Length; l++)
+        {
+            Assert.NotEqual(weights[l], expected[l]); // every layer learned something
+            Assert.Equal(expected[l], actor[l]);
+        }
     }
 
     [Theory]
@@ -154,10 +188,12 @@ public sealed class ActorEquivalenceTests
         }
     }
 
-    [Fact]
-    public async Task Logical_activation_and_error_traffic_follow_the_fabric_model()
+    [Theory]
+    [InlineData(SmallArch)]
+    [InlineData(StridedArch)]
+    public async Task Logical_activation_and_error_traffic_follow_the_fabric_model(string arch)
     {
-        var (tiles, options, weights) = Setup(new StrategyOptions());
+        var (tiles, options, weights) = Setup(new StrategyOptions(), arch: arch);
         var (_, epoch) = await TrainActors(tiles, options, weights);
         var plan = tiles.Network;
         int steps = epoch.Steps;
@@ -190,10 +226,12 @@ public sealed class ActorEquivalenceTests
         }
     }
 
-    [Fact]
-    public async Task Multicast_traffic_of_a_run_equals_the_closed_form_and_moves_fewer_byte_hops_than_unicast()
+    [Theory]
+    [InlineData(SmallArch)]
+    [InlineData(StridedArch)]
+    public async Task Multicast_traffic_of_a_run_equals_the_closed_form_and_moves_fewer_byte_hops_than_unicast(string arch)
     {
-        var (tiles, options, weights) = Setup(new StrategyOptions());
+        var (tiles, options, weights) = Setup(new StrategyOptions(), arch: arch);
         var plan = tiles.Network;
         var multicast = new FabricOptions(Cast: FabricCast.Multicast);
         var (uniWeights, uni) = await TrainActors(tiles, options, weights);

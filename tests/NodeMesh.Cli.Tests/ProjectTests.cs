@@ -33,6 +33,18 @@ public sealed class ProjectTests
     }
 
     [Fact]
+    public void Alexnet_spec_has_torchvisions_parameter_count_and_feature_shapes_at_224x224x3()
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(ProjectCommand.ReadArchFile(RepoFile("specs/alexnet.txt"))), 3, 224, 224, 1000);
+        Assert.Equal(61_100_840, plan.SharedParameters);
+        Assert.Equal(8, plan.Layers.Count);
+        // conv1 11x11 stride 4 pad 2: 55x55, pooled 3 by 2 to 27; conv2 27, pooled to 13; conv3–5 13, pooled to 6.
+        Assert.Equal([55, 27, 13, 13, 13], plan.Layers.Take(5).Select(l => l.OutHeight));
+        Assert.Equal([27, 13, 13, 13, 6], plan.Layers.Take(5).Select(l => l.PostHeight));
+        Assert.Equal((256, 6, 6), (plan.Layers[5].InChannels, plan.Layers[5].InHeight, plan.Layers[5].InWidth));
+    }
+
+    [Fact]
     public async Task Project_of_vgg16_at_224x224x3_writes_its_files_within_a_minute()
     {
         string dir = Path.Combine(Path.GetTempPath(), "nodemesh-project-" + Guid.NewGuid().ToString("N"));
@@ -62,29 +74,37 @@ public sealed class ProjectTests
         Cli.AssertUserError(r, true, fragment);
     }
 
-    public static TheoryData<string, string> Calibrated => new()
+    /// <summary>
+    /// A strided net on the embedded 28×28 images: conv1 5×5 at stride 2 with padding 2 (14×14),
+    /// an overlapping 3-by-2 max pool (6×6), conv2 3×3 with padding 1, global average pooling.
+    /// </summary>
+    private const string StridedArch = "conv5x5x8s2p2,relu,maxpool3s2,conv3x3x16p1,relu,gap,dense10";
+
+    public static TheoryData<string, string, string> Calibrated => new()
     {
-        { "none", "unicast" }, { "none", "multicast" },
-        { "allreduce-tree", "unicast" }, { "allreduce-tree", "multicast" },
-        { "allreduce-star-every2", "unicast" }, { "allreduce-ring", "multicast" },
+        { "none", "unicast", ArchSpec.Default }, { "none", "multicast", ArchSpec.Default },
+        { "allreduce-tree", "unicast", ArchSpec.Default }, { "allreduce-tree", "multicast", ArchSpec.Default },
+        { "allreduce-star-every2", "unicast", ArchSpec.Default }, { "allreduce-ring", "multicast", ArchSpec.Default },
+        { "none", "unicast", StridedArch }, { "allreduce-tree", "multicast", StridedArch }, { "allreduce-star-every2", "unicast", StridedArch },
     };
 
     /// <summary>
-    /// A real short training of the reference net on the embedded data (2 steps of 32) counts
-    /// exactly what the projection predicts per sample × samples: activation, error and tying
-    /// messages, bytes and byte-hops, and (to float rounding) energy by category. Gossip is left
-    /// out: which peer a unit reaches, and so the rounds' byte-hops, depend on timing.
+    /// A real short training of the reference net, and of a strided net, on the embedded data
+    /// (2 steps of 32) counts exactly what the projection predicts per sample × samples:
+    /// activation, error and tying messages, bytes and byte-hops, and (to float rounding) energy
+    /// by category. Gossip is left out: which peer a unit reaches, and so the rounds' byte-hops,
+    /// depend on timing.
     /// </summary>
     [Theory]
     [MemberData(nameof(Calibrated))]
-    public async Task Projection_equals_what_a_run_of_the_reference_net_counts(string strategyName, string castName)
+    public async Task Projection_equals_what_a_run_of_the_net_counts(string strategyName, string castName, string arch)
     {
         const int batch = 32, samples = 64;
         var strategy = BenchCommand.ParseStrategy(strategyName);
         var fabric = new FabricOptions(Cast: castName == "multicast" ? FabricCast.Multicast : FabricCast.Unicast);
         var data = DatasetLoader.LoadEmbedded();
-        var plan = NetworkPlan.Build(ArchSpec.Parse(ArchSpec.Default), 1, 28, 28, 10);
-        var options = new TrainOptions(ArchSpec.Default, strategy, Epochs: 1, Batch: batch, Seed: 1, Shuffle: false, TrainLimit: samples).Validate();
+        var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, 28, 28, 10);
+        var options = new TrainOptions(arch, strategy, Epochs: 1, Batch: batch, Seed: 1, Shuffle: false, TrainLimit: samples).Validate();
         var spec = RunSpecs.From(options, plan, fabric: fabric);
         TrafficCounts ledger;
         await using (var run = await LocalRun.StartAsync(spec, options, data, name: "calibration"))

@@ -25,6 +25,7 @@ Conventions
 import copy
 import json
 import os
+import re
 
 import numpy as np
 import torch
@@ -95,11 +96,11 @@ def conv_case(name, seed, b, cin, h, w, cout, k, pad):
 # case 3: locally connected layer
 
 
-def local_forward(x, weight, bias, pad):
-    """Locally connected conv, stride 1: weight [Cout,OH,OW,Cin,k,k], bias [Cout,OH,OW]."""
+def local_forward(x, weight, bias, pad, stride=1):
+    """Locally connected conv: weight [Cout,OH,OW,Cin,k,k], bias [Cout,OH,OW]."""
     cout, oh, ow, cin, k, _ = weight.shape
     b = x.shape[0]
-    cols = F.unfold(x, kernel_size=k, padding=pad)  # [B, Cin*k*k, OH*OW], rows in (c, ky, kx) order
+    cols = F.unfold(x, kernel_size=k, padding=pad, stride=stride)  # [B, Cin*k*k, OH*OW], rows in (c, ky, kx) order
     assert cols.shape[2] == oh * ow
     wmat = weight.reshape(cout, oh * ow, cin * k * k)
     y = torch.einsum("bkl,olk->bol", cols, wmat).reshape(b, cout, oh, ow)
@@ -155,31 +156,52 @@ def pool_case(name, seed):
 
 
 class LocallyConnected2d(nn.Module):
-    """Same padding, stride 1; initialised by broadcasting a Conv2d's kernel to every position."""
+    """The conv's stride and padding; initialised by broadcasting a Conv2d's kernel to every output position."""
 
     def __init__(self, conv, h, w):
         super().__init__()
         k = conv.kernel_size[0]
         self.pad = conv.padding[0]
+        self.stride = conv.stride[0]
+        oh, ow = conv_out(h, k, self.stride, self.pad), conv_out(w, k, self.stride, self.pad)
         cout, cin = conv.out_channels, conv.in_channels
-        weight = conv.weight.detach()[:, None, None].expand(cout, h, w, cin, k, k).clone()
-        bias = conv.bias.detach()[:, None, None].expand(cout, h, w).clone()
+        weight = conv.weight.detach()[:, None, None].expand(cout, oh, ow, cin, k, k).clone()
+        bias = conv.bias.detach()[:, None, None].expand(cout, oh, ow).clone()
         self.weight = nn.Parameter(weight)
         self.bias = nn.Parameter(bias)
 
     def forward(self, x):
-        return local_forward(x, self.weight, self.bias, self.pad)
+        return local_forward(x, self.weight, self.bias, self.pad, self.stride)
+
+
+class GlobalAvgPool(nn.Module):
+    """NodeMesh's gap: the mean over each whole map, output 1x1."""
+
+    def forward(self, x):
+        return x.mean(dim=(2, 3), keepdim=True)
+
+
+def conv_out(n, k, stride, pad):
+    return (n + 2 * pad - k) // stride + 1
+
+
+CONV = re.compile(r"^conv(\d+)x(\d+)x(\d+)(?:s(\d+))?(?:p(\d+|same|valid))?$")
+POOL = re.compile(r"^(max|avg)pool(\d+)(?:s(\d+))?$")
 
 
 def build_shared(arch, c, h, w, classes):
-    """Builds (modules, weighted) from an arch string; weighted lists the parameterised modules."""
+    """Builds (modules, weighted) from an arch string (NodeMesh's grammar); weighted lists the parameterised modules."""
     mods, weighted = [], []
     for tok in arch.split(","):
-        if tok.startswith("conv"):
-            k, _, maps = (int(v) for v in tok[4:].split("x"))
-            m = nn.Conv2d(c, maps, k, stride=1, padding=k // 2)
+        conv, pool = CONV.match(tok), POOL.match(tok)
+        if conv:
+            k, maps = int(conv.group(1)), int(conv.group(3))
+            stride = int(conv.group(4) or 1)
+            p = conv.group(5) or "same"
+            pad = k // 2 if p == "same" else 0 if p == "valid" else int(p)
+            m = nn.Conv2d(c, maps, k, stride=stride, padding=pad)
             mods.append(m); weighted.append(m)
-            c = maps
+            c, h, w = maps, conv_out(h, k, stride, pad), conv_out(w, k, stride, pad)
         elif tok.startswith("dense"):
             n = int(tok[5:])
             mods.append(nn.Flatten())  # (channel, row, column) order
@@ -190,10 +212,12 @@ def build_shared(arch, c, h, w, classes):
             mods.append(nn.ReLU())
         elif tok == "tanh":
             mods.append(nn.Tanh())
-        elif tok.startswith("maxpool"):
-            k = int(tok[7:]); mods.append(nn.MaxPool2d(k, k)); h //= k; w //= k
-        elif tok.startswith("avgpool"):
-            k = int(tok[7:]); mods.append(nn.AvgPool2d(k, k)); h //= k; w //= k
+        elif pool:
+            k = int(pool.group(2)); s = int(pool.group(3) or k)
+            mods.append((nn.MaxPool2d if pool.group(1) == "max" else nn.AvgPool2d)(k, s))
+            h, w = (h - k) // s + 1, (w - k) // s + 1
+        elif tok == "gap":
+            mods.append(GlobalAvgPool()); h, w = 1, 1
         else:
             raise ValueError(tok)
     assert c == classes
@@ -206,10 +230,14 @@ def to_local(mods, c, h, w):
     for m in mods:
         if isinstance(m, nn.Conv2d):
             out.append(LocallyConnected2d(m, h, w))
-            c = m.out_channels
+            k, s, p = m.kernel_size[0], m.stride[0], m.padding[0]
+            c, h, w = m.out_channels, conv_out(h, k, s, p), conv_out(w, k, s, p)
         else:
             if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-                h //= m.kernel_size; w //= m.kernel_size
+                k, s = m.kernel_size, m.stride
+                h, w = (h - k) // s + 1, (w - k) // s + 1
+            elif isinstance(m, GlobalAvgPool):
+                h, w = 1, 1
             out.append(m)
     return out
 
@@ -268,6 +296,11 @@ def main():
     # Extra: tanh, avgpool, odd non-square 2-channel input, a conv without pooling, 5x5 kernel.
     net_case("net_sgd_tanh_avg.json", 606, "conv3x3x3,tanh,avgpool2,conv5x5x4,relu,dense10",
              c=2, h=11, w=13, classes=10, batch=3, steps=3, lr=0.05)
+    # Stride 2 with padding 1, an even kernel with explicit padding, an overlapping max pool
+    # (3 by 2), an even valid kernel, an overlapping average pool (2 by 1) and global average
+    # pooling (issue 12).
+    net_case("net_sgd_strided.json", 707, "conv3x3x3s2p1,relu,conv4x4x4p1,relu,maxpool3s2,conv2x2x5pvalid,tanh,avgpool2s1,gap,dense10",
+             c=1, h=17, w=19, classes=10, batch=4, steps=3, lr=0.05)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT) if f.endswith(".json"))
     print(f"total {total} bytes")
 

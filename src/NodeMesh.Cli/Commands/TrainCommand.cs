@@ -17,7 +17,7 @@ public static class TrainCommand
 {
     public static readonly OptionDef[] Options =
     [
-        new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC, denseN, relu, tanh, maxpoolK, avgpoolK"),
+        new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC[sS][pP|psame|pvalid] (stride S, default 1; padding P, default K/2 for odd K), denseN, relu, tanh, maxpoolK[sS], avgpoolK[sS] (window K, stride S, default K), gap (global average pool)"),
         new("strategy", "NAME", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous); may name topology, period and step parity too: allreduce-tree-every10, gossip-exp, gossip-grid-every10-parity"),
         new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
         new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
@@ -39,7 +39,7 @@ public static class TrainCommand
         new("save", "FILE", null, "write the final weights as safetensors"),
         new("init", "FILE", null, "start from safetensors weights (per-position or shared Conv2d kernels)"),
         new("unit-init", "tied|conv2d|he-normal", "tied", "initial conv kernels: tied = one per map (PyTorch Conv2d default) copied to every position, so every strategy starts from the same ConvNet; drawn for every position on its own: conv2d = PyTorch Conv2d's default (weights and bias uniform in ±1/√fan_in), he-normal = weights N(0, 2/fan_in), biases 0 ('independent' is a deprecated name of conv2d)"),
-        new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer)"),
+        new("tile", "N", "0", "tile side in positions (0 = about 4x4 tiles per layer; a layer with overlapping pools is one tile)"),
         new("device", "PRESET|FILE", "ideal", "weight store of every unit: ideal (exact SGD) or a memristor preset (idealized, gokmen-vlasov, reram-es, reram-sb, ecram, capacitor, pcm), or a JSON file; see 'nodemesh devices'"),
         new("step-seconds", "S", "1", "simulated seconds per training step for device drift (devices with drift_nu > 0 only)"),
         new("map-layout", "column|spread", "column", "fabric placement: the maps of a position share a column (0 hops) or are tiled side by side"),

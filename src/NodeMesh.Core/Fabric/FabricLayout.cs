@@ -10,8 +10,10 @@ namespace NodeMesh.Core.Fabric;
 /// processor-in-memory fabric, and XY routing between them. All coordinates are in hops.
 /// <list type="bullet">
 /// <item>Conv unit (l, m, u, v) sits at (u·s, v·s) on level l, where s = <see cref="Stride"/>(l) is
-///   the product of the pool factors of the layers before l (the reference net: conv1 s = 1,
-///   conv2 s = 2), i.e. at its receptive-field centre on the input grid. With
+///   the product of the conv strides up to and including l and the pool strides of the layers
+///   before l (the reference net: conv1 s = 1, conv2 s = 2), i.e. over input position
+///   (u·S, v·S) of its layer, S its conv stride: the receptive-field centre for a stride-1 layer
+///   with same padding, the window's corner shifted by the padding otherwise. With
 ///   <see cref="MapLayout.Spread"/> map m is shifted by <see cref="MapOffset"/>.</item>
 /// <item>Dense neuron o of layer l sits at the centre of the previous layer's grid, on level l
 ///   (one level above the previous layer): Column (⌊H/2⌋·s, ⌊W/2⌋·s) with H×W the previous conv
@@ -22,7 +24,8 @@ namespace NodeMesh.Core.Fabric;
 ///   (the same point as that unit, so their messages travel 0 hops).</item>
 /// <item>Input pixel (y, x) enters at (y, x) on level 0: 0 layer hops into the first layer.</item>
 /// <item>The value (y, x) of a conv layer's pooled output lives at its pooling site, the top-left
-///   unit of its window: unit (m, y·P, x·P), P = the layer's pool factor.</item>
+///   unit of its window: unit (m, y·P, x·P), P = the layer's pool factor (product of pool strides;
+///   unit (m, 0, 0) for <c>gap</c>).</item>
 /// <item>The loss site is the point of the last (dense) layer: logits and deltas travel 0 hops.</item>
 /// </list>
 /// Routing is dimension-ordered (XY), so a message from a to b travels
@@ -47,10 +50,11 @@ public sealed partial class FabricLayout
         _mapColumns = new int[n];
         _mapRows = new int[n];
         _densePoint = new (int, int)[n];
-        int s = 1;
+        int s = 1; // hops between neighbouring positions of layer i's input grid
         for (int i = 0; i < n; i++)
         {
             var l = plan.Layers[i];
+            s *= l.Stride;
             _stride[i] = s;
             s *= l.PoolFactor;
             bool spread = Options.Layout == MapLayout.Spread && l.Kind == LayerKind.Conv;
@@ -75,10 +79,14 @@ public sealed partial class FabricLayout
     }
 
     /// <summary>
-    /// Mesh stride s of layer <paramref name="layer"/> in hops: the product of the pool factors of
-    /// the layers before it. Grid-adjacent units of a conv map are s hops apart.
+    /// Mesh stride s of layer <paramref name="layer"/> in hops: the product of its conv stride and
+    /// the conv strides and pool factors of the layers before it. Grid-adjacent units of a conv map
+    /// are s hops apart; neighbouring positions of its input grid s / (conv stride) hops.
     /// </summary>
     public int Stride(int layer) => _stride[layer];
+
+    /// <summary>Hops between neighbouring positions of <paramref name="layer"/>'s input grid: s / conv stride.</summary>
+    public int InputSpacing(int layer) => _stride[layer] / Plan.Layers[layer].Stride;
 
     /// <summary>Hops between two grid-adjacent units of one map of <paramref name="layer"/> (= its stride).</summary>
     public int LinkHops(int layer) => _stride[layer];
@@ -194,9 +202,10 @@ public sealed partial class FabricLayout
         var cost = TransportCost.Zero;
         if (l.Kind == LayerKind.Conv)
         {
-            int p = l.Padding;
-            for (int y = Math.Max(unit.U - p, 0); y <= Math.Min(unit.U + p, l.InHeight - 1); y++)
-                for (int x = Math.Max(unit.V - p, 0); x <= Math.Min(unit.V + p, l.InWidth - 1); x++)
+            var (y0, rows) = l.WindowRows(unit.U, l.InHeight);
+            var (x0, cols) = l.WindowRows(unit.V, l.InWidth);
+            for (int y = y0; y < y0 + rows; y++)
+                for (int x = x0; x < x0 + cols; x++)
                     cost += PositionMessage(target, l, y, x, batch);
             return cost;
         }
@@ -243,9 +252,11 @@ public sealed partial class FabricLayout
     /// <summary>
     /// Transport of the pooling messages of tile <paramref name="t"/> per batch, in one direction
     /// (the gather of the forward pass; the scatter of the backward pass is its mirror): in each
-    /// K×K window the K²−1 non-site units send B floats to the site (the window's top-left unit).
-    /// A member at offset (a, b) of the window travels (a + b)·q·s hops, q the product of the
-    /// layer's earlier pool sizes, so a window costs K²(K−1)·q·s hops.
+    /// K×K window the K²−1 non-site units send B floats to the site (the window's top-left unit;
+    /// with overlapping windows a unit sends to each window it is in). A member at offset (a, b)
+    /// of the window travels (a + b)·q·s hops, q the product of the layer's earlier pool strides,
+    /// so a window costs K²(K−1)·q·s hops; a Kh×Kw window (<c>gap</c>: the whole map)
+    /// [Kw·Kh(Kh−1)/2 + Kh·Kw(Kw−1)/2]·q·s.
     /// </summary>
     public TransportCost PoolTransfers(WeightedLayer l, Tile t, int batch) => Pool(l, t.Height, t.Width, t.Maps, batch);
 
@@ -260,13 +271,13 @@ public sealed partial class FabricLayout
         foreach (var op in l.PostOps)
         {
             if (op is not PoolSpec p) continue;
-            h /= p.Size; w /= p.Size;
+            var (kh, kw) = p.Window(h, w);
+            (h, w) = p.Output(h, w);
             long windows = (long)h * w * maps;
-            long k = p.Size;
-            long messages = windows * (k * k - 1);
-            long hops = windows * k * k * (k - 1) * q * s;
+            long messages = windows * ((long)kh * kw - 1);
+            long hops = windows * ((long)kw * kh * (kh - 1) / 2 + (long)kh * kw * (kw - 1) / 2) * q * s;
             cost += new TransportCost(messages, messages, messages * bytes, hops, hops * bytes);
-            q *= k;
+            q *= p.Stride;
         }
         return cost;
     }

@@ -48,12 +48,15 @@ public sealed partial class FabricLayout
     /// position (y, x) is one logical message carrying its C channels (as under unicast): one
     /// packet of C·B floats from the input pixel or (Column) the shared pooling site, or (Spread)
     /// one packet of B floats from each source map's pooling site, to the points of every unit
-    /// whose window holds (y, x). Dense layers: one tree (a path) per input position or, after a
-    /// dense layer, per input neuron, to the layer's one point. Column conv in closed form: with
-    /// n = H·W positions, R_H, R_W the window pair counts of <see cref="AxisSums"/>, s the stride and
-    /// L = LayerHops·[l &gt; 0], the consumers of a position fill a rows × cols rectangle of units
-    /// s hops apart that contains the source's point, so its tree has L + s·(rows·cols − 1) hops
-    /// and the layer n·(L − s) + s·R_H·R_W.
+    /// whose window holds (y, x); a position no window reads (cut off by a stride or valid
+    /// padding) sends nothing. Dense layers: one tree (a path) per input position or, after a
+    /// dense layer, per input neuron, to the layer's one point. Column conv in closed form: the
+    /// consumers of (y, x) fill a rows(y) × cols(x) rectangle of units (<see cref="WeightedLayer.Consumers"/>),
+    /// so its tree has L + span_X(x) + cols(x)·span_Y(y) hops, where span is the extent along
+    /// that axis of the consumers' points and the source's point together and
+    /// L = LayerHops·[l &gt; 0]; summed over the read positions, N_Y·N_X·L + N_Y·Σspan_X +
+    /// Σcols·Σspan_Y. (For stride 1 and same padding the source is one of the consumers and this
+    /// is n·(L − s) + s·R_H·R_W with the window pair counts of <see cref="AxisSums"/>.)
     /// </summary>
     public TransportCost LayerMulticast(WeightedLayer l, int batch)
     {
@@ -66,28 +69,67 @@ public sealed partial class FabricLayout
                     sum += PositionMulticast(l, y, x, batch);
             return sum;
         }
-        int s = _stride[l.Index], p = l.Padding;
         long level = l.Index == 0 ? 0 : Options.LayerHops;
-        long positions = (long)l.InHeight * l.InWidth;
+        var (ny, spanY, _) = AxisTrees(l, l.InHeight, l.OutHeight);
+        var (nx, spanX, colsX) = AxisTrees(l, l.InWidth, l.OutWidth);
+        long positions = ny * nx;
         long bytes = (long)l.InChannels * batch * FabricModel.FloatBytes;
-        long pairs = AxisSums(l.InHeight, p, s, 0).Count * AxisSums(l.InWidth, p, s, 0).Count;
-        long hops = positions * (level - s) + s * pairs;
+        long hops = positions * level + ny * spanX + colsX * spanY;
         return new TransportCost(positions, positions, positions * bytes, hops, hops * bytes);
+    }
+
+    /// <summary>
+    /// Along one axis of conv layer <paramref name="l"/>: the input positions some window reads
+    /// (<c>Read</c>), the sum over them of the span in hops of their consumers' points and their
+    /// own point (<c>Span</c>), and the sum of their consumer counts (<c>Consumers</c>).
+    /// </summary>
+    private (long Read, long Span, long Consumers) AxisTrees(WeightedLayer l, int inSize, int outSize)
+    {
+        long step = InputSpacing(l.Index), unit = _stride[l.Index];
+        long read = 0, span = 0, consumers = 0;
+        for (int y = 0; y < inSize; y++)
+        {
+            var (first, last) = l.Consumers(y, outSize);
+            if (first > last) continue;
+            read++;
+            consumers += last - first + 1;
+            long source = y * step;
+            span += Math.Max(source, last * unit) - Math.Min(source, first * unit);
+        }
+        return (read, span, consumers);
     }
 
     /// <summary>
     /// Under multicast, the trees whose counts unit <paramref name="unit"/> adds to the ledger per
     /// batch: all trees of a conv layer's input position (y, x) are accounted by their anchor, the
-    /// consumer unit (map 0, y, x) (a conv layer keeps its input's H×W grid, and that unit is
-    /// always a consumer: offset 0 of its own window); all trees into a dense layer by neuron 0.
-    /// Every other unit accounts for nothing, so a layer's units sum to <see cref="LayerMulticast"/>.
+    /// consumer unit (map 0, a(y), a(x)) with a(y) = ⌊y/S⌋ clamped to the units that read row y
+    /// (for stride 1 and same padding the unit (0, y, x) itself: offset 0 of its own window); all
+    /// trees into a dense layer by neuron 0. Every other unit accounts for nothing, so a layer's
+    /// units sum to <see cref="LayerMulticast"/>.
     /// </summary>
     public TransportCost UnitMulticastShare(UnitCoord unit, int batch)
     {
         var l = Plan.Layers[unit.Layer];
         Place(unit); // checks the coordinates
         if (unit.Map != 0) return TransportCost.Zero;
-        return l.Kind == LayerKind.Conv ? PositionMulticast(l, unit.U, unit.V, batch) : DenseMulticast(l, batch);
+        if (l.Kind == LayerKind.Dense) return DenseMulticast(l, batch);
+        var sum = TransportCost.Zero;
+        var (y0, rows) = l.WindowRows(unit.U, l.InHeight);
+        var (x0, cols) = l.WindowRows(unit.V, l.InWidth);
+        for (int y = y0; y < y0 + rows; y++)
+        {
+            if (Anchor(l, y, l.OutHeight) != unit.U) continue;
+            for (int x = x0; x < x0 + cols; x++)
+                if (Anchor(l, x, l.OutWidth) == unit.V) sum += PositionMulticast(l, y, x, batch);
+        }
+        return sum;
+    }
+
+    /// <summary>The anchor row (or column) of input row <paramref name="y"/>: ⌊y/S⌋ clamped to its consumers (−1 when none).</summary>
+    private static int Anchor(WeightedLayer l, int y, int outSize)
+    {
+        var (first, last) = l.Consumers(y, outSize);
+        return first > last ? -1 : Math.Clamp(y / l.Stride, first, last);
     }
 
     /// <summary>The trees into a dense layer: one path per input position or input neuron to the layer's point.</summary>
@@ -108,17 +150,24 @@ public sealed partial class FabricLayout
         return sum;
     }
 
-    /// <summary>The tree (Spread: one tree per source map) of input position (y, x) of layer <paramref name="l"/> per batch.</summary>
+    /// <summary>
+    /// The tree (Spread: one tree per source map) of input position (y, x) of layer
+    /// <paramref name="l"/> per batch; nothing for a conv input position that no window reads.
+    /// Under Column the maps of a unit share its point, so map 0's points stand for all.
+    /// </summary>
     private TransportCost PositionMulticast(WeightedLayer l, int y, int x, int batch)
     {
         var targets = new List<MeshPoint>();
         if (l.Kind == LayerKind.Dense) targets.Add(Place(new UnitCoord(l.Index, 0, 0, 0)));
         else
         {
-            int p = l.Padding;
-            for (int m = 0; m < l.OutMaps; m++)
-                for (int u = Math.Max(y - p, 0); u <= Math.Min(y + p, l.OutHeight - 1); u++)
-                    for (int v = Math.Max(x - p, 0); v <= Math.Min(x + p, l.OutWidth - 1); v++)
+            var (u0, u1) = l.Consumers(y, l.OutHeight);
+            var (v0, v1) = l.Consumers(x, l.OutWidth);
+            if (u0 > u1 || v0 > v1) return TransportCost.Zero;
+            int maps = Options.Layout == MapLayout.Column ? 1 : l.OutMaps;
+            for (int m = 0; m < maps; m++)
+                for (int u = u0; u <= u1; u++)
+                    for (int v = v0; v <= v1; v++)
                         targets.Add(Place(new UnitCoord(l.Index, m, u, v)));
         }
         return FromSources(l, y, x, batch, source => TreeHops(source, targets));

@@ -29,27 +29,38 @@ public sealed record LayerTraffic(int Layer, string Name, TransportCost Inputs, 
 public sealed partial class FabricLayout
 {
     /// <summary>
-    /// Sums along one axis of a conv layer's n positions with padding <paramref name="pad"/>: over
-    /// every unit index u ∈ [0, n) and window offset d ∈ [−pad, pad] with u + d in [0, n),
-    /// <c>Count</c> is the number of (u, d) pairs and <c>Distance</c> the sum of
-    /// |<paramref name="offset"/> − d·<paramref name="step"/>| in hops.
+    /// Sums along one axis of conv layer <paramref name="l"/> (<paramref name="inSize"/> input and
+    /// <paramref name="outSize"/> unit positions on that axis): over every unit index u ∈ [0, outSize)
+    /// and window offset k ∈ [0, K) whose input position y = u·S − P + k lies in [0, inSize),
+    /// <c>Count</c> is the number of (u, k) pairs and <c>Distance</c> the sum of
+    /// |<paramref name="offset"/> − (k − P)·<paramref name="step"/>| in hops (the source of y sits
+    /// y·step, unit u u·S·step hops from the origin; step = <see cref="InputSpacing"/>). For stride 1
+    /// and same padding (S = 1, P = ⌊K/2⌋, outSize = inSize) that is d = k − P ∈ [−P, P] over the
+    /// n − |d| units that see offset d.
     /// </summary>
-    public static (long Count, long Distance) AxisSums(int n, int pad, int step, int offset)
+    public static (long Count, long Distance) AxisSums(WeightedLayer l, int inSize, int outSize, int step, int offset)
     {
         long count = 0, distance = 0;
-        for (int d = -pad; d <= pad; d++)
+        for (int k = 0; k < l.Kernel; k++)
         {
-            long units = Math.Max(0, n - Math.Abs(d)); // u with 0 ≤ u + d < n
+            // u·S − P + k ∈ [0, inSize)  ⇔  ⌈(P − k)/S⌉ ≤ u ≤ ⌊(inSize − 1 + P − k)/S⌋
+            int lo = Math.Max(0, CeilDiv(l.Padding - k, l.Stride));
+            int hi = Math.Min(outSize - 1, FloorDiv(inSize - 1 + l.Padding - k, l.Stride));
+            long units = Math.Max(0, hi - lo + 1);
             count += units;
-            distance += units * Math.Abs(offset - (long)d * step);
+            distance += units * Math.Abs(offset - (long)(k - l.Padding) * step);
         }
         return (count, distance);
     }
 
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    private static int CeilDiv(int a, int b) => -FloorDiv(-a, b);
+
     /// <summary>
     /// Activation messages into all units of layer <paramref name="l"/> per batch, in closed form.
-    /// For a conv layer every message from window offset (dy, dx) of a unit of map m travels
-    /// |Dy − dy·s| + |Dx − dx·s| + LayerHops·[l &gt; 0] hops, where (Dy, Dx) is the map offset of m
+    /// For a conv layer every message from window offset (dy, dx) (relative to the padding) of a
+    /// unit of map m travels |Dy − dy·s| + |Dx − dx·s| + LayerHops·[l &gt; 0] hops, s the input spacing, where (Dy, Dx) is the map offset of m
     /// minus that of the source map (both 0 under Column), so the total separates into the axis
     /// sums of <see cref="AxisSums"/>: Σ = A_H·R_W + R_H·A_W + LayerHops·R_H·R_W per (target map,
     /// source group). All dense neurons share one point, so a dense layer costs OutMaps times one
@@ -60,11 +71,11 @@ public sealed partial class FabricLayout
     {
         if (Options.Cast == FabricCast.Multicast) return LayerMulticast(l, batch);
         if (l.Kind == LayerKind.Dense) return UnitInputs(new UnitCoord(l.Index, 0, 0, 0), batch).Times(l.OutMaps);
-        int s = _stride[l.Index], p = l.Padding, c = l.InChannels;
+        int s = InputSpacing(l.Index), c = l.InChannels;
         long level = l.Index == 0 ? 0 : Options.LayerHops;
         long perChannel = (long)batch * FabricModel.FloatBytes;
-        var (rh, _) = AxisSums(l.InHeight, p, s, 0);
-        var (rw, _) = AxisSums(l.InWidth, p, s, 0);
+        var (rh, _) = AxisSums(l, l.InHeight, l.OutHeight, s, 0);
+        var (rw, _) = AxisSums(l, l.InWidth, l.OutWidth, s, 0);
         long messages = l.OutMaps * rh * rw;
         // Source groups: (map offset, channels carried). The image and the Column layout send all
         // C channels of a position from one point; Spread sends one packet per source map.
@@ -78,8 +89,8 @@ public sealed partial class FabricLayout
             var (ty, tx) = MapOffset(l.Index, m);
             foreach (var (offset, channels) in groups)
             {
-                long h = AxisSums(l.InHeight, p, s, ty - offset.Item1).Distance * rw
-                         + rh * AxisSums(l.InWidth, p, s, tx - offset.Item2).Distance
+                long h = AxisSums(l, l.InHeight, l.OutHeight, s, ty - offset.Item1).Distance * rw
+                         + rh * AxisSums(l, l.InWidth, l.OutWidth, s, tx - offset.Item2).Distance
                          + level * rh * rw;
                 hops += h;
                 byteHops += h * channels * perChannel;

@@ -9,12 +9,14 @@ namespace NodeMesh.Core.Metrics;
 /// position. Logical messages are counted per batch (a message carries the B values of the
 /// batch for each float it names):
 /// <list type="bullet">
-/// <item>activation into a conv unit: one message per in-bounds position of its K×K window, C·B floats;</item>
+/// <item>activation into a conv unit: one message per in-bounds position of its K×K window (at its
+///   stride and padding; padding sends nothing), C·B floats;</item>
 /// <item>activation into a dense unit: one message per input position (C·B floats) after a conv
 ///   layer or the image, one per neuron (B floats) after a dense layer;</item>
 /// <item>error out of a unit (not in the first layer): the mirror image of its activation inputs;</item>
-/// <item>pooling: in each K×K window the K²−1 non-site units send B floats to the window's site
-///   (activation) and receive B floats back (error);</item>
+/// <item>pooling: in each window of K² units (the whole map for <c>gap</c>) the K²−1 non-site units
+///   send B floats to the window's site (activation) and receive B floats back (error); where
+///   windows overlap a unit sends to every window it is in;</item>
 /// <item>loss: each output neuron sends its B logits to the loss site and receives B deltas.</item>
 /// </list>
 /// </summary>
@@ -27,9 +29,7 @@ public static class FabricModel
     {
         if (l.Kind == LayerKind.Conv)
         {
-            int p = l.Padding;
-            int rows = Math.Min(u + p, l.InHeight - 1) - Math.Max(u - p, 0) + 1;
-            int cols = Math.Min(v + p, l.InWidth - 1) - Math.Max(v - p, 0) + 1;
+            int rows = l.WindowRows(u, l.InHeight).Count, cols = l.WindowRows(v, l.InWidth).Count;
             return (rows * cols, l.InChannels);
         }
         bool afterDense = l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense;
@@ -44,8 +44,9 @@ public static class FabricModel
         foreach (var op in l.PostOps)
         {
             if (op is not PoolSpec p) continue;
-            h /= p.Size; w /= p.Size;
-            total += (long)h * w * t.Maps * (p.Size * p.Size - 1);
+            var (kh, kw) = p.Window(h, w);
+            (h, w) = p.Output(h, w);
+            total += (long)h * w * t.Maps * (kh * kw - 1);
         }
         return total;
     }

@@ -6,14 +6,25 @@ namespace NodeMesh.Core.Model;
 /// <summary>Elementwise activation applied after a weighted layer.</summary>
 public enum ActivationKind { Relu, Tanh }
 
-/// <summary>Pooling applied after a convolution (non-overlapping, window = stride).</summary>
+/// <summary>Pooling applied after a convolution.</summary>
 public enum PoolKind { Max, Avg }
 
 /// <summary>One token of an architecture's layer list (<see cref="ArchSpec"/>).</summary>
 public abstract record LayerSpec(string Token);
 
-/// <summary><c>convKxKxC</c>: K×K kernel, C output maps, stride 1, same padding (K odd).</summary>
-public sealed record ConvSpec(string Token, int Kernel, int Maps) : LayerSpec(Token);
+/// <summary>
+/// <c>convKxKxC[sS][pP|psame|pvalid]</c>: K×K kernel, C output maps, stride S (default 1) and
+/// zero padding P on every side (default and <c>psame</c>: ⌊K/2⌋, which needs an odd K and keeps the
+/// size at stride 1; <c>pvalid</c>: 0). Output side ⌊(H + 2P − K)/S⌋ + 1, as PyTorch's Conv2d.
+/// </summary>
+public sealed record ConvSpec(string Token, int Kernel, int Maps) : LayerSpec(Token)
+{
+    /// <summary>Step between neighbouring output positions, in input positions (1..K).</summary>
+    public int Stride { get; init; } = 1;
+
+    /// <summary>Zero rows/columns added on each side of the input (0..K−1).</summary>
+    public int Padding { get; init; } = Kernel / 2;
+}
 
 /// <summary><c>denseN</c>: fully connected layer with N output neurons.</summary>
 public sealed record DenseSpec(string Token, int Outputs) : LayerSpec(Token);
@@ -21,8 +32,33 @@ public sealed record DenseSpec(string Token, int Outputs) : LayerSpec(Token);
 /// <summary><c>relu</c> or <c>tanh</c>.</summary>
 public sealed record ActivationSpec(string Token, ActivationKind Kind) : LayerSpec(Token);
 
-/// <summary><c>maxpoolK</c> or <c>avgpoolK</c>: K×K window, stride K, floor of odd sizes.</summary>
-public sealed record PoolSpec(string Token, PoolKind Kind, int Size) : LayerSpec(Token);
+/// <summary>
+/// <c>maxpoolK[sS]</c> or <c>avgpoolK[sS]</c>: K×K window moved by S (default S = K, no overlap;
+/// S &lt; K overlaps, as AlexNet's <c>maxpool3s2</c>), no padding, output side ⌊(H − K)/S⌋ + 1 (the
+/// floor drops the rows no window reaches). <c>gap</c>: global average pooling, one window over the
+/// whole map (<see cref="Global"/>, <see cref="Size"/> 0), output 1×1.
+/// </summary>
+public sealed record PoolSpec(string Token, PoolKind Kind, int Size) : LayerSpec(Token)
+{
+    /// <summary>Step between neighbouring windows (1..<see cref="Size"/>; 1 for <c>gap</c>).</summary>
+    public int Stride { get; init; } = Math.Max(Size, 1);
+
+    /// <summary>True for <c>gap</c>: the window is the whole input map.</summary>
+    public bool Global { get; init; }
+
+    /// <summary>True when windows share rows (window larger than the step, or global).</summary>
+    public bool Overlaps => Global || Size > Stride;
+
+    /// <summary>Window rows × columns on an <paramref name="height"/>×<paramref name="width"/> input.</summary>
+    public (int Height, int Width) Window(int height, int width) => Global ? (height, width) : (Size, Size);
+
+    /// <summary>Output rows × columns on an <paramref name="height"/>×<paramref name="width"/> input (0 when no window fits).</summary>
+    public (int Height, int Width) Output(int height, int width)
+    {
+        var (kh, kw) = Window(height, width);
+        return (height >= kh ? (height - kh) / Stride + 1 : 0, width >= kw ? (width - kw) / Stride + 1 : 0);
+    }
+}
 
 /// <summary>
 /// A parsed network architecture: a comma-separated list of layer tokens such as
@@ -34,7 +70,7 @@ public sealed partial class ArchSpec
     public const string Default = "conv5x5x16,relu,maxpool2,conv5x5x32,relu,maxpool2,dense10";
 
     private const string Grammar =
-        "valid tokens: convKxKxC (odd K, e.g. conv5x5x16), denseN (e.g. dense10), relu, tanh, maxpoolK, avgpoolK (e.g. maxpool2)";
+        "valid tokens: convKxKxC[sS][pP|psame|pvalid] (e.g. conv5x5x16, conv11x11x64s4p2, conv4x4x8pvalid), denseN (e.g. dense10), relu, tanh, maxpoolK[sS], avgpoolK[sS] (e.g. maxpool2, maxpool3s2), gap";
 
     public IReadOnlyList<LayerSpec> Layers { get; }
     public string Text { get; }
@@ -72,10 +108,25 @@ public sealed partial class ArchSpec
         {
             int kh = ParseInt(m.Groups[1].Value, where), kw = ParseInt(m.Groups[2].Value, where), c = ParseInt(m.Groups[3].Value, where);
             if (kh != kw) throw new UserInputException($"{where}: kernels must be square (KxK); got {kh}x{kw}.", SettingKeys.Arch);
-            if (kh % 2 == 0) throw new UserInputException($"{where}: kernel size must be odd for same padding; got {kh}.", SettingKeys.Arch);
             if (kh < 1 || kh > 15) throw new UserInputException($"{where}: kernel size must be 1..15; got {kh}.", SettingKeys.Arch);
             if (c < 1 || c > 1024) throw new UserInputException($"{where}: map count must be 1..1024; got {c}.", SettingKeys.Arch);
-            return new ConvSpec(t, kh, c);
+            int stride = m.Groups[4].Success ? ParseInt(m.Groups[4].Value, where) : 1;
+            if (stride < 1 || stride > kh)
+                throw new UserInputException($"{where}: stride must be 1..{kh} (at most the kernel, so that no input is skipped); got {stride}.", SettingKeys.Arch);
+            string padText = m.Groups[5].Success ? m.Groups[5].Value : "same";
+            int pad;
+            if (padText == "same")
+            {
+                if (kh % 2 == 0) throw new UserInputException($"{where}: kernel size must be odd for same padding; got {kh} (give the padding, e.g. p{kh / 2} or pvalid).", SettingKeys.Arch);
+                pad = kh / 2;
+            }
+            else if (padText == "valid") pad = 0;
+            else
+            {
+                pad = ParseInt(padText, where);
+                if (pad > kh - 1) throw new UserInputException($"{where}: padding must be 0..{kh - 1} (less than the kernel); got {pad}.", SettingKeys.Arch);
+            }
+            return new ConvSpec(t, kh, c) { Stride = stride, Padding = pad };
         }
         if ((m = DenseRegex().Match(t)).Success)
         {
@@ -89,8 +140,12 @@ public sealed partial class ArchSpec
         {
             int k = ParseInt(m.Groups[2].Value, where);
             if (k < 2 || k > 8) throw new UserInputException($"{where}: pool size must be 2..8; got {k}.", SettingKeys.Arch);
-            return new PoolSpec(t, m.Groups[1].Value == "max" ? PoolKind.Max : PoolKind.Avg, k);
+            int stride = m.Groups[3].Success ? ParseInt(m.Groups[3].Value, where) : k;
+            if (stride < 1 || stride > k)
+                throw new UserInputException($"{where}: pool stride must be 1..{k} (at most the window); got {stride}.", SettingKeys.Arch);
+            return new PoolSpec(t, m.Groups[1].Value == "max" ? PoolKind.Max : PoolKind.Avg, k) { Stride = stride };
         }
+        if (t == "gap") return new PoolSpec(t, PoolKind.Avg, 0) { Stride = 1, Global = true };
         throw new UserInputException($"{where} is not a layer; {Grammar}.", SettingKeys.Arch);
     }
 
@@ -99,12 +154,12 @@ public sealed partial class ArchSpec
             ? v
             : throw new UserInputException($"{where}: number '{s}' is too large.", SettingKeys.Arch);
 
-    [GeneratedRegex(@"^conv(\d+)x(\d+)x(\d+)$")]
+    [GeneratedRegex(@"^conv(\d+)x(\d+)x(\d+)(?:s(\d+))?(?:p(\d+|same|valid))?$")]
     private static partial Regex ConvRegex();
 
     [GeneratedRegex(@"^dense(\d+)$")]
     private static partial Regex DenseRegex();
 
-    [GeneratedRegex(@"^(max|avg)pool(\d+)$")]
+    [GeneratedRegex(@"^(max|avg)pool(\d+)(?:s(\d+))?$")]
     private static partial Regex PoolRegex();
 }

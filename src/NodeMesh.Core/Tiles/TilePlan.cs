@@ -6,7 +6,8 @@ namespace NodeMesh.Core.Tiles;
 /// <summary>
 /// A tile: a rectangle of output positions [U0, U1) × [V0, V1) of one layer, with all maps.
 /// Its units are ordered position-major then map (unit i = position p·Maps + map m), which is
-/// the order of the tile's sweeps and of its output rows. Pooling windows never straddle tiles.
+/// the order of the tile's sweeps and of its output rows. Pooling windows never straddle tiles
+/// (a layer whose pools overlap is one tile).
 /// </summary>
 public sealed record Tile(int Layer, int Index, int U0, int U1, int V0, int V1, int Maps)
 {
@@ -37,7 +38,9 @@ public sealed class TilePlan
     /// <summary>
     /// Cuts each conv layer into square tiles of side <paramref name="tileSide"/> (0 = automatic:
     /// about 4×4 tiles per layer), rounded up to a multiple of the layer's pool factor. A dense
-    /// layer is one tile holding all its neurons.
+    /// layer is one tile holding all its neurons; so is a conv layer whose pooling windows overlap
+    /// (<see cref="WeightedLayer.PoolsAcrossTiles"/>: <c>maxpool3s2</c>, <c>gap</c>), since a window
+    /// that straddles two tiles would need both tiles' pre-activations.
     /// </summary>
     public static TilePlan Build(NetworkPlan network, int tileSide = 0)
     {
@@ -49,6 +52,10 @@ public sealed class TilePlan
             if (l.Kind == LayerKind.Dense)
             {
                 list.Add(new Tile(l.Index, 0, 0, 1, 0, 1, l.OutMaps));
+            }
+            else if (l.PoolsAcrossTiles)
+            {
+                list.Add(new Tile(l.Index, 0, 0, l.OutHeight, 0, l.OutWidth, l.OutMaps));
             }
             else
             {
@@ -69,21 +76,24 @@ public sealed class TilePlan
     {
         if (l.Kind == LayerKind.Dense) return new PatchGeometry(0, 1, l.FanIn, 0);
         int pw = l.InWidth + 2 * l.Padding;
-        return new PatchGeometry((u * pw + v) * l.InChannels, l.Kernel, l.Kernel * l.InChannels, pw * l.InChannels);
+        return new PatchGeometry((u * l.Stride * pw + v * l.Stride) * l.InChannels, l.Kernel, l.Kernel * l.InChannels, pw * l.InChannels);
     }
 
-    /// <summary>The tile's input-error region in padded input coordinates: (row0, col0, rows, cols).</summary>
+    /// <summary>
+    /// The tile's input-error region in padded input coordinates: (row0, col0, rows, cols), the
+    /// union of its units' windows: rows [U0·S, (U1 − 1)·S + K) for stride S and kernel K.
+    /// </summary>
     public static (int Y0, int X0, int Height, int Width) ErrorRegion(WeightedLayer l, Tile t) =>
         l.Kind == LayerKind.Dense
             ? (0, 0, l.InHeight, l.InWidth)
-            : (t.U0, t.V0, t.Height + l.Kernel - 1, t.Width + l.Kernel - 1);
+            : (t.U0 * l.Stride, t.V0 * l.Stride, (t.Height - 1) * l.Stride + l.Kernel, (t.Width - 1) * l.Stride + l.Kernel);
 
     /// <summary>Where a unit's receptive field lies in its tile's input-error region.</summary>
     public static PatchGeometry ErrorGeometry(WeightedLayer l, Tile t, int u, int v)
     {
         if (l.Kind == LayerKind.Dense) return new PatchGeometry(0, 1, l.FanIn, 0);
-        int rw = t.Width + l.Kernel - 1;
-        return new PatchGeometry(((u - t.U0) * rw + (v - t.V0)) * l.InChannels, l.Kernel, l.Kernel * l.InChannels, rw * l.InChannels);
+        int rw = (t.Width - 1) * l.Stride + l.Kernel;
+        return new PatchGeometry(((u - t.U0) * l.Stride * rw + (v - t.V0) * l.Stride) * l.InChannels, l.Kernel, l.Kernel * l.InChannels, rw * l.InChannels);
     }
 
     /// <summary>The tile's pooled output rectangle in the next layer's input grid: (y0, x0, h, w).</summary>
@@ -92,7 +102,10 @@ public sealed class TilePlan
         if (l.Kind == LayerKind.Dense) return (0, 0, 1, 1);
         int p = l.PoolFactor;
         int y0 = t.U0 / p, x0 = t.V0 / p;
-        int y1 = Math.Min(t.U1 / p, l.PostHeight), x1 = Math.Min(t.V1 / p, l.PostWidth);
+        // A tile at the bottom (right) edge ends at the pooled grid's edge: with a single tile
+        // (overlapping pools) ⌊(H − K)/S⌋ + 1 is not H/S.
+        int y1 = t.U1 == l.OutHeight ? l.PostHeight : Math.Min(t.U1 / p, l.PostHeight);
+        int x1 = t.V1 == l.OutWidth ? l.PostWidth : Math.Min(t.V1 / p, l.PostWidth);
         return (y0, x0, Math.Max(0, y1 - y0), Math.Max(0, x1 - x0));
     }
 

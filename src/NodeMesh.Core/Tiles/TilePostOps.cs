@@ -30,7 +30,7 @@ public sealed class TilePostOps
         for (int k = 0; k < ops.Count; k++)
         {
             _shapes[k] = (h, w);
-            if (ops[k] is PoolSpec p) { h /= p.Size; w /= p.Size; }
+            if (ops[k] is PoolSpec p) (h, w) = p.Output(h, w);
         }
         _shapes[ops.Count] = (h, w);
     }
@@ -88,8 +88,10 @@ public sealed class TilePostOps
 
     private void Pool(PoolSpec pool, float[] input, int h, int w, int batch, Span<float> dst, int[]? argmax)
     {
-        int s = pool.Size, oh = h / s, ow = w / s, m = _maps;
-        float inv = 1f / (s * s);
+        var (kh, kw) = pool.Window(h, w);
+        var (oh, ow) = pool.Output(h, w);
+        int s = pool.Stride, m = _maps;
+        float inv = 1f / (kh * kw);
         for (int oy = 0; oy < oh; oy++)
             for (int ox = 0; ox < ow; ox++)
                 for (int c = 0; c < m; c++)
@@ -99,9 +101,10 @@ public sealed class TilePostOps
                     {
                         if (pool.Kind == PoolKind.Max)
                         {
+                            // Strict '>' keeps the first maximum in row-major window order (PyTorch's tie rule).
                             float best = float.NegativeInfinity; int bestIdx = 0;
-                            for (int dy = 0; dy < s; dy++)
-                                for (int dx = 0; dx < s; dx++)
+                            for (int dy = 0; dy < kh; dy++)
+                                for (int dx = 0; dx < kw; dx++)
                                 {
                                     int idx = ((((oy * s + dy) * w) + ox * s + dx) * m + c) * batch + b;
                                     if (input[idx] > best) { best = input[idx]; bestIdx = idx; }
@@ -112,8 +115,8 @@ public sealed class TilePostOps
                         else
                         {
                             float sum = 0f;
-                            for (int dy = 0; dy < s; dy++)
-                                for (int dx = 0; dx < s; dx++)
+                            for (int dy = 0; dy < kh; dy++)
+                                for (int dx = 0; dx < kw; dx++)
                                     sum += input[((((oy * s + dy) * w) + ox * s + dx) * m + c) * batch + b];
                             dst[oRow + b] = sum * inv;
                         }
@@ -153,16 +156,18 @@ public sealed class TilePostOps
                     }
                 case PoolSpec pool:
                     {
-                        int s = pool.Size, oh = h / s, ow = w / s, m = _maps;
-                        float inv = 1f / (s * s);
+                        var (kh, kw) = pool.Window(h, w);
+                        var (oh, ow) = pool.Output(h, w);
+                        int s = pool.Stride, m = _maps;
+                        float inv = 1f / (kh * kw);
                         for (int oy = 0; oy < oh; oy++)
                             for (int ox = 0; ox < ow; ox++)
                                 for (int c = 0; c < m; c++)
                                     for (int b = 0; b < batch; b++)
                                     {
                                         float v = g[((oy * ow + ox) * m + c) * batch + b] * inv;
-                                        for (int dy = 0; dy < s; dy++)
-                                            for (int dx = 0; dx < s; dx++)
+                                        for (int dy = 0; dy < kh; dy++)
+                                            for (int dx = 0; dx < kw; dx++)
                                                 gin[((((oy * s + dy) * w) + ox * s + dx) * m + c) * batch + b] += v;
                                     }
                         break;

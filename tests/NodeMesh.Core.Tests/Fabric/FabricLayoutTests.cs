@@ -17,6 +17,24 @@ public sealed class FabricLayoutTests
         Assert.Equal([1, 2, 4], Enumerable.Range(0, 3).Select(f.Stride));
     }
 
+    /// <summary>
+    /// AlexNet's layout: conv1 (stride 4) units 4 hops apart; after a 3-by-2 pool conv2's input
+    /// positions are 8 hops apart and so are its stride-1 units; conv3–5 16; the dense input 32.
+    /// A pooled value sits at the top-left unit of its (overlapping) window.
+    /// </summary>
+    [Fact]
+    public void Mesh_strides_multiply_conv_strides_and_pool_strides()
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse("conv11x11x64s4p2,relu,maxpool3s2,conv5x5x192p2,relu,maxpool3s2,conv3x3x384p1,relu,conv3x3x256p1,relu,conv3x3x256p1,relu,maxpool3s2,dense4096,relu,dense4096,relu,dense1000"), 3, 224, 224, 1000);
+        var f = new FabricLayout(plan);
+        Assert.Equal([4, 8, 16, 16, 16, 32, 32, 32], Enumerable.Range(0, 8).Select(f.Stride));
+        Assert.Equal([1, 8, 16, 16, 16], Enumerable.Range(0, 5).Select(f.InputSpacing));
+        Assert.Equal(new MeshPoint(4 * 54, 4 * 2, 0), f.Place(new UnitCoord(0, 5, 54, 2)));    // over input pixel (216, 8)
+        Assert.Equal(f.Place(new UnitCoord(0, 7, 52, 6)), f.OutputSite(0, 7, 26, 3));         // pooled (26, 3): window rows 52..54
+        Assert.Equal(new MeshPoint(8 * 26, 8 * 3, 1), f.Place(new UnitCoord(1, 0, 26, 3)));   // conv2 unit over that value
+        Assert.Equal(new MeshPoint(13 / 2 * 16, 13 / 2 * 16, 5), f.Place(new UnitCoord(5, 0, 0, 0))); // dense1 over the centre unit of conv5's 13x13 grid
+    }
+
     [Theory]
     [InlineData(0, 0, 0)]
     [InlineData(3, 5, 7)]
@@ -167,14 +185,40 @@ public sealed class FabricLayoutTests
         Assert.Equal(49L * 32 * 8, f.PoolTransfers(Reference.Layers[1], 1).Hops);
     }
 
-    [Theory]
-    [InlineData(MapLayout.Column, 1)]
-    [InlineData(MapLayout.Column, 3)]
-    [InlineData(MapLayout.Spread, 1)]
-    [InlineData(MapLayout.Spread, 0)]
-    public void Closed_form_layer_totals_equal_the_sum_over_units_and_the_logical_message_model(MapLayout layout, int layerHops)
+    /// <summary>
+    /// Nets for the closed-form checks: (arch, channels, height, width). The second and third
+    /// use stride, explicit and valid padding, even kernels, overlapping pools and gap, so that
+    /// some input rows are read by no window and some windows reach into the padding only.
+    /// </summary>
+    public static readonly string[] ClosedFormNets =
+    [
+        "conv3x3x3,relu,maxpool2,conv5x5x4,relu,maxpool2,dense6,relu,dense10;2;12;10",
+        "conv4x4x3s2p1,relu,maxpool3s2,conv3x3x4p1,relu,gap,dense10;2;21;19",
+        "conv5x5x3s3pvalid,maxpool2,conv3x3x4s2p2,avgpool3s1,dense6,relu,dense10;2;24;26",
+    ];
+
+    public static TheoryData<MapLayout, int, string> LayoutsAndNets()
     {
-        var plan = NetworkPlan.Build(ArchSpec.Parse("conv3x3x3,relu,maxpool2,conv5x5x4,relu,maxpool2,dense6,relu,dense10"), 2, 12, 10);
+        var data = new TheoryData<MapLayout, int, string>();
+        foreach (var net in ClosedFormNets)
+            foreach (var (layout, hops) in new[] { (MapLayout.Column, 1), (MapLayout.Column, 3), (MapLayout.Spread, 1), (MapLayout.Spread, 0) })
+                data.Add(layout, hops, net);
+        return data;
+    }
+
+    /// <summary>Builds a net of <see cref="ClosedFormNets"/>.</summary>
+    public static NetworkPlan ClosedFormPlan(string net)
+    {
+        var parts = net.Split(';');
+        return NetworkPlan.Build(ArchSpec.Parse(parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [MemberData(nameof(LayoutsAndNets))]
+    public void Closed_form_layer_totals_equal_the_sum_over_units_and_the_logical_message_model(MapLayout layout, int layerHops, string net)
+    {
+        var plan = ClosedFormPlan(net);
         var f = new FabricLayout(plan, new FabricOptions(layout, layerHops));
         var tiles = TilePlan.Build(plan, 4);
         const int batch = 3;

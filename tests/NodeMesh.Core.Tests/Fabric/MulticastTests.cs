@@ -83,10 +83,10 @@ public sealed class MulticastTests
     /// of the closed form and of <see cref="FabricLayout.TreeHops"/>'s span arithmetic.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Layouts))]
-    public void Layer_totals_equal_the_unit_shares_and_a_link_by_link_count(MapLayout layout, int layerHops)
+    [MemberData(nameof(FabricLayoutTests.LayoutsAndNets), MemberType = typeof(FabricLayoutTests))]
+    public void Layer_totals_equal_the_unit_shares_and_a_link_by_link_count(MapLayout layout, int layerHops, string net)
     {
-        var plan = NetworkPlan.Build(ArchSpec.Parse("conv3x3x3,relu,maxpool2,conv5x5x4,relu,maxpool2,dense6,relu,dense10"), 2, 12, 10);
+        var plan = FabricLayoutTests.ClosedFormPlan(net);
         var f = new FabricLayout(plan, Multicast(layout, layerHops));
         const int batch = 3;
         foreach (var l in plan.Layers)
@@ -128,7 +128,17 @@ public sealed class MulticastTests
             for (int m = 0; m < l.OutMaps; m++)
                 for (int u = 0; u < l.OutHeight; u++)
                     for (int v = 0; v < l.OutWidth; v++)
-                        if (Math.Abs(u - y) <= l.Padding && Math.Abs(v - x) <= l.Padding) yield return f.Place(new UnitCoord(l.Index, m, u, v));
+                        if (Reads(u, y) && Reads(v, x)) yield return f.Place(new UnitCoord(l.Index, m, u, v));
+        }
+        bool Reads(int u, int y) => u * l.Stride - l.Padding <= y && y < u * l.Stride - l.Padding + l.Kernel; // unit row u's window holds row y
+        void Position(int y, int x)
+        {
+            var targets = Consumers(y, x).ToList();
+            if (targets.Count == 0) return; // no window reads (y, x): nothing is sent
+            messages++;
+            if (l.Index == 0) Tree(f.InputPlace(y, x), targets, l.InChannels);
+            else if (f.Options.Layout == MapLayout.Column) Tree(f.OutputSite(l.Index - 1, 0, y, x), targets, l.InChannels);
+            else for (int ch = 0; ch < l.InChannels; ch++) Tree(f.OutputSite(l.Index - 1, ch, y, x), targets, 1);
         }
         if (l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense)
         {
@@ -136,12 +146,8 @@ public sealed class MulticastTests
             return (messages, packets, floats, hops, floatHops);
         }
         for (int y = 0; y < l.InHeight; y++)
-            for (int x = 0; x < l.InWidth; x++, messages++)
-            {
-                if (l.Index == 0) Tree(f.InputPlace(y, x), Consumers(y, x), l.InChannels);
-                else if (f.Options.Layout == MapLayout.Column) Tree(f.OutputSite(l.Index - 1, 0, y, x), Consumers(y, x), l.InChannels);
-                else for (int ch = 0; ch < l.InChannels; ch++) Tree(f.OutputSite(l.Index - 1, ch, y, x), Consumers(y, x), 1);
-            }
+            for (int x = 0; x < l.InWidth; x++)
+                Position(y, x);
         return (messages, packets, floats, hops, floatHops);
     }
 

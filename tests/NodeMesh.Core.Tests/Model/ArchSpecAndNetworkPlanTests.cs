@@ -39,6 +39,46 @@ public sealed class ArchSpecAndNetworkPlanTests
         Assert.Equal(new DenseSpec("dense10", 10), spec.Layers[3]);
     }
 
+    [Fact]
+    public void Stride_padding_pool_stride_and_gap_parse_and_the_old_tokens_keep_their_meaning()
+    {
+        var spec = ArchSpec.Parse("conv11x11x64s4p2,conv4x4x8pvalid,conv5x5x2s2,conv3x3x4psame,conv3x3x4,maxpool3s2,avgpool2,gap,dense10");
+        Assert.Equal((11, 64, 4, 2), Conv(spec, 0));
+        Assert.Equal((4, 8, 1, 0), Conv(spec, 1));
+        Assert.Equal((5, 2, 2, 2), Conv(spec, 2));   // default padding ⌊K/2⌋ at any stride
+        Assert.Equal((3, 4, 1, 1), Conv(spec, 3));
+        Assert.Equal(spec.Layers[3] with { Token = "conv3x3x4" }, spec.Layers[4]); // psame is the default
+        var pool = (PoolSpec)spec.Layers[5];
+        Assert.Equal((PoolKind.Max, 3, 2, false, true), (pool.Kind, pool.Size, pool.Stride, pool.Global, pool.Overlaps));
+        Assert.Equal(new PoolSpec("avgpool2", PoolKind.Avg, 2), spec.Layers[6]);
+        Assert.False(((PoolSpec)spec.Layers[6]).Overlaps);
+        var gap = (PoolSpec)spec.Layers[7];
+        Assert.Equal((PoolKind.Avg, true, (1, 1), (5, 7)), (gap.Kind, gap.Global, gap.Output(5, 7), gap.Window(5, 7)));
+
+        static (int, int, int, int) Conv(ArchSpec s, int i) { var c = (ConvSpec)s.Layers[i]; return (c.Kernel, c.Maps, c.Stride, c.Padding); }
+    }
+
+    [Fact]
+    public void Strided_padded_convs_and_overlapping_pools_resolve_to_pytorchs_output_sizes()
+    {
+        // conv4 s2 p1 on 21x19: ⌊(21+2−4)/2⌋+1 = 10, ⌊(19+2−4)/2⌋+1 = 9; maxpool3s2: ⌊(10−3)/2⌋+1 = 4, ⌊(9−3)/2⌋+1 = 4;
+        // conv3 valid on 4x4: 2x2; gap: 1x1.
+        var plan = NetworkPlan.Build(ArchSpec.Parse("conv4x4x3s2p1,relu,maxpool3s2,conv3x3x5pvalid,gap,dense10"), 2, 21, 19);
+        var (c1, c2, d) = (plan.Layers[0], plan.Layers[1], plan.Layers[2]);
+        Assert.Equal((10, 9, 4, 4, 2, 1, 32, 2, true), (c1.OutHeight, c1.OutWidth, c1.PostHeight, c1.PostWidth, c1.Stride, c1.Padding, c1.FanIn, c1.PoolFactor, c1.PoolsAcrossTiles));
+        Assert.Equal((3, 4, 4, 2, 2, 1, 1, 0, 1), (c2.InChannels, c2.InHeight, c2.InWidth, c2.OutHeight, c2.OutWidth, c2.PostHeight, c2.PostWidth, c2.Padding, c2.Stride));
+        Assert.Equal((5, 1, 1, 5), (d.InChannels, d.InHeight, d.InWidth, d.FanIn));
+        // Unit 9 of conv1 reads rows 17..20 of 21; input row 0 is read by unit 0 only, row 20 by unit 9 only.
+        Assert.Equal((17, 4), c1.WindowRows(9, 21));
+        Assert.Equal((0, 3), c1.WindowRows(0, 21)); // rows −1..2, the first is padding
+        Assert.Equal((0, 0), c1.Consumers(0, 10));
+        Assert.Equal((4, 5), c1.Consumers(9, 10));  // rows 7..10 and 9..12
+        var valid = NetworkPlan.Build(ArchSpec.Parse("conv5x5x1s3pvalid,dense10"), 1, 9, 9).Layers[0];
+        Assert.Equal(2, valid.OutHeight);            // windows 0..4 and 3..7: row 8 is read by none
+        var (first, last) = valid.Consumers(8, 2);
+        Assert.True(first > last);
+    }
+
     /// <summary>Bad layer lists, the 1-based position of the bad token and the token as the message must quote it.</summary>
     [Theory]
     [InlineData("conv4x4x8,dense10", 1, "conv4x4x8")]      // even kernel
@@ -51,6 +91,14 @@ public sealed class ArchSpecAndNetworkPlanTests
     [InlineData("conv3x3x4,foo,dense10", 2, "foo")]
     [InlineData("conv3x3x4,maxpool1,dense10", 2, "maxpool1")]
     [InlineData("conv3x3x4,,dense10", 2, "")]              // empty token
+    [InlineData("conv3x3x4s0,dense10", 1, "conv3x3x4s0")]  // stride 0
+    [InlineData("conv3x3x4s4,dense10", 1, "conv3x3x4s4")]  // stride larger than the kernel
+    [InlineData("conv3x3x4p3,dense10", 1, "conv3x3x4p3")]  // padding not less than the kernel
+    [InlineData("conv4x4x8psame,dense10", 1, "conv4x4x8psame")] // same padding needs an odd kernel
+    [InlineData("conv3x3x4pfull,dense10", 1, "conv3x3x4pfull")] // unknown padding
+    [InlineData("conv3x3x4,maxpool3s0,dense10", 2, "maxpool3s0")]
+    [InlineData("conv3x3x4,maxpool2s3,dense10", 2, "maxpool2s3")] // pool stride larger than the window
+    [InlineData("conv3x3x4,gap2,dense10", 2, "gap2")]
     public void A_malformed_token_is_a_user_error_naming_the_token_and_its_position(string arch, int position, string token)
     {
         var ex = Assert.Throws<UserInputException>(() => ArchSpec.Parse(arch));
@@ -78,6 +126,10 @@ public sealed class ArchSpecAndNetworkPlanTests
     [InlineData("conv3x3x4,dense20,conv3x3x4,dense10", 3, "conv3x3x4")] // conv after dense
     [InlineData("conv5x5x4,maxpool8,conv5x5x2,dense10", 3, "conv5x5x2")] // kernel larger than its 3x3 input
     [InlineData("conv5x5x4,maxpool8,maxpool8,dense10", 3, "maxpool8")] // pooling leaves nothing
+    [InlineData("conv5x5x4,maxpool8,conv5x5x2pvalid,dense10", 3, "conv5x5x2pvalid")] // valid 5x5 on 3x3: output 0
+    [InlineData("conv5x5x4,maxpool8,conv5x5x2p0,dense10", 3, "conv5x5x2p0")]
+    [InlineData("conv5x5x4,maxpool8,maxpool3s2,maxpool2,dense10", 4, "maxpool2")]      // 3x3 → 1x1, then 2 leaves nothing
+    [InlineData("gap,dense10", 1, "gap")]                                             // gap first
     public void An_impossible_layer_order_is_a_user_error_naming_the_token_and_its_position(string arch, int position, string token)
     {
         var spec = ArchSpec.Parse(arch);

@@ -17,6 +17,8 @@ public sealed class TilePlanTests
             data.Add("conv3x3x3,tanh,avgpool3,conv1x1x2,dense5,relu,dense10", 2, 11, 8, side);
             data.Add("conv5x5x2,maxpool2,maxpool2,conv3x3x2,dense10", 1, 13, 14, side);
             data.Add("conv3x3x2,dense10", 1, 5, 9, side);
+            data.Add("conv4x4x3s2p1,relu,maxpool3s2,conv3x3x4pvalid,gap,dense10", 1, 21, 19, side); // strides, overlapping pools: one tile
+            data.Add("conv5x5x2s3pvalid,maxpool2,conv3x3x2s2p2,dense10", 2, 24, 26, side);            // strided tiles, unread last row
         }
         return data;
     }
@@ -158,7 +160,7 @@ public sealed class TilePlanTests
                             {
                                 int i = WeightLayout.UnitWeightIndex(l, ch, y, x);
                                 int row = g.FirstRow + i / g.RunLength * g.RunStride + i % g.RunLength;
-                                int expected = l.Kind == LayerKind.Conv ? grid.Row(u - l.Padding + y, v - l.Padding + x, ch) : grid.Row(y, x, ch);
+                                int expected = l.Kind == LayerKind.Conv ? grid.Row(u * l.Stride - l.Padding + y, v * l.Stride - l.Padding + x, ch) : grid.Row(y, x, ch);
                                 Assert.Equal(expected, row);
                             }
                 }

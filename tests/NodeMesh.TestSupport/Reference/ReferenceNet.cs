@@ -39,6 +39,10 @@ public sealed class ReferenceNet
     {
         ArgumentNullException.ThrowIfNull(plan);
         if (!Enum.IsDefined(sharing)) throw new ArgumentOutOfRangeException(nameof(sharing), sharing, "Unknown weight sharing.");
+        foreach (var layer in plan.Layers)
+            if (layer.Stride != 1 || (layer.Kind == LayerKind.Conv && layer.Padding != layer.Kernel / 2)
+                || layer.PostOps.OfType<PoolSpec>().Any(p => p.Global || p.Stride != p.Size))
+                throw new NotSupportedException($"{layer.Name}: the reference net knows stride-1 same-padded convs and non-overlapping pools only; strided nets are checked against PyTorch goldens directly (UnitEngineGoldenTests).");
         Plan = plan;
         Sharing = sharing;
         int n = plan.Layers.Count;
