@@ -33,18 +33,19 @@ public sealed record DeviceWrites(int UpdateSlots)
 /// <param name="Period">Steps per tying period, F.</param>
 /// <param name="ForwardNs">The forward wave, input to loss: transport into each layer, its reads and conversions, its pooling, the logits.</param>
 /// <param name="BackwardNs">The backward wave from the loss back to the first layer: deltas, pooling scatter, transposed reads, input errors.</param>
-/// <param name="PlainStepNs">A step without a tying exchange: the waves, then the last unit's weight write.</param>
+/// <param name="UntiedStepNs">The same step with no tying at all (what none takes): the waves, then every unit's own update.</param>
+/// <param name="PlainStepNs">A step of the period without the tying exchange (= <paramref name="ExchangeStepNs"/> when every step exchanges).</param>
 /// <param name="ExchangeStepNs">The step that carries the tying exchange (= <paramref name="PlainStepNs"/> for none).</param>
 /// <param name="WriteNs">Device write time of a plain step's update, per unit (0 for ideal stores).</param>
 /// <param name="ExchangeNs">Each weighted layer's tying exchange latency, ns (0 for dense layers and for none).</param>
-public sealed record StepTime(int Batch, int Period, double ForwardNs, double BackwardNs, double PlainStepNs, double ExchangeStepNs,
+public sealed record StepTime(int Batch, int Period, double ForwardNs, double BackwardNs, double UntiedStepNs, double PlainStepNs, double ExchangeStepNs,
     double WriteNs, IReadOnlyList<double> ExchangeNs)
 {
     /// <summary>Mean step time over a period, ns: ((F − 1)·plain + exchange step) / F.</summary>
     public double MeanStepNs => ((Period - 1) * PlainStepNs + ExchangeStepNs) / Period;
 
-    /// <summary>What tying adds to the mean step, ns (mean − plain).</summary>
-    public double TyingNs => MeanStepNs - PlainStepNs;
+    /// <summary>What tying adds to the mean step, ns (mean − untied); negative when a tied write is shorter than the untied updates it replaces.</summary>
+    public double TyingNs => MeanStepNs - UntiedStepNs;
 
     /// <summary>Mean step time per training sample, ns (mean step / B).</summary>
     public double PerSampleNs => MeanStepNs / Batch;
@@ -119,11 +120,12 @@ public static class FabricLatency
         double update = writes.UpdateSlots * model.WritePulseNs;     // one update's pulse train
         double untied = batch * update;                              // B rank-1 updates, one per sample
         var exchange = plan.Layers.Select(l => ExchangeNs(layout, l, strategy, model)).ToArray();
-        double plain = waves, withExchange = waves;
+        double plain = waves, withExchange = waves, alone = waves;
         foreach (var l in plan.Layers)
         {
             int i = l.Index;
             bool tied = l.Kind == LayerKind.Conv && strategy.Kind != StrategyKind.None;
+            alone = Math.Max(alone, ready[i] + untied);
             plain = Math.Max(plain, ready[i] + (tied && strategy.TiesGradients ? exchange[i] + update : untied));
             double end = !tied ? ready[i] + untied
                 : strategy.TiesGradients ? ready[i] + exchange[i] + update
@@ -132,7 +134,7 @@ public static class FabricLatency
         }
         // Under all-reduce at F = 1 every step carries the exchange.
         if (strategy.TiesGradients) plain = withExchange;
-        return new StepTime(batch, period, forward, waves - forward, plain, withExchange, untied, exchange);
+        return new StepTime(batch, period, forward, waves - forward, alone, plain, withExchange, untied, exchange);
     }
 
     /// <summary>
