@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace NodeMesh.Core.Fabric;
 
@@ -45,12 +46,15 @@ public sealed record LatencyModel
     public static LatencyModel Default { get; } = new();
 
     /// <summary>ns per clock cycle.</summary>
+    [JsonIgnore]
     public double CycleNs => 1.0 / ClockGhz;
 
     /// <summary>ns a packet's head needs per hop: (router + link cycles) / clock.</summary>
+    [JsonIgnore]
     public double HopNs => (RouterCycles + LinkCycles) * CycleNs;
 
     /// <summary>ns of one ADC conversion: 1 / rate.</summary>
+    [JsonIgnore]
     public double ConversionNs => 1.0 / AdcGsps;
 
     /// <summary>ns to push <paramref name="bytes"/> through one link or port: ⌈bytes / width⌉ cycles.</summary>
