@@ -17,7 +17,7 @@ namespace NodeMesh.Cli.Commands;
 /// </summary>
 public static partial class ProjectCommand
 {
-    public const string Summary = "project the per-sample and per-epoch traffic and energy of any net (e.g. VGG-16 at 224x224x3) for each strategy, without training";
+    public const string Summary = "project the per-sample and per-epoch traffic, energy and time of any net (e.g. VGG-16 at 224x224x3) for each strategy, without training";
 
     /// <summary>ImageNet-1k's training set, the default epoch.</summary>
     public const long ImageNetTrainSamples = 1_281_167;
@@ -47,6 +47,8 @@ public static partial class ProjectCommand
         activation and error traffic, and energy by category beside the conventional baseline,
         per training sample and per epoch, from the fabric's closed forms (the same code the
         runs' counts are tested against). Device writes are those of ideal stores (none).
+        Time per step and per epoch on the fabric from the latency model (docs/latency.md):
+        the forward and backward waves, each tying exchange, and the device writes of --device.
 
         Usage: nodemesh project [options]
 
