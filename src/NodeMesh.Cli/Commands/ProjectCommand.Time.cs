@@ -68,6 +68,8 @@ public static partial class ProjectCommand
         var names = ps.Select(Name).Distinct().ToList();
         var series = ps.Select((p, i) => (p, t: times[i])).GroupBy(x => Cast(x.p))
             .Select(g => new BarSeries(g.Key, names.Select(n => g.First(x => Name(x.p) == n).t.EpochSeconds(s.Samples) / 3600).ToArray())).ToList();
-        Plots.Bars(path, $"Projected time per epoch of {Markdown.Count(s.Samples)} samples ({s.Input}, batch {s.Batch})", "hours per epoch", names, series);
+        // Two lines per strategy label (allreduce / star-every1) so that neighbours do not overlap.
+        var labels = names.Select(n => n.IndexOf('-', StringComparison.Ordinal) is int dash and > 0 ? n[..dash] + "\n" + n[(dash + 1)..] : n).ToList();
+        Plots.Bars(path, $"Projected time per epoch of {Markdown.Count(s.Samples)} samples ({s.Input}, batch {s.Batch})", "hours per epoch", labels, series);
     }
 }
