@@ -44,6 +44,11 @@ public static class RunConsole
         return sb.ToString();
     }
 
+    /// <summary>The end-of-run line with the projected step time on the fabric (docs/latency.md).</summary>
+    public static string StepTimeLine(StepTime t, long epochSamples) =>
+        $"projected on the fabric: {Reports.Markdown.Duration(t.MeanStepNs)} per step of {t.Batch} ({Reports.Markdown.Duration(t.PerSampleNs)} per sample, "
+        + $"tying {Reports.Markdown.Duration(t.TyingNs)}), {Reports.Markdown.Duration(t.EpochSeconds(epochSamples) * 1e9)} per epoch of {Reports.Markdown.Count(epochSamples)} samples (docs/latency.md)";
+
     private static string F4(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 
     /// <summary>A count with a decimal k/M/G suffix from 10,000 up (1 k = 1000).</summary>

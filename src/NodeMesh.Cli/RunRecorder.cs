@@ -43,6 +43,17 @@ public sealed class RunRecorder
     /// <summary>The configuration written to config.json.</summary>
     public RunConfig Config => _config;
 
+    /// <summary>The weight writes of the run's device, for the projected step time (ideal stores unless set).</summary>
+    public DeviceWrites Writes { get; set; } = DeviceWrites.Ideal;
+
+    /// <summary>
+    /// The run's projected step time on the fabric (<see cref="FabricLatency.Step"/> with the
+    /// config's latency model and <see cref="Writes"/>); null for a layout the model does not cover.
+    /// </summary>
+    public StepTime? ProjectedStep => FabricLatency.Supports(_fabric.Options)
+        ? FabricLatency.Step(_fabric, _options.Strategy, _options.Batch, _config.LatencyModel ?? LatencyModel.Default, Writes)
+        : null;
+
     /// <summary>The cluster run's cross-member traffic (null in local mode).</summary>
     public ClusterTraffic? Cluster { get; set; }
 
@@ -225,6 +236,7 @@ public sealed class RunRecorder
             EnergyPjPerSample = EnergyRecord.Of(Energy(last)),
             LowerBounds = LowerBounds(last),
             Baseline = BaselineRecord.Of(ConventionalBaseline.Compute(_plan, _options.Batch, _energy)),
+            ProjectedStepTime = ProjectedStep is { } step ? StepTimeRecord.Of(step, last.Trained.Samples) : null,
         };
     }
 

@@ -34,6 +34,7 @@ public static class UserErrors
         [SettingKeys.LayerHops] = "layer-hops",
         [SettingKeys.FabricCast] = "fabric-cast",
         [SettingKeys.Energy] = "energy",
+        [SettingKeys.Latency] = "latency",
         [SettingKeys.Device] = "device",
         [SettingKeys.Input] = "input",
         // Settings of the CLI's own (checkpoints are read by the CLI, so Core has no key for them).

@@ -65,6 +65,9 @@ public static class SettingKeys
     /// <summary>The energy model's JSON file (<see cref="Fabric.EnergyModel.Load"/>).</summary>
     public const string Energy = "energy";
 
+    /// <summary>The latency model's JSON file (<see cref="Fabric.LatencyModel.Load"/>).</summary>
+    public const string Latency = "latency";
+
     /// <summary>The weight store of every unit: a preset name or a JSON file (<see cref="Devices.DeviceConfig.Load"/>).</summary>
     public const string Device = "device";
 

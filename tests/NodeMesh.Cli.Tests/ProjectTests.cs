@@ -130,4 +130,61 @@ public sealed class ProjectTests
         Assert.Equal(p.Energy.SyncPj, measured.SyncTransport, 9);
         Assert.Equal(p.Energy.TotalPj, measured.Total, 6);
     }
+
+    public static TheoryData<string, string, string> Timed => new()
+    {
+        { "allreduce-tree", "unicast", "ideal" }, { "allreduce-star-every2", "multicast", "ideal" },
+        { "gossip-grid", "unicast", "gokmen-vlasov" }, { "none", "multicast", "ideal" },
+    };
+
+    /// <summary>
+    /// A real short <c>train</c> of the reference net (2 steps of 32) reports in summary.json, report.md
+    /// and its last console line exactly the step time that <c>project</c> prints for the same net,
+    /// strategy, cast, batch, device and latency file.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Timed))]
+    public async Task A_run_reports_the_step_time_that_project_predicts(string strategy, string cast, string device)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "nodemesh-steptime-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        try
+        {
+            string latency = Path.Combine(root, "latency.json");
+            File.WriteAllText(latency, """{"link_bytes_per_cycle": 32, "write_pulse_ns": 5}""");
+            string[] common = ["--strategy", strategy, "--fabric-cast", cast, "--device", device, "--batch", "32", "--latency", latency];
+            var train = await Cli.RunAsync(["train", "--train-limit", "64", "--test-limit", "50", "--quiet", "--out", Path.Combine(root, "run"), .. common]);
+            Assert.True(train.Code == 0, train.ToString());
+            var project = await Cli.RunAsync("project", "--strategies", strategy, "--fabric-cast", cast, "--device", device, "--batch", "32", "--latency", latency,
+                "--samples", "64", "--out", Path.Combine(root, "project"));
+            Assert.True(project.Code == 0, project.ToString());
+
+            using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "run", "summary.json")));
+            using var projected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "project", "project.json")));
+            var measured = summary.RootElement.GetProperty("projected_step_time");
+            var predicted = Assert.Single(projected.RootElement.GetProperty("projections").EnumerateArray()).GetProperty("step_time");
+            Assert.Equal(predicted.GetProperty("step_ns").GetDouble(), measured.GetProperty("step_ns").GetDouble());
+            Assert.Equal(predicted.GetProperty("epoch_seconds").GetDouble(), measured.GetProperty("epoch_seconds").GetDouble());
+            Assert.Equal(32.0, summary.RootElement.GetProperty("config").GetProperty("latency_model").GetProperty("link_bytes_per_cycle").GetDouble());
+            string step = NodeMesh.Cli.Reports.Markdown.Duration(predicted.GetProperty("step_ns").GetDouble());
+            Assert.Contains($"projected on the fabric: {step} per step of 32", train.Out, StringComparison.Ordinal);
+            Assert.Contains($"projected time on the fabric {step} per step", File.ReadAllText(Path.Combine(root, "run", "report.md")), StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    [Theory]
+    [InlineData("train")]
+    [InlineData("project")]
+    public async Task A_bad_latency_file_gets_one_clear_line(string command)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"nodemesh-latency-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"clock_ghz": 0}""");
+        try
+        {
+            var r = command == "train" ? await Cli.TrainAsync("--latency", path) : await Cli.RunAsync("project", "--latency", path);
+            Cli.AssertUserError(r, true, $"--latency '{path}': field 'clock_ghz' is 0; it must be greater than 0 GHz.");
+        }
+        finally { File.Delete(path); }
+    }
 }

@@ -15,9 +15,9 @@ namespace NodeMesh.Cli.Commands;
 /// epoch, for each strategy and cast, from the closed forms the runs are checked against
 /// (<see cref="Projection"/>): nets of any size, without training them.
 /// </summary>
-public static class ProjectCommand
+public static partial class ProjectCommand
 {
-    public const string Summary = "project the per-sample and per-epoch traffic and energy of any net (e.g. VGG-16 at 224x224x3) for each strategy, without training";
+    public const string Summary = "project the per-sample and per-epoch traffic, energy and time of any net (e.g. VGG-16 at 224x224x3) for each strategy, without training";
 
     /// <summary>ImageNet-1k's training set, the default epoch.</summary>
     public const long ImageNetTrainSamples = 1_281_167;
@@ -33,6 +33,8 @@ public static class ProjectCommand
         new("fabric-cast", "unicast|multicast|both", "both", "activation and error transport (tying traffic is the same under both)"),
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers (column layout)"),
         new("energy", "FILE", null, "energy model JSON; default: docs/fabric.md values"),
+        new("latency", "FILE", null, "latency model JSON (clock, router and link cycles, link width, crossbar read, ADC rate, write pulse); default: docs/latency.md values"),
+        new("device", "PRESET|FILE", "ideal", "weight store assumed for the step time's device writes (its desired_bl pulse slots per update; docs/latency.md); energy stays that of ideal stores"),
         new("samples", "N", "1281167", "training samples per epoch (default: ImageNet-1k's training set)"),
         new("out", "DIR", null, "write project.md, project.csv, project.json and project.png there (new or empty folder); default: print the tables only"),
         new("help", null, null, "show this help"),
@@ -45,6 +47,8 @@ public static class ProjectCommand
         activation and error traffic, and energy by category beside the conventional baseline,
         per training sample and per epoch, from the fabric's closed forms (the same code the
         runs' counts are tested against). Device writes are those of ideal stores (none).
+        Time per step and per epoch on the fabric from the latency model (docs/latency.md):
+        the forward and backward waves, each tying exchange, and the device writes of --device.
 
         Usage: nodemesh project [options]
 
@@ -58,7 +62,17 @@ public static class ProjectCommand
 
     /// <summary>The checked inputs of a projection.</summary>
     public sealed record Setup(NetworkPlan Plan, InputShape Input, int Batch, IReadOnlyList<StrategyOptions> Strategies,
-        IReadOnlyList<FabricOptions> Fabrics, EnergyModel Energy, long Samples, string? Out);
+        IReadOnlyList<FabricOptions> Fabrics, EnergyModel Energy, long Samples, string? Out)
+    {
+        /// <summary>The latency constants of the step time (<c>--latency</c>).</summary>
+        public LatencyModel Latency { get; init; } = LatencyModel.Default;
+
+        /// <summary>The device writes assumed for the step time (<c>--device</c>).</summary>
+        public DeviceWrites Writes { get; init; } = DeviceWrites.Ideal;
+
+        /// <summary>The --device name, for the tables.</summary>
+        public string Device { get; init; } = "ideal";
+    }
 
     /// <summary>Reads and checks the options.</summary>
     public static Setup Prepare(ParsedArgs a)
@@ -84,7 +98,12 @@ public static class ProjectCommand
         string? outDir = a.String("out");
         if (outDir is not null && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             throw new UserInputException($"--out {outDir}: the folder is not empty; give a new or empty folder.");
-        return new Setup(plan, input, batch, strategies, fabrics, energy, samples, outDir);
+        var latency = a.String("latency") is { } latencyFile ? LatencyModel.Load(latencyFile) : LatencyModel.Default;
+        var device = NodeMesh.Core.Devices.DeviceConfig.Load(a.String("device") ?? "ideal");
+        return new Setup(plan, input, batch, strategies, fabrics, energy, samples, outDir)
+        {
+            Latency = latency, Writes = DeviceWrites.Of(device), Device = device.Name,
+        };
     }
 
     /// <summary>The layer list of a spec file: its lines without # comments, joined by commas.</summary>
@@ -107,9 +126,10 @@ public static class ProjectCommand
         var s = Prepare(a);
         var sw = Stopwatch.StartNew();
         var projections = Projection.Compute(s.Plan, s.Strategies, s.Fabrics, s.Batch, s.Energy);
+        var times = StepTimes(s, projections);
         double seconds = sw.Elapsed.TotalSeconds;
         string command = "nodemesh project " + string.Join(' ', a.ToArgs(n => n != "out"));
-        string md = Render(s, projections, command, seconds);
+        string md = Render(s, projections, command, seconds) + RenderTimes(s, projections, times);
         if (s.Out is null)
         {
             stdout.Write(md);
@@ -117,11 +137,12 @@ public static class ProjectCommand
         }
         Directory.CreateDirectory(s.Out);
         File.WriteAllText(Path.Combine(s.Out, "project.md"), md);
-        File.WriteAllText(Path.Combine(s.Out, "project.csv"), Csv(s, projections));
-        File.WriteAllText(Path.Combine(s.Out, "project.json"), Json(s, projections, command));
+        File.WriteAllText(Path.Combine(s.Out, "project.csv"), Csv(s, projections, times));
+        File.WriteAllText(Path.Combine(s.Out, "project.json"), Json(s, projections, command, times));
         Plot(Path.Combine(s.Out, "project.png"), s, projections);
+        PlotTimes(Path.Combine(s.Out, "project-time.png"), s, projections, times);
         stdout.Write(md);
-        stdout.WriteLine($"results: {Path.Combine(s.Out, "project.md")}, project.csv, project.json, project.png");
+        stdout.WriteLine($"results: {Path.Combine(s.Out, "project.md")}, project.csv, project.json, project.png, project-time.png");
         return 0;
     }
 
@@ -185,12 +206,14 @@ public static class ProjectCommand
         "error_messages_per_sample", "error_bytes_per_sample", "error_byte_hops_per_sample",
         "sync_messages_per_sample", "sync_bytes_per_sample", "sync_byte_hops_per_sample",
         "compute_pj_per_sample", "write_pj_per_sample", "transport_pj_per_sample", "sync_pj_per_sample", "total_pj_per_sample", "baseline_pj_per_sample",
-        "samples_per_epoch",
+        "samples_per_epoch", "step_ns", "step_tying_ns", "epoch_seconds",
     ];
 
     /// <summary>project.csv: one row per (cast, strategy, layer) and a "total" row per (cast, strategy); energy only on total rows.</summary>
-    public static string Csv(Setup s, IReadOnlyList<Projection> ps)
+    public static string Csv(Setup s, IReadOnlyList<Projection> ps, IReadOnlyList<StepTime>? times = null)
     {
+        times ??= StepTimes(s, ps);
+        int at = 0;
         var sb = new StringBuilder(string.Join(',', CsvHeader)).Append('\n');
         static string G(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         foreach (var p in ps)
@@ -203,19 +226,22 @@ public static class ProjectCommand
                 var syn = p.LayerSyncPerSample(w.Index);
                 sb.AppendJoin(',', [Cast(p), Name(p), w.Name, G(w.UnitCount), G(w.UnitParameters), G(w.SharedParameters),
                     G(act.Messages), G(act.Bytes), G(act.ByteHops), G(err.Messages), G(err.Bytes), G(err.ByteHops),
-                    G(syn.Messages), G(syn.Bytes), G(syn.ByteHops), "", "", "", G(s.Energy.TransportPj(syn.ByteHops)), "", "", G(s.Samples)]).Append('\n');
+                    G(syn.Messages), G(syn.Bytes), G(syn.ByteHops), "", "", "", G(s.Energy.TransportPj(syn.ByteHops)), "", "", G(s.Samples), "", "", ""]).Append('\n');
             }
             var a = p.ActivationPerSample; var e = p.ErrorPerSample; var y = p.SyncPerSample;
             sb.AppendJoin(',', [Cast(p), Name(p), "total", G(p.Plan.UnitCount), G(p.Plan.UnitParameters), G(p.Plan.SharedParameters),
                 G(a.Messages), G(a.Bytes), G(a.ByteHops), G(e.Messages), G(e.Bytes), G(e.ByteHops), G(y.Messages), G(y.Bytes), G(y.ByteHops),
-                G(p.Energy.ComputePj), G(p.Energy.WritePj), G(p.Energy.TransportPj), G(p.Energy.SyncPj), G(p.Energy.TotalPj), G(p.Baseline.TotalPjPerSample), G(s.Samples)]).Append('\n');
+                G(p.Energy.ComputePj), G(p.Energy.WritePj), G(p.Energy.TransportPj), G(p.Energy.SyncPj), G(p.Energy.TotalPj), G(p.Baseline.TotalPjPerSample), G(s.Samples),
+                G(times[at].MeanStepNs), G(times[at].TyingNs), G(times[at].EpochSeconds(s.Samples))]).Append('\n');
+            at++;
         }
         return sb.ToString();
     }
 
     /// <summary>project.json: the setup and, per cast and strategy, the per-sample totals and per-layer tying.</summary>
-    public static string Json(Setup s, IReadOnlyList<Projection> ps, string command)
+    public static string Json(Setup s, IReadOnlyList<Projection> ps, string command, IReadOnlyList<StepTime>? times = null)
     {
+        times ??= StepTimes(s, ps);
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
@@ -237,9 +263,13 @@ public static class ProjectCommand
             w.WriteNumber("unit_parameters", s.Plan.UnitParameters);
             w.WriteNumber("shared_parameters", s.Plan.SharedParameters);
             w.WriteNumber("baseline_pj_per_sample", ps[0].Baseline.TotalPjPerSample);
+            w.WriteString("device", s.Device);
+            w.WritePropertyName("latency_model");
+            using (var latency = JsonDocument.Parse(s.Latency.ToJson())) latency.RootElement.WriteTo(w);
             w.WriteStartArray("projections");
-            foreach (var p in ps)
+            for (int i = 0; i < ps.Count; i++)
             {
+                var p = ps[i];
                 w.WriteStartObject();
                 w.WriteString("cast", Cast(p));
                 w.WriteString("strategy", Name(p));
@@ -255,6 +285,7 @@ public static class ProjectCommand
                 w.WriteStartObject("sync_byte_hops_per_sample_by_layer");
                 foreach (var l in p.Layers) w.WriteNumber(l.Layer.Name, p.LayerSyncPerSample(l.Layer.Index).ByteHops);
                 w.WriteEndObject();
+                StepTimeJson(w, times[i], s.Samples);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

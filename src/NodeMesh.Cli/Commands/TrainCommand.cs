@@ -46,6 +46,7 @@ public static class TrainCommand
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers of the stacked mesh"),
         new("fabric-cast", "unicast|multicast", "unicast", "fabric: each value goes to each consumer unit as its own message, or once along an XY multicast tree (errors summed back along it); docs/fabric.md"),
         new("energy", "FILE", null, "energy model JSON (pJ per bit-hop, device read, write pulse, ADC, DRAM, SRAM, FP32 MAC); default: docs/fabric.md values"),
+        new("latency", "FILE", null, "latency model JSON (clock, router and link cycles, link width, crossbar read, ADC rate, write pulse) of the projected step time in summary.json and report.md; default: docs/latency.md values"),
         new("eval-batch", "N", "250", "batch size of test evaluation (does not change results)"),
         new("workers", "N", "0", "cluster run: wait for N worker members (nodemesh node) and place the tiles on them; 0 = local mode, one process", "NODEMESH_WORKERS"),
         new("seeds", "LIST", null, "cluster run: comma-separated seed addresses akka.tcp://nodemesh@HOST:PORT; none = this driver is the first member and workers join it", "NODEMESH_SEEDS"),
@@ -203,6 +204,7 @@ public static class TrainCommand
         if (checkOut && header is null && outDir is not null) RunDirectory.CheckFree(outDir);
         var config = RunRecorder.ConfigOf(options, plan, tiles, data, dataArg, init, fabric, energy, device, cluster?.Workers ?? 0, cluster is null ? null : a.String("placement"));
         config = config with { UnitInit = UnitInitName(unitInit), Input = input?.ToString(), Synthetic = input is null ? null : true };
+        if (header is null) config = config with { LatencyModel = a.String("latency") is { } latencyFile ? LatencyModel.Load(latencyFile) : LatencyModel.Default };
         return new TrainSetup(a, options, data, dataArg, plan, tiles, init, unitInit, weights, save, fabric, energy, device, stepSeconds,
             checkpointEvery, resumeOnLoss, cluster, outDir, header, saved, config, warnings);
     }

@@ -6,6 +6,7 @@ using NodeMesh.Actors.Messages;
 using NodeMesh.Cluster;
 using NodeMesh.Core;
 using NodeMesh.Core.Checkpoints;
+using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Placement;
 using NodeMesh.Core.Training;
 
@@ -60,6 +61,7 @@ public static class TrainRun
             Directory.Delete(outDir, recursive: true); // ours, just made: leave nothing half-written
             throw;
         }
+        recorder.Writes = DeviceWrites.Of(s.Device);
         if (s.Header is { } resumed)
             stdout.WriteLine($"resuming {outDir} at step {resumed.GlobalStep} (epoch {resumed.Epoch}, {resumed.Cursor} samples in; checkpoint of {resumed.SavedUtc})");
         var sink = s.CheckpointEvery < 0 ? null
@@ -178,6 +180,7 @@ public static class TrainRun
             Reports.ReportWriter.Write(outDir);
             stdout.WriteLine();
             stdout.WriteLine(RunConsole.SummaryTable(options, plan, recorder.Epochs, s.CostOnly));
+            if (recorder.ProjectedStep is { } step) stdout.WriteLine(RunConsole.StepTimeLine(step, recorder.Epochs[^1].Trained.Samples));
             stdout.WriteLine($"results: {Path.Combine(outDir, "metrics.csv")}, {Path.Combine(outDir, "summary.json")}, {Path.Combine(outDir, "report.md")}");
             success = true;
             return 0;

@@ -91,6 +91,9 @@ public sealed record RunConfig
     /// <summary>The energy prices of the run, in pJ.</summary>
     public EnergyModel? EnergyModel { get; init; }
 
+    /// <summary>The latency constants of the run's projected step time (<c>--latency</c>); null in runs written before they were recorded.</summary>
+    public LatencyModel? LatencyModel { get; init; }
+
     /// <summary>Device preset name ("ideal" for float32 stores).</summary>
     public string? Device { get; init; }
 

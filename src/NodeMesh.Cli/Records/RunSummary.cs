@@ -50,6 +50,14 @@ public sealed record RunSummary
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BaselineRecord? Baseline { get; init; }
 
+    /// <summary>
+    /// The time a step of this run would take on the fabric, projected from the latency model
+    /// (the figure <c>nodemesh project</c> gives for the same net, strategy, cast, batch and
+    /// device); null for the spread layout, which the latency model does not cover.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public StepTimeRecord? ProjectedStepTime { get; init; }
+
     /// <summary>The finished epochs, in order.</summary>
     public IReadOnlyList<EpochSummary> Epochs { get; init; } = [];
 }

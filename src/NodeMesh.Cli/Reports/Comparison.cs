@@ -204,6 +204,8 @@ public static class Comparison
         if (energy) header.Add($"energy {Markdown.EnergyUnit}/sample");
         bool vsBaseline = energy && runs.Any(r => BaselineTotal(r) is > 0);
         if (vsBaseline) header.Add("energy / baseline");
+        bool steps = runs.Any(r => r.Summary.ProjectedStepTime is not null);
+        if (steps) header.Add("projected step on the fabric");
         bool devices = runs.Any(r => r.DeviceTotals is not null);
         if (devices) header.AddRange(["clipped update pulses / update pulses", "clipped program pulses / program pulses"]);
         bool cluster = runs.Any(r => r.Cluster is not null);
@@ -226,6 +228,7 @@ public static class Comparison
             if (hops) row.Add(Show(g.Stat(x => x.ByteHopsPerSample("sync")), Markdown.ByteHops));
             if (energy) row.Add(Show(g.Stat(x => x.EnergyPerSample), v => Markdown.EnergyValue(v)));
             if (vsBaseline) row.Add(Show(g.Stat(x => x.EnergyPerSample is { } e && BaselineTotal(x) is > 0 and var b ? e / b : null), v => Markdown.Ratio(v)));
+            if (steps) row.Add(Show(g.Stat(x => x.Summary.ProjectedStepTime?.StepNs), Markdown.Duration));
             if (devices)
                 row.AddRange(g.N == 1
                     ? (r.DeviceTotals is { } d

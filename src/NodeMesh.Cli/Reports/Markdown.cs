@@ -89,4 +89,21 @@ public static class Markdown
 
     /// <summary>"device_writes" → "device writes".</summary>
     public static string Words(string key) => key.Replace('_', ' ');
+
+    /// <summary>
+    /// A duration given in ns, four significant digits in ns, µs, ms or s, and above an hour in
+    /// hours or days: 1,234,567 ns → "1.235 ms".
+    /// </summary>
+    public static string Duration(double ns)
+    {
+        if (!double.IsFinite(ns)) return Num(ns);
+        double a = Math.Abs(ns);
+        if (a < 1e3) return Num(ns) + " ns";
+        if (a < 1e6) return Num(ns / 1e3) + " µs";
+        if (a < 1e9) return Num(ns / 1e6) + " ms";
+        double s = ns / 1e9;
+        if (Math.Abs(s) < 3600) return Num(s) + " s";
+        if (Math.Abs(s) < 86400 * 2) return Num(s / 3600) + " h";
+        return Num(s / 86400) + " days";
+    }
 }

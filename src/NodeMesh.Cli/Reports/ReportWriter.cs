@@ -112,6 +112,8 @@ public static class ReportWriter
         if (run.EnergyPerSample is { } en) sb.Append(CultureInfo.InvariantCulture, $"; energy {Markdown.Energy(en)} per sample");
         if (run.EnergyPerSample is { } e1 && run.Baseline?.EnergyPjPerSample?.Total is { } e0 && e0 > 0)
             sb.Append(CultureInfo.InvariantCulture, $" ({Markdown.Ratio(e1 / e0)} the conventional baseline's {Markdown.Energy(e0)})");
+        if (run.Summary.ProjectedStepTime is { } st)
+            sb.Append(CultureInfo.InvariantCulture, $"; projected time on the fabric {Markdown.Duration(st.StepNs)} per step ({Markdown.Duration(st.PerSampleNs)} per sample, {Markdown.Duration(st.EpochSeconds * 1e9)} per epoch; docs/latency.md)");
         sb.Append(".\n\n");
         if (series && costOnly) sb.Append($"![Loss per epoch]({LossPng})\n\n");
         else if (series) sb.Append($"![Accuracy per epoch]({AccuracyPng})\n\n![Loss per epoch]({LossPng})\n\n");

@@ -70,12 +70,15 @@ public class RunJsonTests(TinyRuns runs) : IClassFixture<TinyRuns>
         var s = doc.RootElement;
         static string[] Keys(JsonElement e) => e.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(["config", "status", "failure", "cluster", "final_test_accuracy", "final_test_loss", "final_train_loss", "wall_seconds",
-            "energy_pj_per_sample", "lower_bounds", "baseline", "epochs"], Keys(s));
+            "energy_pj_per_sample", "lower_bounds", "baseline", "projected_step_time", "epochs"], Keys(s));
         Assert.Equal(["tool", "mode", "workers", "placement", "arch", "strategy", "topology", "reduce", "every", "step_parity", "epochs", "batch", "lr", "seed", "shuffle",
-            "train_limit", "test_limit", "train_samples", "test_samples", "tile_side", "fanout", "mix", "gossip_drop", "map_layout", "layer_hops", "fabric_cast", "energy_model", "device", "device_parameters",
+            "train_limit", "test_limit", "train_samples", "test_samples", "tile_side", "fanout", "mix", "gossip_drop", "map_layout", "layer_hops", "fabric_cast", "energy_model", "latency_model", "device", "device_parameters",
             "data", "data_source", "init", "unit_init", "input", "synthetic", "units", "tiles", "unit_parameters", "shared_parameters", "layers", "started_utc"], Keys(s.GetProperty("config")));
         Assert.Equal("0.05", s.GetProperty("config").GetProperty("lr").GetRawText()); // float32 as trained, not widened to 0.0500000007
         Assert.Equal(Core.Fabric.EnergyModel.FieldNames, Keys(s.GetProperty("config").GetProperty("energy_model")));
+        Assert.Equal(Core.Fabric.LatencyModel.FieldNames, Keys(s.GetProperty("config").GetProperty("latency_model")));
+        Assert.Equal(["step_ns", "per_sample_ns", "forward_ns", "backward_ns", "device_writes_ns", "tying_ns", "epoch_samples", "epoch_seconds"],
+            Keys(s.GetProperty("projected_step_time")));
         Assert.Equal(["name", "kind", "input", "output", "kernel", "units", "fan_in", "tiles"], Keys(s.GetProperty("config").GetProperty("layers")[0]));
         Assert.Equal(["compute", "device_writes", "activation_transport", "error_transport", "sync_transport", "total"], Keys(s.GetProperty("energy_pj_per_sample")));
         Assert.Equal(["exchanges_per_map", "measured_sync_bytes_per_unit", "min_sync_bytes_per_unit", "bytes_ratio", "measured_byte_hops", "min_byte_hops",

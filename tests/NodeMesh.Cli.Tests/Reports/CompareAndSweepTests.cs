@@ -85,6 +85,11 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Equal(star.HasEnergy, File.Exists(Path.Combine(outDir, Comparison.BreakdownPng)));
         foreach (var png in Directory.GetFiles(outDir, "*.png")) Png.AssertReportSize(png);
         Assert.Equal(2, Cli.ReadCsv(Path.Combine(outDir, Comparison.CsvFile), out _).Count);
+        // Real runs record their projected step time, and the table shows it.
+        var step = Assert.IsType<NodeMesh.Cli.Records.StepTimeRecord>(star.Summary.ProjectedStepTime);
+        string md = File.ReadAllText(Path.Combine(outDir, Comparison.MarkdownFile));
+        Assert.Contains("| projected step on the fabric |", md, StringComparison.Ordinal);
+        Assert.Contains($"| {Markdown.Duration(step.StepNs)} |", md, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,309 @@
+using NodeMesh.Core.Devices;
+using NodeMesh.Core.Metrics;
+using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
+
+namespace NodeMesh.Core.Fabric;
+
+/// <summary>
+/// How long the weight writes of a step take, per unit: the pulse slots of one weight update.
+/// All devices of a unit's array sit on their own rows and are pulsed in parallel (the fully
+/// parallel update of a resistive cross-point array), so an update takes its slots × the pulse
+/// width, whatever the unit's fan-in.
+/// </summary>
+/// <param name="UpdateSlots">Pulse slots of one update: the device's maximal pulse-train length BL (<c>desired_bl</c>); 0 for the ideal float store, which writes in no time.</param>
+public sealed record DeviceWrites(int UpdateSlots)
+{
+    /// <summary>The ideal float store: writes take no time.</summary>
+    public static DeviceWrites Ideal { get; } = new(0);
+
+    /// <summary>True for a store whose writes are pulses.</summary>
+    public bool Pulsed => UpdateSlots > 0;
+
+    /// <summary>The writes of <paramref name="device"/>: none for <c>ideal</c>, else BL = <c>desired_bl</c> slots per update.</summary>
+    public static DeviceWrites Of(DeviceConfig device) => device.IsIdeal ? Ideal : new DeviceWrites(device.DesiredBl);
+}
+
+/// <summary>
+/// The projected time of one training step on the fabric (<see cref="FabricLatency.Step"/>), ns.
+/// A step is a batch of B samples; over a period of F steps (F = 1 for none and for all-reduce
+/// at F = 1) F − 1 steps are plain and one also carries the tying exchange.
+/// </summary>
+/// <param name="Batch">Samples per step, B.</param>
+/// <param name="Period">Steps per tying period, F.</param>
+/// <param name="ForwardNs">The forward wave, input to loss: transport into each layer, its reads and conversions, its pooling, the logits.</param>
+/// <param name="BackwardNs">The backward wave from the loss back to the first layer: deltas, pooling scatter, transposed reads, input errors.</param>
+/// <param name="UntiedStepNs">The same step with no tying at all (what none takes): the waves, then every unit's own update.</param>
+/// <param name="PlainStepNs">A step of the period without the tying exchange (= <paramref name="ExchangeStepNs"/> when every step exchanges).</param>
+/// <param name="ExchangeStepNs">The step that carries the tying exchange (= <paramref name="PlainStepNs"/> for none).</param>
+/// <param name="WriteNs">Device write time of a plain step's update, per unit (0 for ideal stores).</param>
+/// <param name="ExchangeNs">Each weighted layer's tying exchange latency, ns (0 for dense layers and for none).</param>
+public sealed record StepTime(int Batch, int Period, double ForwardNs, double BackwardNs, double UntiedStepNs, double PlainStepNs, double ExchangeStepNs,
+    double WriteNs, IReadOnlyList<double> ExchangeNs)
+{
+    /// <summary>Mean step time over a period, ns: ((F − 1)·plain + exchange step) / F.</summary>
+    public double MeanStepNs => ((Period - 1) * PlainStepNs + ExchangeStepNs) / Period;
+
+    /// <summary>What tying adds to the mean step, ns (mean − untied); negative when a tied write is shorter than the untied updates it replaces.</summary>
+    public double TyingNs => MeanStepNs - UntiedStepNs;
+
+    /// <summary>Mean step time per training sample, ns (mean step / B).</summary>
+    public double PerSampleNs => MeanStepNs / Batch;
+
+    /// <summary>Seconds for an epoch of <paramref name="samples"/> samples: per sample × samples.</summary>
+    public double EpochSeconds(long samples) => PerSampleNs * samples * 1e-9;
+}
+
+/// <summary>
+/// The time of a training step on the fabric from a <see cref="LatencyModel"/>, for the Column
+/// layout (docs/latency.md states the model and what overlaps):
+/// <list type="bullet">
+/// <item>Batch-synchronous waves, as the transport model counts them: a layer starts when the
+///   messages of its whole batch (B floats each) have arrived; its units compute in parallel, each
+///   sample one array read; nothing of one layer overlaps the next.</item>
+/// <item>A transfer takes hops × <see cref="LatencyModel.HopNs"/> for the farthest message plus the
+///   serialization of the bytes queued at the busiest port: the consumer point's ejection port,
+///   or under unicast equally the producer point's injection port (one copy per consumer unit);
+///   under multicast a producer injects one packet and a consumer point receives one packet per
+///   window position. Links inside the mesh are assumed free (no contention).</item>
+/// <item>Forward per layer: input transfer, B × (read + 1 conversion), pool gather; then the
+///   logits to the loss site. Backward per layer: pool scatter, B × (read + ⌈FanIn / ADCs⌉
+///   conversions) for layers after the first, input errors back (the mirror of the input transfer).</item>
+/// <item>A layer's exchange and weight write start when its backward read ends and overlap the
+///   backward wave of the layers below it; the step ends when the wave and every layer's write
+///   have ended. Exchanges of different layers (own levels) run in parallel; the maps of a layer
+///   share its points, so their vectors queue on the same ports.</item>
+/// </list>
+/// </summary>
+public static class FabricLatency
+{
+    /// <summary>True when the model covers <paramref name="options"/> (the Column layout).</summary>
+    public static bool Supports(FabricOptions options) => options.Layout == MapLayout.Column;
+
+    /// <summary>
+    /// The projected step time of <paramref name="layout"/>'s net under <paramref name="strategy"/>
+    /// with batches of <paramref name="batch"/> samples, the constants of <paramref name="model"/> and
+    /// the device writes <paramref name="writes"/> (default: ideal stores).
+    /// </summary>
+    public static StepTime Step(FabricLayout layout, StrategyOptions strategy, int batch, LatencyModel model, DeviceWrites? writes = null)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), "the batch must hold at least one sample");
+        if (!Supports(layout.Options)) throw new ArgumentException("the latency model covers the column layout only", nameof(layout));
+        writes ??= DeviceWrites.Ideal;
+        var plan = layout.Plan;
+        int n = plan.Layers.Count, period = Math.Max(1, strategy.Every);
+        var input = new double[n];
+        var pool = new double[n];
+        double forward = 0;
+        foreach (var l in plan.Layers)
+        {
+            input[l.Index] = InputNs(layout, l, batch, model);
+            pool[l.Index] = PoolNs(layout, l, batch, model);
+            forward += input[l.Index] + batch * (model.CrossbarReadNs + model.ConversionNs) + pool[l.Index];
+        }
+        double loss = LossNs(layout, batch, model);
+        forward += loss;
+
+        // Backward wave: when each layer's transposed read ends (its gradient is then ready).
+        var ready = new double[n];
+        double t = forward + loss;
+        for (int i = n - 1; i >= 0; i--)
+        {
+            var l = plan.Layers[i];
+            t += pool[i];
+            if (i > 0) t += batch * (model.CrossbarReadNs + Math.Ceiling(l.FanIn / model.AdcsPerUnit) * model.ConversionNs);
+            ready[i] = t;
+            if (i > 0) t += input[i];
+        }
+        double waves = t;
+
+        double update = writes.UpdateSlots * model.WritePulseNs;     // one update's pulse train
+        double untied = batch * update;                              // B rank-1 updates, one per sample
+        var exchange = plan.Layers.Select(l => ExchangeNs(layout, l, strategy, model)).ToArray();
+        double plain = waves, withExchange = waves, alone = waves;
+        foreach (var l in plan.Layers)
+        {
+            int i = l.Index;
+            bool tied = l.Kind == LayerKind.Conv && strategy.Kind != StrategyKind.None;
+            alone = Math.Max(alone, ready[i] + untied);
+            plain = Math.Max(plain, ready[i] + (tied && strategy.TiesGradients ? exchange[i] + update : untied));
+            double end = !tied ? ready[i] + untied
+                : strategy.TiesGradients ? ready[i] + exchange[i] + update
+                : ready[i] + untied + exchange[i] + ProgramNs(l, writes, model);
+            withExchange = Math.Max(withExchange, end);
+        }
+        // Under all-reduce at F = 1 every step carries the exchange.
+        if (strategy.TiesGradients) plain = withExchange;
+        return new StepTime(batch, period, forward, waves - forward, alone, plain, withExchange, untied, exchange);
+    }
+
+    /// <summary>
+    /// Program-and-verify of a unit's FanIn + 1 devices after weight averaging, one device after
+    /// the other: rounds × (read + conversion + one pulse slot) each; 0 for ideal stores.
+    /// </summary>
+    public static double ProgramNs(WeightedLayer l, DeviceWrites writes, LatencyModel model) =>
+        writes.Pulsed ? (l.FanIn + 1) * model.ProgramVerifyRounds * (model.CrossbarReadNs + model.ConversionNs + model.WritePulseNs) : 0;
+
+    /// <summary>
+    /// The transfer of layer <paramref name="l"/>'s input per batch (the input errors go back the
+    /// same way and take as long). Conv (Column): window K = 2p + 1; a position's packet of C·B
+    /// floats reaches min(K, H)·min(K, W) points at most s·(min(p, H−1) + min(p, W−1)) + L hops
+    /// away (L = LayerHops after the first layer); the busiest port carries OutMaps packets per
+    /// window point under unicast, one under multicast. Dense: every input position (or input
+    /// neuron) sends to the layer's one point; unicast one copy per neuron.
+    /// </summary>
+    public static double InputNs(FabricLayout layout, WeightedLayer l, int batch, LatencyModel model)
+    {
+        bool unicast = layout.Options.Cast == FabricCast.Unicast;
+        long floatBytes = (long)batch * FabricModel.FloatBytes;
+        var plan = layout.Plan;
+        if (l.Kind == LayerKind.Conv)
+        {
+            int p = l.Padding, s = layout.Stride(l.Index);
+            long level = l.Index == 0 ? 0 : layout.Options.LayerHops;
+            long points = (long)Math.Min(2 * p + 1, l.InHeight) * Math.Min(2 * p + 1, l.InWidth);
+            double hops = s * (Math.Min(p, l.InHeight - 1) + Math.Min(p, l.InWidth - 1)) + level;
+            double packets = unicast ? points * l.OutMaps : points;
+            return model.TransferNs(hops, packets * l.InChannels * floatBytes);
+        }
+        var target = layout.Place(new UnitCoord(l.Index, 0, 0, 0));
+        if (l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense)
+        {
+            int hopsFromDense = layout.Hops(layout.Place(new UnitCoord(l.Index - 1, 0, 0, 0)), target);
+            double count = unicast ? (double)l.InChannels * l.OutMaps : l.InChannels;
+            return model.TransferNs(hopsFromDense, count * floatBytes);
+        }
+        int farthest = 0;
+        for (int y = 0; y < l.InHeight; y++)
+            for (int x = 0; x < l.InWidth; x++)
+            {
+                var source = l.Index == 0 ? layout.InputPlace(y, x) : layout.OutputSite(l.Index - 1, 0, y, x);
+                farthest = Math.Max(farthest, layout.Hops(source, target));
+            }
+        double positions = (double)l.InHeight * l.InWidth * (unicast ? l.OutMaps : 1);
+        return model.TransferNs(farthest, positions * l.InChannels * floatBytes);
+    }
+
+    /// <summary>
+    /// Pool gather of layer <paramref name="l"/> per batch (the scatter takes as long): for each pool
+    /// of size k, the site receives the k² − 1 other members' B floats of every map (all maps share
+    /// the point), the farthest 2(k − 1)·q·s hops away (q = the layer's earlier pool sizes).
+    /// </summary>
+    public static double PoolNs(FabricLayout layout, WeightedLayer l, int batch, LatencyModel model)
+    {
+        long floatBytes = (long)batch * FabricModel.FloatBytes;
+        long s = layout.Stride(l.Index), q = 1;
+        double ns = 0;
+        foreach (var op in l.PostOps)
+        {
+            if (op is not PoolSpec p) continue;
+            long k = p.Size;
+            ns += model.TransferNs(2 * (k - 1) * q * s, (double)(k * k - 1) * l.OutMaps * floatBytes);
+            q *= k;
+        }
+        return ns;
+    }
+
+    /// <summary>The logits to the loss site (and the deltas back): every output neuron's B floats through the site's port.</summary>
+    public static double LossNs(FabricLayout layout, int batch, LatencyModel model)
+    {
+        var last = layout.Plan.Layers[^1];
+        int hops = 0;
+        for (int o = 0; o < last.OutMaps; o++) hops = Math.Max(hops, layout.Hops(layout.Place(new UnitCoord(last.Index, o, 0, 0)), layout.LossPlace));
+        return model.TransferNs(hops, (double)last.OutMaps * batch * FabricModel.FloatBytes);
+    }
+
+    /// <summary>
+    /// The latency of one tying exchange of conv layer <paramref name="l"/> (all its maps at once:
+    /// M = OutMaps vectors of S = (FanIn + 1)·4 bytes share each position's point); 0 for dense
+    /// layers and none.
+    /// <list type="bullet">
+    /// <item>star: gather then broadcast, each the farthest position's hops plus N·M vectors through the reducer's port;</item>
+    /// <item>tree: up the spanning tree, a node has its partial when its last child's has arrived plus the
+    ///   hops and its children's M·S each through its port; down the same way (the parent's port);</item>
+    /// <item>ring: the 2(N − 1) messages of the snake one after the other, each its hops plus M·S;</item>
+    /// <item>gossip: fanout push-pull exchanges (there and back) with a peer at the round's largest
+    ///   distance (grid: one link; exp: the mean over the offsets 2^i &lt; N of the largest distance
+    ///   at that offset; random: the map's diameter), each M·S.</item>
+    /// </list>
+    /// </summary>
+    public static double ExchangeNs(FabricLayout layout, WeightedLayer l, StrategyOptions strategy, LatencyModel model)
+    {
+        if (l.Kind != LayerKind.Conv || strategy.Kind == StrategyKind.None) return 0;
+        int n = l.Positions;
+        if (n < 2) return 0;
+        double vector = (double)l.OutMaps * FabricModel.SyncBytes(l);
+        int s = layout.LinkHops(l.Index);
+        switch (strategy.Topology)
+        {
+            case TopologyKind.Star:
+                {
+                    int farthest = 0;
+                    for (int p = 0; p < n; p++) farthest = Math.Max(farthest, layout.SyncHops(l.Index, p, SyncEdge.Reducer));
+                    return 2 * model.TransferNs(farthest, n * vector);
+                }
+            case TopologyKind.Tree:
+                return TreeNs(layout, l, vector, model);
+            case TopologyKind.Ring:
+                return FabricLayout.SyncEdges(TopologyKind.Ring, l.OutHeight, l.OutWidth)
+                    .Sum(e => model.TransferNs(layout.SyncHops(l.Index, e.From, e.To), vector));
+            case TopologyKind.Grid:
+                return strategy.Fanout * 2 * model.TransferNs(s, vector);
+            case TopologyKind.Random:
+                return strategy.Fanout * 2 * model.TransferNs((l.OutHeight - 1 + l.OutWidth - 1) * s, vector);
+            case TopologyKind.Exp:
+                {
+                    var topo = new MapTopology(TopologyKind.Exp, l.OutHeight, l.OutWidth);
+                    double sum = 0;
+                    int offsets = 0;
+                    for (long d = 1; d < n; d *= 2, offsets++)
+                    {
+                        int farthest = 0;
+                        for (int k = 0; k < n; k++) farthest = Math.Max(farthest, layout.SyncHops(l.Index, topo.Snake[k], topo.Snake[(int)((k + d) % n)]));
+                        sum += 2 * model.TransferNs(farthest, vector);
+                    }
+                    return strategy.Fanout * sum / offsets;
+                }
+            default:
+                throw new ArgumentException($"unknown topology {strategy.Topology}", nameof(strategy));
+        }
+    }
+
+    /// <summary>Tree all-reduce: the up-sweep to the root, then the down-sweep to the last leaf (see <see cref="ExchangeNs"/>).</summary>
+    private static double TreeNs(FabricLayout layout, WeightedLayer l, double vector, LatencyModel model)
+    {
+        var topo = new MapTopology(TopologyKind.Tree, l.OutHeight, l.OutWidth);
+        int n = topo.Count;
+        var up = new double[n];
+        // Children are farther from the root than their parent: visit by decreasing grid distance.
+        int cu = l.OutHeight / 2, cv = l.OutWidth / 2;
+        int Depth(int p) => Math.Abs(p / l.OutWidth - cu) + Math.Abs(p % l.OutWidth - cv);
+        var order = Enumerable.Range(0, n).OrderByDescending(Depth).ToArray();
+        foreach (int p in order)
+        {
+            var children = topo.Children[p];
+            if (children.Length == 0) continue;
+            double last = 0;
+            int farthest = 0;
+            foreach (int c in children)
+            {
+                last = Math.Max(last, up[c]);
+                farthest = Math.Max(farthest, layout.SyncHops(l.Index, c, p));
+            }
+            up[p] = last + model.TransferNs(farthest, children.Length * vector);
+        }
+        var down = new double[n];
+        double end = 0;
+        foreach (int p in order.Reverse())
+        {
+            if (p == topo.Root) down[p] = up[p];
+            var children = topo.Children[p];
+            foreach (int c in children)
+            {
+                down[c] = down[p] + model.TransferNs(layout.SyncHops(l.Index, p, c), children.Length * vector);
+                end = Math.Max(end, down[c]);
+            }
+        }
+        return end;
+    }
+}
