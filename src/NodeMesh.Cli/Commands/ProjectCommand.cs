@@ -34,6 +34,9 @@ public static class ProjectCommand
         new("layer-hops", "N", "1", "fabric: hops between consecutive layers (column layout)"),
         new("energy", "FILE", null, "energy model JSON; default: docs/fabric.md values"),
         new("samples", "N", "1281167", "training samples per epoch (default: ImageNet-1k's training set)"),
+        new("members", "M[,M2...]", null, "also project the cross-member traffic of a cluster run on M workers (plus the driver) per strategy (docs/projection.md)"),
+        new("placement", "block|stripe|round-robin", "block", "with --members: how each layer's tiles are spread over the workers, as train --placement"),
+        new("tile", "N", "0", "with --members: tile side in positions, as train --tile (0 = about 4x4 tiles per layer)"),
         new("out", "DIR", null, "write project.md, project.csv, project.json and project.png there (new or empty folder); default: print the tables only"),
         new("help", null, null, "show this help"),
     ];
@@ -58,7 +61,7 @@ public static class ProjectCommand
 
     /// <summary>The checked inputs of a projection.</summary>
     public sealed record Setup(NetworkPlan Plan, InputShape Input, int Batch, IReadOnlyList<StrategyOptions> Strategies,
-        IReadOnlyList<FabricOptions> Fabrics, EnergyModel Energy, long Samples, string? Out);
+        IReadOnlyList<FabricOptions> Fabrics, EnergyModel Energy, long Samples, string? Out, ProjectCluster.Setup? Cluster = null);
 
     /// <summary>Reads and checks the options.</summary>
     public static Setup Prepare(ParsedArgs a)
@@ -84,7 +87,7 @@ public static class ProjectCommand
         string? outDir = a.String("out");
         if (outDir is not null && Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
             throw new UserInputException($"--out {outDir}: the folder is not empty; give a new or empty folder.");
-        return new Setup(plan, input, batch, strategies, fabrics, energy, samples, outDir);
+        return new Setup(plan, input, batch, strategies, fabrics, energy, samples, outDir, ProjectCluster.Prepare(a, plan));
     }
 
     /// <summary>The layer list of a spec file: its lines without # comments, joined by commas.</summary>
@@ -107,9 +110,11 @@ public static class ProjectCommand
         var s = Prepare(a);
         var sw = Stopwatch.StartNew();
         var projections = Projection.Compute(s.Plan, s.Strategies, s.Fabrics, s.Batch, s.Energy);
+        var cluster = s.Cluster is { } c ? ProjectCluster.Compute(c, s.Strategies, s.Batch, s.Samples) : null;
         double seconds = sw.Elapsed.TotalSeconds;
         string command = "nodemesh project " + string.Join(' ', a.ToArgs(n => n != "out"));
         string md = Render(s, projections, command, seconds);
+        if (cluster is not null) md += ProjectCluster.Render(s.Cluster!, cluster, s.Samples);
         if (s.Out is null)
         {
             stdout.Write(md);
@@ -118,10 +123,11 @@ public static class ProjectCommand
         Directory.CreateDirectory(s.Out);
         File.WriteAllText(Path.Combine(s.Out, "project.md"), md);
         File.WriteAllText(Path.Combine(s.Out, "project.csv"), Csv(s, projections));
-        File.WriteAllText(Path.Combine(s.Out, "project.json"), Json(s, projections, command));
+        File.WriteAllText(Path.Combine(s.Out, "project.json"), Json(s, projections, command, cluster));
+        if (cluster is not null) File.WriteAllText(Path.Combine(s.Out, "project-cluster.csv"), ProjectCluster.Csv(s.Cluster!, cluster));
         Plot(Path.Combine(s.Out, "project.png"), s, projections);
         stdout.Write(md);
-        stdout.WriteLine($"results: {Path.Combine(s.Out, "project.md")}, project.csv, project.json, project.png");
+        stdout.WriteLine($"results: {Path.Combine(s.Out, "project.md")}, project.csv, project.json, project.png{(cluster is null ? "" : ", project-cluster.csv")}");
         return 0;
     }
 
@@ -214,7 +220,7 @@ public static class ProjectCommand
     }
 
     /// <summary>project.json: the setup and, per cast and strategy, the per-sample totals and per-layer tying.</summary>
-    public static string Json(Setup s, IReadOnlyList<Projection> ps, string command)
+    public static string Json(Setup s, IReadOnlyList<Projection> ps, string command, IReadOnlyList<ProjectCluster.Row>? cluster = null)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -258,6 +264,7 @@ public static class ProjectCommand
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (cluster is not null) ProjectCluster.Json(w, s.Cluster!, cluster);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
