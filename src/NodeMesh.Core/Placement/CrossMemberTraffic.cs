@@ -65,11 +65,12 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
     /// <summary>
     /// Akka envelope bytes per message assumed by <see cref="WireEstimate"/>: the
     /// <c>AckAndEnvelopeContainer</c> (recipient path of the member's host, serializer id, two-letter
-    /// manifest, sequence number) and the 4-byte frame length prefix, about 60 bytes on loopback
-    /// addresses; measured in the calibration runs (docs/projection.md). It grows with the length of
-    /// the host names in the recipient paths.
+    /// manifest, sequence number) and the 4-byte frame length prefix. Measured in the calibration
+    /// runs on loopback addresses (docs/projection.md): about 90 bytes per message; the driver's
+    /// images and loss gradient also carry the driver's path as sender (about 150 bytes). It grows
+    /// with the length of the host names in the paths.
     /// </summary>
-    public const double DefaultEnvelopeBytes = 60;
+    public const double DefaultEnvelopeBytes = 90;
 
     /// <summary>Training samples in the window.</summary>
     public long Samples => Steps * Batch;
