@@ -134,7 +134,7 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
             // Driver (from −1) → every first-layer tile: its whole input region; the tile's notice back.
             long floats = (long)TileLinks.InputRegion(first, t).Cells * first.InChannels * batch;
             Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(0, t.Index, -1, train: true, floats));
-            Add(everyStep, CrossKind.StepDone, 1, ProtoSize.Int32(t.Index));
+            Add(everyStep, CrossKind.StepDone, 1, ProtoSize.StepDone(t.Index));
         }
         for (int l = 1; l < plan.Layers.Count; l++)
         {
@@ -150,7 +150,7 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
                 }
         }
         long logits = (long)plan.Classes * batch;
-        Add(everyStep, CrossKind.Logits, 1, ProtoSize.Int32(0) + ProtoSize.Bool(true) + ProtoSize.Floats(logits));
+        Add(everyStep, CrossKind.Logits, 1, ProtoSize.Logits(0, train: true, logits));
         Add(everyStep, CrossKind.Errors, 1, ProtoSize.Errors(last, 0, -1, logits));
 
         if (strategy.Kind == StrategyKind.AllReduce)
@@ -192,7 +192,6 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
         long floats = layer.FanIn + 1;
         long partials = 0, partialBytes = 0, results = 0, resultBytes = 0;
         // Map 0's messages; the other maps differ only in the size of their map field.
-        long common = ProtoSize.Int32(layer.Index) + ProtoSize.Int32((int)kind) + ProtoSize.Floats(floats);
         var topology = new MapTopology(topologyKind, h, w);
         for (int p = 0; p < n; p++)
         {
@@ -200,11 +199,11 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
             if (!tying.EndsReduction && MemberAt(tying.Up) != member[p])
             {
                 partials++;
-                partialBytes += common + ProtoSize.Int32(tying.Up) + ProtoSize.Int32(p);
+                partialBytes += ProtoSize.SyncPartial(layer.Index, 0, tying.Up, p, kind, floats);
             }
             foreach (int d in tying.Down)
-                if (MemberAt(d) != member[p]) { results++; resultBytes += common + ProtoSize.Int32(d); }
-            if (topologyKind == TopologyKind.Star && reducerMember != member[p]) { results++; resultBytes += common + ProtoSize.Int32(p); }
+                if (MemberAt(d) != member[p]) { results++; resultBytes += ProtoSize.SyncResult(layer.Index, 0, d, kind, floats); }
+            if (topologyKind == TopologyKind.Star && reducerMember != member[p]) { results++; resultBytes += ProtoSize.SyncResult(layer.Index, 0, p, kind, floats); }
         }
         long mapFieldBytes = 0;
         for (int m = 0; m < layer.OutMaps; m++) mapFieldBytes += ProtoSize.Int32(m);
@@ -248,4 +247,18 @@ public static class ProtoSize
 
     /// <summary><c>ErrorsProduced</c> without its step field.</summary>
     public static long Errors(int layer, int tile, int from, long floats) => Int32(layer) + Int32(tile) + Int32(from) + Floats(floats);
+
+    /// <summary><c>LogitsProduced</c> without its step field.</summary>
+    public static long Logits(int tile, bool train, long floats) => Int32(tile) + Bool(train) + Floats(floats);
+
+    /// <summary><c>StepBackpropagated</c> without its step field.</summary>
+    public static long StepDone(int tile) => Int32(tile);
+
+    /// <summary><c>SyncPartial</c> without its step field (<paramref name="to"/> = −1: the star reducer).</summary>
+    public static long SyncPartial(int layer, int map, int to, int from, SyncKind kind, long floats) =>
+        Int32(layer) + Int32(map) + Int32(to) + Int32(from) + Int32((int)kind) + Floats(floats);
+
+    /// <summary><c>SyncResult</c> without its step field.</summary>
+    public static long SyncResult(int layer, int map, int to, SyncKind kind, long floats) =>
+        Int32(layer) + Int32(map) + Int32(to) + Int32((int)kind) + Floats(floats);
 }
