@@ -34,7 +34,8 @@ public static class ProjectCluster
     {
         if (!a.Given("members"))
         {
-            if (a.Given("placement")) throw new UserInputException("--placement needs --members (the member counts to project, e.g. --members 2,4,8).");
+            foreach (var o in new[] { "placement", "tile" })
+                if (a.Given(o)) throw new UserInputException($"--{o} needs --members (the member counts to project, e.g. --members 2,4,8).");
             return null;
         }
         var members = new List<int>();
