@@ -84,7 +84,7 @@ public static class ProjectCluster
         sb.Append(inv, $"## Cross-member traffic per sample, {s.PlacementName} placement\n\n");
         sb.Append("What a cluster run (`nodemesh train --workers M --placement ").Append(s.PlacementName)
           .Append("`) would send between members: the driver (a member without tiles) and M workers holding the tiles")
-          .Append(s.Tiles.Tiles.Count > 0 ? $" ({string.Join(", ", s.Tiles.Network.Layers.Select(l => $"{l.Name} {s.Tiles.Tiles[l.Index].Count}"))} tiles)" : "")
+          .Append(inv, $" ({s.Tiles.Tiles.Sum(t => t.Count)} tiles in {s.Tiles.Tiles.Count} layers)")
           .Append(". Messages and payload bytes (protobuf, as the members' serializers count them) are exact");
         if (any is not null) sb.Append(inv, $", over steps 0..{any.Steps - 1} (the step field's size is included)");
         sb.Append(inv, $"; control is the per-step `sb` only. Wire bytes are an estimate: payload + {CrossMemberTraffic.DefaultEnvelopeBytes:0} bytes of Akka envelope per message. Gossip is not projected (its peers depend on timing).\n\n");

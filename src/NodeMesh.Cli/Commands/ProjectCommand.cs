@@ -57,6 +57,7 @@ public static class ProjectCommand
         Examples:
           nodemesh project --arch-file specs/vgg16.txt --input 224x224x3 --classes 1000 --out vgg16
           nodemesh project --strategies none,allreduce-tree,allreduce-tree-every10 --fabric-cast multicast
+          nodemesh project --members 2,4,8 --placement block --strategies none,allreduce-star,allreduce-tree
         """;
 
     /// <summary>The checked inputs of a projection.</summary>
