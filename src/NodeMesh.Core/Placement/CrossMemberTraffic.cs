@@ -161,16 +161,38 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
         }
 
         var total = new Dictionary<CrossKind, CrossCount>();
-        for (long s = firstStep; s < firstStep + steps; s++)
+        void Over(Dictionary<CrossKind, CrossCount> perStep, (long Steps, long FieldBytes) window)
         {
-            int stepBytes = ProtoSize.Int64(s);
-            foreach (var (k, c) in everyStep) total[k] = total.GetValueOrDefault(k) + new CrossCount(c.Messages, c.PayloadBytes + c.Messages * stepBytes);
-            bool exchanges = strategy.Kind == StrategyKind.AllReduce && (strategy.Every <= 1 || strategy.AveragesWeightsAfter(s));
-            if (!exchanges) continue;
-            foreach (var (k, c) in exchangeStep) total[k] = total.GetValueOrDefault(k) + new CrossCount(c.Messages, c.PayloadBytes + c.Messages * stepBytes);
+            foreach (var (k, c) in perStep)
+                total[k] = total.GetValueOrDefault(k) + new CrossCount(c.Messages * window.Steps, c.PayloadBytes * window.Steps + c.Messages * window.FieldBytes);
         }
+        Over(everyStep, StepFields(firstStep, steps, 1));
+        if (strategy.Kind == StrategyKind.AllReduce) Over(exchangeStep, StepFields(firstStep, steps, Math.Max(1, strategy.Every)));
         foreach (var k in Enum.GetValues<CrossKind>()) total.TryAdd(k, default);
         return new CrossMemberTraffic(placement, strategy, batch, firstStep, steps, total);
+    }
+
+    /// <summary>
+    /// The steps s of [<paramref name="first"/>, first + <paramref name="count"/>) with (s + 1) a
+    /// multiple of <paramref name="every"/> (every step for 1; the weight-averaging steps of F &gt; 1,
+    /// <see cref="StrategyOptions.AveragesWeightsAfter"/>), and the bytes of their step fields in
+    /// total: counted per varint length band, so a window of any length costs the same.
+    /// </summary>
+    public static (long Steps, long FieldBytes) StepFields(long first, long count, int every)
+    {
+        if (first < 0 || count < 0 || every < 1) throw new ArgumentOutOfRangeException(nameof(count));
+        long end = first + count, steps = 0, bytes = 0;
+        // Band 0 is step 0 (no field); band k ≥ 1 holds the steps whose varint takes k bytes: [2^(7(k−1)), 2^(7k)), 1 = 2^0 for k = 1.
+        for (int k = 0; k <= 9; k++)
+        {
+            long lo = k == 0 ? 0 : 1L << (7 * (k - 1)), hi = k == 0 ? 1 : k == 9 ? long.MaxValue : 1L << (7 * k);
+            long a = Math.Max(lo, first), b = Math.Min(hi, end);
+            if (a >= b) continue;
+            long n = b / every - a / every; // s in [a, b) with every | s + 1
+            steps += n;
+            bytes += n * (k == 0 ? 0 : 1 + k);
+        }
+        return (steps, bytes);
     }
 
     /// <summary>

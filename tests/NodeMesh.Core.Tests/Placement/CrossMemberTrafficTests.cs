@@ -103,6 +103,24 @@ public sealed class CrossMemberTrafficTests
     [InlineData(2_097_152L, 5)]
     public void A_step_field_takes_a_tag_and_a_varint(long step, int bytes) => Assert.Equal(bytes, ProtoSize.Int64(step));
 
+    [Theory]
+    [InlineData(0L, 1L, 1)]
+    [InlineData(0L, 300L, 1)]
+    [InlineData(100L, 20_000L, 1)]
+    [InlineData(100L, 20_000L, 3)]
+    [InlineData(16_000L, 2_090_000L, 10)]
+    public void Step_fields_of_a_window_equal_the_sum_over_its_steps(long first, long count, int every)
+    {
+        long steps = 0, bytes = 0;
+        for (long s = first; s < first + count; s++)
+        {
+            if ((s + 1) % every != 0) continue;
+            steps++;
+            bytes += ProtoSize.Int64(s);
+        }
+        Assert.Equal((steps, bytes), CrossMemberTraffic.StepFields(first, count, every));
+    }
+
     [Fact]
     public void Negative_int32_fields_take_ten_varint_bytes_and_zero_fields_none()
     {
