@@ -36,6 +36,9 @@ public static partial class ProjectCommand
         new("latency", "FILE", null, "latency model JSON (clock, router and link cycles, link width, crossbar read, ADC rate, write pulse); default: docs/latency.md values"),
         new("device", "PRESET|FILE", "ideal", "weight store assumed for the step time's device writes (its desired_bl pulse slots per update; docs/latency.md); energy stays that of ideal stores"),
         new("samples", "N", "1281167", "training samples per epoch (default: ImageNet-1k's training set)"),
+        new("members", "M[,M2...]", null, "also project the cross-member traffic of a cluster run on M workers (plus the driver) per strategy (docs/projection.md)"),
+        new("placement", "block|stripe|round-robin", "block", "with --members: how each layer's tiles are spread over the workers, as train --placement"),
+        new("tile", "N", "0", "with --members: tile side in positions, as train --tile (0 = about 4x4 tiles per layer)"),
         new("out", "DIR", null, "write project.md, project.csv, project.json and project.png there (new or empty folder); default: print the tables only"),
         new("help", null, null, "show this help"),
     ];
@@ -58,11 +61,12 @@ public static partial class ProjectCommand
         Examples:
           nodemesh project --arch-file specs/vgg16.txt --input 224x224x3 --classes 1000 --out vgg16
           nodemesh project --strategies none,allreduce-tree,allreduce-tree-every10 --fabric-cast multicast
+          nodemesh project --members 2,4,8 --placement block --strategies none,allreduce-star,allreduce-tree
         """;
 
     /// <summary>The checked inputs of a projection.</summary>
     public sealed record Setup(NetworkPlan Plan, InputShape Input, int Batch, IReadOnlyList<StrategyOptions> Strategies,
-        IReadOnlyList<FabricOptions> Fabrics, EnergyModel Energy, long Samples, string? Out)
+        IReadOnlyList<FabricOptions> Fabrics, EnergyModel Energy, long Samples, string? Out, ProjectCluster.Setup? Cluster = null)
     {
         /// <summary>The latency constants of the step time (<c>--latency</c>).</summary>
         public LatencyModel Latency { get; init; } = LatencyModel.Default;
@@ -100,7 +104,7 @@ public static partial class ProjectCommand
             throw new UserInputException($"--out {outDir}: the folder is not empty; give a new or empty folder.");
         var latency = a.String("latency") is { } latencyFile ? LatencyModel.Load(latencyFile) : LatencyModel.Default;
         var device = NodeMesh.Core.Devices.DeviceConfig.Load(a.String("device") ?? "ideal");
-        return new Setup(plan, input, batch, strategies, fabrics, energy, samples, outDir)
+        return new Setup(plan, input, batch, strategies, fabrics, energy, samples, outDir, ProjectCluster.Prepare(a, plan))
         {
             Latency = latency, Writes = DeviceWrites.Of(device), Device = device.Name,
         };
@@ -127,9 +131,11 @@ public static partial class ProjectCommand
         var sw = Stopwatch.StartNew();
         var projections = Projection.Compute(s.Plan, s.Strategies, s.Fabrics, s.Batch, s.Energy);
         var times = StepTimes(s, projections);
+        var cluster = s.Cluster is { } c ? ProjectCluster.Compute(c, s.Strategies, s.Batch, s.Samples) : null;
         double seconds = sw.Elapsed.TotalSeconds;
         string command = "nodemesh project " + string.Join(' ', a.ToArgs(n => n != "out"));
         string md = Render(s, projections, command, seconds) + RenderTimes(s, projections, times);
+        if (cluster is not null) md += ProjectCluster.Render(s.Cluster!, cluster, s.Samples);
         if (s.Out is null)
         {
             stdout.Write(md);
@@ -138,11 +144,12 @@ public static partial class ProjectCommand
         Directory.CreateDirectory(s.Out);
         File.WriteAllText(Path.Combine(s.Out, "project.md"), md);
         File.WriteAllText(Path.Combine(s.Out, "project.csv"), Csv(s, projections, times));
-        File.WriteAllText(Path.Combine(s.Out, "project.json"), Json(s, projections, command, times));
+        File.WriteAllText(Path.Combine(s.Out, "project.json"), Json(s, projections, command, times, cluster));
+        if (cluster is not null) File.WriteAllText(Path.Combine(s.Out, "project-cluster.csv"), ProjectCluster.Csv(s.Cluster!, cluster));
         Plot(Path.Combine(s.Out, "project.png"), s, projections);
         PlotTimes(Path.Combine(s.Out, "project-time.png"), s, projections, times);
         stdout.Write(md);
-        stdout.WriteLine($"results: {Path.Combine(s.Out, "project.md")}, project.csv, project.json, project.png, project-time.png");
+        stdout.WriteLine($"results: {Path.Combine(s.Out, "project.md")}, project.csv, project.json, project.png, project-time.png{(cluster is null ? "" : ", project-cluster.csv")}");
         return 0;
     }
 
@@ -239,7 +246,7 @@ public static partial class ProjectCommand
     }
 
     /// <summary>project.json: the setup and, per cast and strategy, the per-sample totals and per-layer tying.</summary>
-    public static string Json(Setup s, IReadOnlyList<Projection> ps, string command, IReadOnlyList<StepTime>? times = null)
+    public static string Json(Setup s, IReadOnlyList<Projection> ps, string command, IReadOnlyList<StepTime>? times = null, IReadOnlyList<ProjectCluster.Row>? cluster = null)
     {
         times ??= StepTimes(s, ps);
         using var stream = new MemoryStream();
@@ -289,6 +296,7 @@ public static partial class ProjectCommand
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (cluster is not null) ProjectCluster.Json(w, s.Cluster!, cluster);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
