@@ -159,10 +159,13 @@ public static class FabricLatency
         var plan = layout.Plan;
         if (l.Kind == LayerKind.Conv)
         {
-            int p = l.Padding, s = layout.Stride(l.Index);
+            // Unit (u, v) sits over input (u·S, v·S); its K×K window reaches P positions before and
+            // K − 1 − P after that point (same padding: P either way), input positions InputSpacing hops apart.
+            int p = l.Padding, k = l.Kernel, spacing = layout.InputSpacing(l.Index);
+            int reach = Math.Max(p, k - 1 - p);
             long level = l.Index == 0 ? 0 : layout.Options.LayerHops;
-            long points = (long)Math.Min(2 * p + 1, l.InHeight) * Math.Min(2 * p + 1, l.InWidth);
-            double hops = s * (Math.Min(p, l.InHeight - 1) + Math.Min(p, l.InWidth - 1)) + level;
+            long points = (long)Math.Min(k, l.InHeight) * Math.Min(k, l.InWidth);
+            double hops = spacing * (Math.Min(reach, l.InHeight - 1) + Math.Min(reach, l.InWidth - 1)) + level;
             double packets = unicast ? points * l.OutMaps : points;
             return model.TransferNs(hops, packets * l.InChannels * floatBytes);
         }
@@ -186,20 +189,25 @@ public static class FabricLatency
 
     /// <summary>
     /// Pool gather of layer <paramref name="l"/> per batch (the scatter takes as long): for each pool
-    /// of size k, the site receives the k² − 1 other members' B floats of every map (all maps share
-    /// the point), the farthest 2(k − 1)·q·s hops away (q = the layer's earlier pool sizes).
+    /// of window kh×kw (k×k, or the whole map for <c>gap</c>), the site receives the kh·kw − 1 other
+    /// members' B floats of every map (all maps share the point), the farthest ((kh − 1) + (kw − 1))·q·s
+    /// hops away (q = the product of the layer's earlier pool strides).
     /// </summary>
     public static double PoolNs(FabricLayout layout, WeightedLayer l, int batch, LatencyModel model)
     {
         long floatBytes = (long)batch * FabricModel.FloatBytes;
         long s = layout.Stride(l.Index), q = 1;
+        long h = l.OutHeight, w = l.OutWidth; // the map side each pool sees
         double ns = 0;
         foreach (var op in l.PostOps)
         {
             if (op is not PoolSpec p) continue;
-            long k = p.Size;
-            ns += model.TransferNs(2 * (k - 1) * q * s, (double)(k * k - 1) * l.OutMaps * floatBytes);
-            q *= k;
+            long kh = p.Global ? h : p.Size, kw = p.Global ? w : p.Size;
+            ns += model.TransferNs(((kh - 1) + (kw - 1)) * q * s, (double)(kh * kw - 1) * l.OutMaps * floatBytes);
+            if (p.Global) { h = w = 1; continue; }
+            h = (h - p.Size) / p.Stride + 1;
+            w = (w - p.Size) / p.Stride + 1;
+            q *= p.Stride;
         }
         return ns;
     }

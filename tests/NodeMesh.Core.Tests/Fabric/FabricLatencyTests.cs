@@ -54,6 +54,28 @@ public sealed class FabricLatencyTests
     }
 
     [Fact]
+    public void A_strided_conv_gathers_its_whole_kernel_window_from_inputs_at_the_input_spacing()
+    {
+        // AlexNet's conv1 (11×11 at stride 4, padding 2) on 224×224×3, batch 1: unit (u, v) sits over input
+        // (4u, 4v), its window reaches 2 inputs before and 8 after, inputs 1 hop apart: 16 hops; unicast
+        // sends 121 points × 64 maps × 3 channels × 4 bytes = 92,928 bytes = 5,808 cycles of 16 bytes.
+        var plan = NetworkPlan.Build(ArchSpec.Parse("conv11x11x64s4p2,relu,maxpool3s2,dense10"), 3, 224, 224, 10);
+        var unicast = new FabricLayout(plan);
+        Assert.Equal(16 * 3 + 5808, FabricLatency.InputNs(unicast, plan.Layers[0], 1, Round));
+        // The overlapping 3×3 pool at stride 2: 8 other members, the farthest (2 + 2) hops at the units' spacing of 4.
+        Assert.Equal(4 * 4 * 3 + 8 * 64 * 4 / 16, FabricLatency.PoolNs(unicast, plan.Layers[0], 1, Round));
+    }
+
+    [Fact]
+    public void A_global_average_pool_gathers_the_whole_map_to_its_site()
+    {
+        // conv3x3x2 on 4×4: gap gathers the other 15 positions' 2 maps × 4 bytes (120 bytes = 8 cycles), the farthest 3 + 3 hops away.
+        var plan = NetworkPlan.Build(ArchSpec.Parse("conv3x3x2,relu,gap,dense3"), 1, 4, 4, 3);
+        var layout = new FabricLayout(plan);
+        Assert.Equal(6 * 3 + 8, FabricLatency.PoolNs(layout, plan.Layers[0], 1, Round));
+    }
+
+    [Fact]
     public void Step_of_a_tiny_net_without_tying_is_the_two_waves()
     {
         // Forward: conv1 input 2 hops + 18 packets × 8 bytes (9 ns) = 15, reads 2 × 101 = 202, pool 2 hops + 48 bytes = 9;
