@@ -45,82 +45,34 @@ public sealed record EnergyModel
     /// <summary>The documented defaults.</summary>
     public static EnergyModel Default { get; } = new();
 
-    private sealed record Field(string Name, Func<EnergyModel, double> Get, Func<EnergyModel, double, EnergyModel> Set);
-
-    private static readonly Field[] Fields =
+    private static readonly NumberFields<EnergyModel> Form = new("energy model", SettingKeys.Energy, Default,
     [
-        new("link_pj_per_bit_hop", m => m.LinkPjPerBitHop, (m, v) => m with { LinkPjPerBitHop = v }),
-        new("device_read_pj", m => m.DeviceReadPj, (m, v) => m with { DeviceReadPj = v }),
-        new("write_pulse_pj", m => m.WritePulsePj, (m, v) => m with { WritePulsePj = v }),
-        new("adc_conversion_pj", m => m.AdcConversionPj, (m, v) => m with { AdcConversionPj = v }),
-        new("dram_access_pj", m => m.DramAccessPj, (m, v) => m with { DramAccessPj = v }),
-        new("sram_access_pj", m => m.SramAccessPj, (m, v) => m with { SramAccessPj = v }),
-        new("fp32_mac_pj", m => m.Fp32MacPj, (m, v) => m with { Fp32MacPj = v }),
-    ];
+        new("link_pj_per_bit_hop", "pJ", false, m => m.LinkPjPerBitHop, (m, v) => m with { LinkPjPerBitHop = v }),
+        new("device_read_pj", "pJ", false, m => m.DeviceReadPj, (m, v) => m with { DeviceReadPj = v }),
+        new("write_pulse_pj", "pJ", false, m => m.WritePulsePj, (m, v) => m with { WritePulsePj = v }),
+        new("adc_conversion_pj", "pJ", false, m => m.AdcConversionPj, (m, v) => m with { AdcConversionPj = v }),
+        new("dram_access_pj", "pJ", false, m => m.DramAccessPj, (m, v) => m with { DramAccessPj = v }),
+        new("sram_access_pj", "pJ", false, m => m.SramAccessPj, (m, v) => m with { SramAccessPj = v }),
+        new("fp32_mac_pj", "pJ", false, m => m.Fp32MacPj, (m, v) => m with { Fp32MacPj = v }),
+    ], _ => "an energy cannot be negative");
 
     /// <summary>The JSON field names, in file order.</summary>
-    public static IReadOnlyList<string> FieldNames { get; } = Fields.Select(f => f.Name).ToArray();
+    public static IReadOnlyList<string> FieldNames => Form.Names;
 
     /// <summary>
     /// Reads an energy model from a JSON file; fields left out keep their defaults.
     /// Throws <see cref="UserInputException"/> about <see cref="SettingKeys.Energy"/>, naming the file and any bad field.
     /// </summary>
-    public static EnergyModel Load(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UserInputException($"'{path}': cannot read the energy model ({e.Message}); give a JSON file with fields {string.Join(", ", FieldNames)}.", SettingKeys.Energy);
-        }
-        try { return Parse(text, $"'{path}'"); }
-        catch (UserInputException e) { throw e.ForSetting(SettingKeys.Energy); }
-    }
+    public static EnergyModel Load(string path) => Form.Load(path);
 
     /// <summary>
     /// Parses an energy model from JSON (comments and trailing commas allowed). <paramref name="source"/>
     /// names the input in error messages.
     /// </summary>
-    public static EnergyModel Parse(string json, string source = "energy model")
-    {
-        JsonDocument doc = UserJson.Parse(json, source);
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UserInputException($"{source}: expected a JSON object with fields {string.Join(", ", FieldNames)}; got {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
-            var props = doc.RootElement.EnumerateObject().ToList();
-            var unknown = props.Select(p => p.Name).Where(n => !FieldNames.Contains(n)).Distinct().ToList();
-            if (unknown.Count > 0)
-                throw new UserInputException($"{source}: unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(n => $"'{n}'"))}; valid fields: {string.Join(", ", FieldNames)}.");
-            var duplicate = props.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null)
-                throw new UserInputException($"{source}: field '{duplicate.Key}' is given more than once.");
-            var model = Default;
-            foreach (var p in props)
-            {
-                var field = Fields.First(f => f.Name == p.Name);
-                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out double v) || !double.IsFinite(v))
-                    throw new UserInputException($"{source}: field '{p.Name}' must be a number of pJ; got {p.Value.GetRawText()}.");
-                if (v < 0)
-                    throw new UserInputException($"{source}: field '{p.Name}' is {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}; an energy cannot be negative.");
-                model = field.Set(model, v);
-            }
-            return model;
-        }
-    }
+    public static EnergyModel Parse(string json, string source = "energy model") => Form.Parse(json, source);
 
     /// <summary>This model as an indented JSON object with every field.</summary>
-    public string ToJson()
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            foreach (var f in Fields) w.WriteNumber(f.Name, f.Get(this));
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+    public string ToJson() => Form.ToJson(this);
 
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/>.</summary>
     public void Save(string path) => File.WriteAllText(path, ToJson() + "\n");

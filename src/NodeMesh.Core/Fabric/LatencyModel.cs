@@ -66,9 +66,7 @@ public sealed record LatencyModel
     /// </summary>
     public double TransferNs(double hops, double bytes) => hops * HopNs + SerializeNs(bytes);
 
-    private sealed record Field(string Name, string Unit, bool Positive, Func<LatencyModel, double> Get, Func<LatencyModel, double, LatencyModel> Set);
-
-    private static readonly Field[] Fields =
+    private static readonly NumberFields<LatencyModel> Form = new("latency model", SettingKeys.Latency, Default,
     [
         new("clock_ghz", "GHz", true, m => m.ClockGhz, (m, v) => m with { ClockGhz = v }),
         new("router_cycles", "cycles", false, m => m.RouterCycles, (m, v) => m with { RouterCycles = v }),
@@ -79,72 +77,23 @@ public sealed record LatencyModel
         new("adcs_per_unit", "ADCs", true, m => m.AdcsPerUnit, (m, v) => m with { AdcsPerUnit = v }),
         new("write_pulse_ns", "ns", false, m => m.WritePulseNs, (m, v) => m with { WritePulseNs = v }),
         new("program_verify_rounds", "rounds", false, m => m.ProgramVerifyRounds, (m, v) => m with { ProgramVerifyRounds = v }),
-    ];
+    ], f => $"a count of {f.Unit} cannot be negative");
 
     /// <summary>The JSON field names, in file order.</summary>
-    public static IReadOnlyList<string> FieldNames { get; } = Fields.Select(f => f.Name).ToArray();
+    public static IReadOnlyList<string> FieldNames => Form.Names;
 
     /// <summary>
     /// Reads a latency model from a JSON file; fields left out keep their defaults.
     /// Throws <see cref="UserInputException"/> about <see cref="SettingKeys.Latency"/>, naming the file and any bad field.
     /// </summary>
-    public static LatencyModel Load(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UserInputException($"'{path}': cannot read the latency model ({e.Message}); give a JSON file with fields {string.Join(", ", FieldNames)}.", SettingKeys.Latency);
-        }
-        try { return Parse(text, $"'{path}'"); }
-        catch (UserInputException e) { throw e.ForSetting(SettingKeys.Latency); }
-    }
+    public static LatencyModel Load(string path) => Form.Load(path);
 
     /// <summary>
     /// Parses a latency model from JSON (comments and trailing commas allowed). <paramref name="source"/>
     /// names the input in error messages.
     /// </summary>
-    public static LatencyModel Parse(string json, string source = "latency model")
-    {
-        JsonDocument doc = UserJson.Parse(json, source);
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UserInputException($"{source}: expected a JSON object with fields {string.Join(", ", FieldNames)}; got {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
-            var props = doc.RootElement.EnumerateObject().ToList();
-            var unknown = props.Select(p => p.Name).Where(n => !FieldNames.Contains(n)).Distinct().ToList();
-            if (unknown.Count > 0)
-                throw new UserInputException($"{source}: unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(n => $"'{n}'"))}; valid fields: {string.Join(", ", FieldNames)}.");
-            var duplicate = props.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
-            if (duplicate is not null)
-                throw new UserInputException($"{source}: field '{duplicate.Key}' is given more than once.");
-            var model = Default;
-            foreach (var p in props)
-            {
-                var field = Fields.First(f => f.Name == p.Name);
-                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out double v) || !double.IsFinite(v))
-                    throw new UserInputException($"{source}: field '{p.Name}' must be a number of {field.Unit}; got {p.Value.GetRawText()}.");
-                string shown = v.ToString(CultureInfo.InvariantCulture);
-                if (field.Positive && v <= 0)
-                    throw new UserInputException($"{source}: field '{p.Name}' is {shown}; it must be greater than 0 {field.Unit}.");
-                if (v < 0)
-                    throw new UserInputException($"{source}: field '{p.Name}' is {shown}; a count of {field.Unit} cannot be negative.");
-                model = field.Set(model, v);
-            }
-            return model;
-        }
-    }
+    public static LatencyModel Parse(string json, string source = "latency model") => Form.Parse(json, source);
 
     /// <summary>This model as an indented JSON object with every field.</summary>
-    public string ToJson()
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            foreach (var f in Fields) w.WriteNumber(f.Name, f.Get(this));
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
+    public string ToJson() => Form.ToJson(this);
 }
