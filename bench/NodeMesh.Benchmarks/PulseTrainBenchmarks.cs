@@ -1,0 +1,44 @@
+using BenchmarkDotNet.Attributes;
+using NodeMesh.Core.Devices;
+using NodeMesh.Core.Units;
+
+namespace NodeMesh.Benchmarks;
+
+/// <summary>
+/// The pulse-train batch update of one conv2 unit's simulated memristor array
+/// (<see cref="DeviceArray.ApplyBatchUpdate(ReadOnlySpan{float}, PatchGeometry, ReadOnlySpan{float}, int, float)"/>):
+/// 32 stochastic rank-1 pulse trains straight from the unit's patch, then the end of the
+/// mini-batch. The array keeps evolving between invocations (as in training); the cost depends on
+/// the pulse probabilities (from x and d), not on the weights reached.
+/// </summary>
+[MemoryDiagnoser]
+public class PulseTrainBenchmarks
+{
+    private DeviceArray _array = null!;
+    private float[] _x = [], _d = [];
+    private PatchGeometry _g;
+
+    /// <summary>The device preset; gokmen-vlasov is the constant-step device of the reference runs.</summary>
+    [Params("gokmen-vlasov")]
+    public string Preset { get; set; } = "gokmen-vlasov";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(ReferenceShapes.Seed);
+        _array = new DeviceArray(DeviceConfig.Preset(Preset), ReferenceShapes.Weights, ReferenceShapes.Seed);
+        _array.ProgramTo(ReferenceShapes.Uniform(rng, ReferenceShapes.Weights, 0.05f));
+        _x = ReferenceShapes.Uniform(rng, ReferenceShapes.InputRows * ReferenceShapes.Batch, 1f);
+        _d = ReferenceShapes.Uniform(rng, ReferenceShapes.Batch, 0.01f);
+        _g = ReferenceShapes.Patch(6, 7);
+        _array.ApplyBatchUpdate(_x, _g, _d, ReferenceShapes.Batch, 0.05f); // the first call sizes the updater's buffers
+    }
+
+    /// <summary>W ← W − lr·Σ_b d[b]·x_b as pulse trains, batch 32, lr 0.05.</summary>
+    [Benchmark]
+    public int ApplyBatchUpdate()
+    {
+        _array.ApplyBatchUpdate(_x, _g, _d, ReferenceShapes.Batch, 0.05f);
+        return _array.Length;
+    }
+}
