@@ -31,7 +31,10 @@ public static class WorkerNode
         if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
         log.WriteLine($"worker {cluster.SelfAddress} started; {(options.Seeds.Count == 0 ? "no seeds: it is the cluster's first member" : $"joining via {string.Join(", ", options.Seeds)}")}; waiting for a driver");
         using var stop = cancel.Register(() => exit.TrySetResult(new WorkerExit(WorkerExit.Stopped, "stopped")));
-        using var parent = exitWithPid is int pid ? FollowProcess(pid, exit) : null;
+        // A worker started by nodemesh cluster never outlives it.
+        using var parent = exitWithPid is int pid
+            ? ProcessWatch.WhenGone(pid, () => exit.TrySetResult(new WorkerExit(WorkerExit.ParentGone, $"process {pid}, which started this worker, exited")))
+            : null;
         var result = await exit.Task.ConfigureAwait(false);
         log.WriteLine($"worker {cluster.SelfAddress}: {result.Reason}; leaving (exit code {result.Code})");
         await Shutdown(host, system).ConfigureAwait(false);
@@ -51,14 +54,4 @@ public static class WorkerNode
         catch (OperationCanceledException) { }
         host.Dispose();
     }
-
-    /// <summary>Ends the worker when process <paramref name="pid"/> exits (a worker started by <c>nodemesh cluster</c> never outlives it).</summary>
-    private static Timer FollowProcess(int pid, TaskCompletionSource<WorkerExit> exit) =>
-        new(_ =>
-        {
-            bool alive;
-            try { using var p = System.Diagnostics.Process.GetProcessById(pid); alive = !p.HasExited; }
-            catch (ArgumentException) { alive = false; }
-            if (!alive) exit.TrySetResult(new WorkerExit(WorkerExit.ParentGone, $"process {pid}, which started this worker, exited"));
-        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
 }

@@ -85,16 +85,12 @@ public static class BenchCommand
     private static Timer FollowParent(int pid)
     {
         if (pid <= 0) throw new UserInputException($"--exit-with-pid {pid}: give the id of a running process.");
-        return new Timer(_ =>
+        // Killed rather than exited: a clean exit would first stop every actor of the net, which for a million of them takes long.
+        return Cluster.ProcessWatch.WhenGone(pid, () =>
         {
-            bool alive;
-            try { using var p = Process.GetProcessById(pid); alive = !p.HasExited; }
-            catch (ArgumentException) { alive = false; }
-            if (alive) return;
-            // Killed rather than exited: a clean exit would first stop every actor of the net, which for a million of them takes long.
             using var self = Process.GetCurrentProcess();
             self.Kill();
-        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        });
     }
 
     private static double EngineRate(TilePlan tiles, TrainOptions options, float[][] weights, DatasetPair data, bool parallel)

@@ -95,29 +95,28 @@ public sealed class WorkerLauncher(TextWriter log) : IAsyncDisposable
             : (process, []);
     }
 
+    /// <summary>How to start this executable again with <paramref name="args"/>: output redirected, no shell.</summary>
+    public static ProcessStartInfo SelfStartInfo(IEnumerable<string> args)
+    {
+        var (file, prefix) = SelfCommand();
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var p in prefix.Concat(args)) psi.ArgumentList.Add(p);
+        return psi;
+    }
+
     /// <summary>Starts <paramref name="count"/> workers that join <paramref name="seed"/>.</summary>
     public Task Start(int count, string seed, long maxFrameSize, IReadOnlyList<string>? extra = null)
     {
-        var (file, prefix) = SelfCommand();
         for (int i = 0; i < count; i++)
         {
-            var psi = new ProcessStartInfo(file)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var p in prefix) psi.ArgumentList.Add(p);
-            foreach (var p in new[] { "node", "--host", "127.0.0.1", "--port", "0", "--seeds", seed, "--max-frame-size", maxFrameSize.ToString(CultureInfo.InvariantCulture),
-                "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
-                psi.ArgumentList.Add(p);
-            foreach (var p in extra ?? []) psi.ArgumentList.Add(p);
+            var psi = SelfStartInfo(["node", "--host", "127.0.0.1", "--port", "0", "--seeds", seed, "--max-frame-size", maxFrameSize.ToString(CultureInfo.InvariantCulture),
+                "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture), .. extra ?? []]);
             foreach (var key in new[] { "NODEMESH_HOST", "NODEMESH_PORT", "NODEMESH_PUBLIC_HOST", "NODEMESH_SEEDS", "NODEMESH_WORKERS" }) psi.Environment.Remove(key);
             var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
             string tag = $"[worker {i}] ";
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) Write(tag + e.Data); };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Write(tag + e.Data); };
-            if (!process.Start()) throw new InvalidOperationException($"could not start worker {i} ({file})");
+            if (!process.Start()) throw new InvalidOperationException($"could not start worker {i} ({psi.FileName})");
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             lock (_gate) _workers.Add(process);

@@ -157,15 +157,11 @@ public static class ScaleBench
 
     private static async Task<ScalePoint> MeasureInChild(string arch, InputShape input, string strategy, int steps, int batch, long units)
     {
-        var (file, prefix) = WorkerLauncher.SelfCommand();
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var p in prefix) psi.ArgumentList.Add(p);
-        foreach (var p in new[] { "bench", "--scale-point", input.ToString(), "--arch", arch, "--strategies", strategy,
+        var psi = WorkerLauncher.SelfStartInfo(["bench", "--scale-point", input.ToString(), "--arch", arch, "--strategies", strategy,
             "--steps", steps.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture),
-            "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(p);
+            "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]);
         using var process = new Process { StartInfo = psi };
-        if (!process.Start()) throw new UserInputException($"could not start '{file}' to measure {input}.");
+        if (!process.Start()) throw new UserInputException($"could not start '{psi.FileName}' to measure {input}.");
         try
         {
             var stdoutTask = process.StandardOutput.ReadToEndAsync();
