@@ -45,6 +45,20 @@ public sealed class ProjectTests
     }
 
     [Fact]
+    public void Resnet18_spec_has_torchvisions_parameter_count_less_batch_norm_plus_conv_biases_at_224x224x3()
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(ProjectCommand.ReadArchFile(RepoFile("specs/resnet18.txt"))), 3, 224, 224, 1000);
+        // torchvision: 11,689,512 with 9,600 batch-norm parameters; NodeMesh: a bias per conv map (4,800) instead.
+        Assert.Equal(11_689_512 - 9_600 + 4_800, plan.SharedParameters);
+        Assert.Equal(21, plan.Layers.Count); // stem, 16 block convs, 3 shortcuts, dense
+        Assert.Equal(3, plan.Layers.Count(l => l.Shortcut));
+        Assert.Equal(8, plan.Layers.Count(l => l.Skip is not null));
+        // Stage sizes: 55 (torchvision 56: the stem pool is unpadded here), then 28, 14, 7 as torchvision.
+        Assert.Equal([112, 55, 55, 55, 55, 28, 28, 28, 28, 28], plan.Layers.Take(10).Select(l => l.OutHeight));
+        Assert.Equal((512, 1, 1), (plan.Layers[^1].InChannels, plan.Layers[^1].InHeight, plan.Layers[^1].InWidth));
+    }
+
+    [Fact]
     public async Task Project_of_vgg16_at_224x224x3_writes_its_files_within_a_minute()
     {
         string dir = Path.Combine(Path.GetTempPath(), "nodemesh-project-" + Guid.NewGuid().ToString("N"));

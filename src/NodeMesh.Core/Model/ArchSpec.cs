@@ -61,6 +61,20 @@ public sealed record PoolSpec(string Token, PoolKind Kind, int Size) : LayerSpec
 }
 
 /// <summary>
+/// <c>res(</c>: opens a residual block. The block's input (the output, after its activation and
+/// pools, of the weighted layer before it) is added to the pre-activation of the block's last conv.
+/// </summary>
+public sealed record ResidualBeginSpec() : LayerSpec("res(");
+
+/// <summary>
+/// <c>)</c> or <c>;convKxKxC[sS][pP])</c>: closes a residual block. Without a shortcut the block's
+/// input is added as it is (identity shortcut: its maps and size must equal the last conv's); with
+/// one, the shortcut conv (e.g. ResNet's <c>conv1x1x128s2pvalid</c>) reads the block's input and its
+/// output is added instead (a projection shortcut).
+/// </summary>
+public sealed record ResidualEndSpec(string Token, ConvSpec? Shortcut) : LayerSpec(Token);
+
+/// <summary>
 /// A parsed network architecture: a comma-separated list of layer tokens such as
 /// <c>conv5x5x16,relu,maxpool2,conv5x5x32,relu,maxpool2,dense10</c>.
 /// </summary>
@@ -70,7 +84,7 @@ public sealed partial class ArchSpec
     public const string Default = "conv5x5x16,relu,maxpool2,conv5x5x32,relu,maxpool2,dense10";
 
     private const string Grammar =
-        "valid tokens: convKxKxC[sS][pP|psame|pvalid] (e.g. conv5x5x16, conv11x11x64s4p2, conv4x4x8pvalid), denseN (e.g. dense10), relu, tanh, maxpoolK[sS], avgpoolK[sS] (e.g. maxpool2, maxpool3s2), gap";
+        "valid tokens: convKxKxC[sS][pP|psame|pvalid] (e.g. conv5x5x16, conv11x11x64s4p2, conv4x4x8pvalid), denseN (e.g. dense10), relu, tanh, maxpoolK[sS], avgpoolK[sS] (e.g. maxpool2, maxpool3s2), gap, and residual blocks res(conv3x3x16,relu,conv3x3x16) or, with a projection shortcut, res(conv3x3x32s2,relu,conv3x3x32;conv1x1x32s2pvalid)";
 
     public IReadOnlyList<LayerSpec> Layers { get; }
     public string Text { get; }
@@ -88,16 +102,45 @@ public sealed partial class ArchSpec
     {
         if (string.IsNullOrWhiteSpace(text))
             throw new UserInputException($"is empty; give a comma-separated layer list such as '{Default}' ({Grammar}).", SettingKeys.Arch);
-        var tokens = text.Split(',', StringSplitOptions.TrimEntries);
+        // Residual markers become tokens of their own: "res(conv3x3x8" → "res(", "conv3x3x8";
+        // "conv3x3x8;conv1x1x8)" → "conv3x3x8", ";conv1x1x8)"; "conv3x3x8)" → "conv3x3x8", ")".
+        string normal = text.ToLowerInvariant().Replace("res(", "res(,").Replace(";", ",;");
+        normal = ClosingRegex().Replace(normal, m => m.Groups[1].Value.Length > 0 && !m.Groups[1].Value.StartsWith(';') ? m.Groups[1].Value + ",)" : m.Value);
+        var tokens = normal.Split(',', StringSplitOptions.TrimEntries);
         var layers = new List<LayerSpec>(tokens.Length);
+        bool open = false;
         for (int i = 0; i < tokens.Length; i++)
         {
-            string t = tokens[i].ToLowerInvariant();
+            string t = tokens[i];
             if (t.Length == 0)
-                throw new UserInputException($"'{text}': token {i + 1} is empty (two commas in a row?); {Grammar}.", SettingKeys.Arch);
-            layers.Add(ParseToken(t, i + 1, text));
+                throw new UserInputException($"'{text}': token {i + 1} is empty (two commas in a row, or an empty res()?); {Grammar}.", SettingKeys.Arch);
+            var spec = ParseToken(t, i + 1, text);
+            if (spec is ResidualBeginSpec)
+            {
+                if (open) throw new UserInputException($"'{text}': token {i + 1}: residual blocks cannot nest; close the block with ')' before opening another.", SettingKeys.Arch);
+                open = true;
+            }
+            else if (spec is ResidualEndSpec)
+            {
+                if (!open) throw new UserInputException($"'{text}': token {i + 1} '{t}' closes a residual block that was never opened with 'res('.", SettingKeys.Arch);
+                open = false;
+            }
+            layers.Add(spec);
         }
-        return new ArchSpec(string.Join(',', layers.Select(l => l.Token)), layers);
+        if (open) throw new UserInputException($"'{text}': a residual block opened with 'res(' is never closed; end it with ')' after its last conv.", SettingKeys.Arch);
+        return new ArchSpec(Canonical(layers), layers);
+    }
+
+    /// <summary>Tokens joined by commas, with no comma after <c>res(</c> or before a block's end.</summary>
+    private static string Canonical(IReadOnlyList<LayerSpec> layers)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (i > 0 && layers[i - 1] is not ResidualBeginSpec && layers[i] is not ResidualEndSpec) sb.Append(',');
+            sb.Append(layers[i].Token);
+        }
+        return sb.ToString();
     }
 
     private static LayerSpec ParseToken(string t, int position, string text)
@@ -111,8 +154,10 @@ public sealed partial class ArchSpec
             if (kh < 1 || kh > 15) throw new UserInputException($"{where}: kernel size must be 1..15; got {kh}.", SettingKeys.Arch);
             if (c < 1 || c > 1024) throw new UserInputException($"{where}: map count must be 1..1024; got {c}.", SettingKeys.Arch);
             int stride = m.Groups[4].Success ? ParseInt(m.Groups[4].Value, where) : 1;
-            if (stride < 1 || stride > kh)
-                throw new UserInputException($"{where}: stride must be 1..{kh} (at most the kernel, so that no input is skipped); got {stride}.", SettingKeys.Arch);
+            // At most the kernel, so that no input is skipped; a 1x1 conv may also take stride 2 (ResNet's shortcuts).
+            int maxStride = Math.Max(kh, 2);
+            if (stride < 1 || stride > maxStride)
+                throw new UserInputException($"{where}: stride must be 1..{maxStride} (at most the kernel, or 2 for a 1x1 conv, as in ResNet's shortcuts); got {stride}.", SettingKeys.Arch);
             string padText = m.Groups[5].Success ? m.Groups[5].Value : "same";
             int pad;
             if (padText == "same")
@@ -146,6 +191,17 @@ public sealed partial class ArchSpec
             return new PoolSpec(t, m.Groups[1].Value == "max" ? PoolKind.Max : PoolKind.Avg, k) { Stride = stride };
         }
         if (t == "gap") return new PoolSpec(t, PoolKind.Avg, 0) { Stride = 1, Global = true };
+        if (t == "res(") return new ResidualBeginSpec();
+        if (t == ")") return new ResidualEndSpec(t, null);
+        if (t.StartsWith(';'))
+        {
+            string inner = t.EndsWith(')') ? t[1..^1] : t[1..];
+            if (!t.EndsWith(')') || inner.Length == 0)
+                throw new UserInputException($"{where}: a shortcut is written ';convKxKxC[sS][pP])' at the very end of its block, e.g. res(conv3x3x32s2,relu,conv3x3x32;conv1x1x32s2pvalid).", SettingKeys.Arch);
+            if (ParseToken(inner, position, text) is not ConvSpec shortcut)
+                throw new UserInputException($"{where}: the shortcut of a residual block must be a conv (e.g. conv1x1x32s2pvalid); got '{inner}'.", SettingKeys.Arch);
+            return new ResidualEndSpec(t, shortcut);
+        }
         throw new UserInputException($"{where} is not a layer; {Grammar}.", SettingKeys.Arch);
     }
 
@@ -156,6 +212,10 @@ public sealed partial class ArchSpec
 
     [GeneratedRegex(@"^conv(\d+)x(\d+)x(\d+)(?:s(\d+))?(?:p(\d+|same|valid))?$")]
     private static partial Regex ConvRegex();
+
+    // A token's closing parenthesis: "x)" or ";conv…)" (the latter stays whole, it is the shortcut).
+    [GeneratedRegex(@"([^,()]*)\)")]
+    private static partial Regex ClosingRegex();
 
     [GeneratedRegex(@"^dense(\d+)$")]
     private static partial Regex DenseRegex();

@@ -167,3 +167,62 @@ public sealed class ArchSpecAndNetworkPlanTests
         Assert.Equal(2 * 13 * 11 + 3 * 6 * 5 + 7 + 4, plan.UnitCount);
     }
 }
+
+/// <summary>Residual blocks: <c>res(…)</c> with an identity or a projection shortcut.</summary>
+public sealed class ResidualSpecTests
+{
+    private const string Identity = "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,dense10";
+    private const string Projection = "conv3x3x4,relu,res(conv3x3x8s2,relu,conv3x3x8;conv1x1x8s2pvalid),relu,maxpool2,dense10";
+
+    [Fact]
+    public void An_identity_block_adds_the_layer_before_it_to_its_last_conv()
+    {
+        var spec = ArchSpec.Parse(" Res( conv3x3x4 ,relu,conv3x3x4 ) ,relu".Insert(0, "conv3x3x4,relu,") + ",dense10");
+        Assert.Equal(Identity, spec.Text);
+        Assert.Equal(spec.Text, ArchSpec.Parse(spec.Text).Text); // the canonical text parses to itself
+        var plan = NetworkPlan.Build(spec);
+        Assert.Equal(["conv1", "conv2", "conv3", "dense1"], plan.Layers.Select(l => l.Name));
+        Assert.Equal([-1, 0, 1, 2], plan.Layers.Select(l => l.Source));
+        Assert.Equal([null, null, 0, null], plan.Layers.Select(l => l.Skip));
+        Assert.Equal(["relu"], plan.Layers[2].PostOps.Select(p => p.Token)); // the relu after ')' follows the add
+        Assert.Empty(plan.Layers[1].PostOps.OfType<PoolSpec>());
+    }
+
+    [Fact]
+    public void A_projection_shortcut_reads_the_blocks_input_and_sits_before_the_block()
+    {
+        var spec = ArchSpec.Parse(Projection);
+        Assert.Equal(Projection, spec.Text);
+        var plan = NetworkPlan.Build(spec);
+        Assert.Equal(["conv1", "conv2", "conv3", "conv4", "dense1"], plan.Layers.Select(l => l.Name));
+        Assert.Equal([false, true, false, false, false], plan.Layers.Select(l => l.Shortcut));
+        Assert.Equal([-1, 0, 0, 2, 3], plan.Layers.Select(l => l.Source));
+        Assert.Equal([null, null, null, 1, null], plan.Layers.Select(l => l.Skip));
+        var sc = plan.Layers[1];
+        Assert.Equal((1, 0, 2, 4, 28, 8, 14), (sc.Kernel, sc.Padding, sc.Stride, sc.InChannels, sc.InHeight, sc.OutMaps, sc.OutHeight));
+        Assert.Empty(sc.PostOps);
+        var first = plan.Layers[2];
+        Assert.Equal((4, 28, 8, 14), (first.InChannels, first.InHeight, first.OutMaps, first.OutHeight));
+        Assert.Equal((8, 14, 7), (plan.Layers[3].InChannels, plan.Layers[3].OutHeight, plan.Layers[3].PostHeight));
+        Assert.Equal((8, 7, 7), (plan.Layers[4].InChannels, plan.Layers[4].InHeight, plan.Layers[4].InWidth));
+        Assert.Equal(4L * 10 + 8 * 5 + 8 * 37 + 8 * 73 + 10 * (8 * 49 + 1), plan.SharedParameters);
+    }
+
+    [Theory]
+    [InlineData("res(conv3x3x4,conv3x3x4),dense10", "needs a conv layer before it")]
+    [InlineData("conv3x3x4,res(conv3x3x4,relu,conv3x3x4,relu),dense10", "must end with a conv")]
+    [InlineData("conv3x3x4,res(conv3x3x4),dense10", "needs at least two")]
+    [InlineData("conv3x3x4,res(conv3x3x4,relu,conv3x3x8),dense10", "identity shortcut needs equal shapes")]
+    [InlineData("conv3x3x4,res(conv3x3x8s2,relu,conv3x3x8;conv1x1x4s2pvalid),dense10", "the add needs equal shapes")]
+    [InlineData("conv3x3x4,res(conv3x3x4,relu,res(conv3x3x4,conv3x3x4)),dense10", "cannot nest")]
+    [InlineData("conv3x3x4,res(conv3x3x4,relu,conv3x3x4,dense10", "never closed")]
+    [InlineData("conv3x3x4,conv3x3x4),dense10", "never opened")]
+    [InlineData("conv3x3x4,res(conv3x3x4,maxpool2,conv3x3x4),dense10", "pooling inside a residual block")]
+    [InlineData("conv3x3x4,res(conv3x3x4,relu,conv3x3x4;relu),dense10", "shortcut of a residual block must be a conv")]
+    [InlineData("conv3x3x4,res(conv3x3x4,dense10),dense10", "close it with ')' before the dense layers")]
+    public void A_malformed_residual_block_is_a_user_error_that_says_what_to_change(string arch, string message)
+    {
+        var e = Assert.Throws<UserInputException>(() => NetworkPlan.Build(ArchSpec.Parse(arch)));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+}
