@@ -30,6 +30,13 @@ public sealed class ActorEquivalenceTests
     private const string StridedArch = "conv3x3x4s2p1,relu,conv4x4x6p1,relu,maxpool3s2,conv3x3x5pvalid,relu,gap,dense10";
     private const int StridedSize = 23;
 
+    /// <summary>
+    /// A residual net on 12×12 inputs: an identity block (the stem's output added to the block's
+    /// second conv) and a projection block (a 1×1 stride-2 shortcut conv added to a strided
+    /// block's second conv), cut into several tiles so that skip pieces cross tile borders.
+    /// </summary>
+    private const string ResidualArch = "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,res(conv3x3x6s2,relu,conv3x3x6;conv1x1x6s2pvalid),relu,maxpool2,dense10";
+
     private static int SizeOf(string arch) => arch == StridedArch ? StridedSize : Size;
 
     private static (TilePlan Tiles, TrainOptions Options, float[][] Weights) Setup(StrategyOptions strategy, int tile = 4, string arch = SmallArch)
@@ -79,6 +86,31 @@ public sealed class ActorEquivalenceTests
     /// backward: the actors (tiles routing strided input regions over their links) and the engine
     /// give bit-identical weights.
     /// </summary>
+    /// <summary>
+    /// Residual adds forward (skip pieces added before the activation) and backward (deltas sent
+    /// back to the skip layer and summed with its other consumers' errors in link order), on one
+    /// member and on three with messages serialized: the actors and the engine give bit-identical weights.
+    /// </summary>
+    [Theory]
+    [InlineData("none", 1, 1)]
+    [InlineData("star", 1, 1)]
+    [InlineData("ring", 3, 1)]
+    [InlineData("tree", 1, 3)]
+    public async Task Actors_produce_the_same_weights_as_the_engine_on_a_residual_net(string topology, int every, int members)
+    {
+        var (tiles, options, weights) = Setup(Parse(topology, every), arch: ResidualArch);
+        Assert.True(tiles.Tiles[3].Count > 1 && tiles.Tiles[2].Count > 1, "the projection block's layers should be cut into several tiles");
+        var (actor, _) = await TrainActors(tiles, options, weights, serialize: members > 1, members: members, placement: PlacementKind.RoundRobin);
+        var engine = new UnitEngine(tiles, options, weights, parallel: false);
+        engine.TrainEpoch(TestData.Random(Samples, 16, Size, 5).Train, 1);
+        var expected = engine.Weights();
+        for (int l = 0; l < expected.Length; l++)
+        {
+            Assert.NotEqual(weights[l], expected[l]); // every layer learned something
+            Assert.Equal(expected[l], actor[l]);
+        }
+    }
+
     [Theory]
     [InlineData("none", 1)]
     [InlineData("star", 1)]

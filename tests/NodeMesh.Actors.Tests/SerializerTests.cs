@@ -41,7 +41,9 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
     [
         // training
         new ActivationsProduced(1, 2, 3, 4, true, [1f, 2f]), new ActivationsProduced(0, 0, -1, 9, false, []),
-        new ErrorsProduced(1, 0, -1, 4, [0.5f]), new LogitsProduced(0, 4, true, [3f, 4f]), new StepBackpropagated(3, 4),
+        new ErrorsProduced(1, 0, -1, 4, [0.5f]),
+        new ActivationsProduced(3, 1, 2, 4, true, [1f]) { FromLayer = 0 }, new ErrorsProduced(0, 1, 2, 4, [1f]) { FromLayer = 3 }, // residual links
+        new LogitsProduced(0, 4, true, [3f, 4f]), new StepBackpropagated(3, 4),
         new ForwardSweep(4, false, Grid, [1f, -2f, float.NaN]), new BackwardSweep(9, [0.5f], []),
         // sync
         new SyncPartial(1, 2, TyingWiring.Reducer, 12, 5, SyncKind.Weights, [1f, 2f, 3f]), new SyncResult(1, 2, 12, 5, SyncKind.Gradient, [4f]),

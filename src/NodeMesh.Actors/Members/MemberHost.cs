@@ -157,7 +157,7 @@ public sealed class MemberHost : UntypedActor
         foreach (var t in _placement.TilesOf(b.Member))
         {
             var l = layers[t.Layer];
-            var tile = Context.ActorOf(TileActor.Props(_settings, l, t, _links.InputsOf(l.Index, t.Index), _links.OutputsOf(l.Index, t.Index)), $"{l.Name}-t{t.Index}");
+            var tile = Context.ActorOf(TileActor.Props(_settings, l, t, _links.InputsOf(l.Index, t.Index), _links.SkipsOf(l.Index, t.Index), _links.OutputsOf(l.Index, t.Index)), $"{l.Name}-t{t.Index}");
             _tiles[l.Index][t.Index] = tile;
             _localTiles.Add(tile);
         }
@@ -226,8 +226,8 @@ public sealed class MemberHost : UntypedActor
             foreach (var t in _links!.Tiles.Tiles[l.Index])
                 if (_tiles[l.Index][t.Index] is { } tile)
                     tile.Tell(new ConnectTile(
-                        _links.InputsOf(l.Index, t.Index).Select(x => TileRoute(l.Index - 1, x.Producer)).ToArray(),
-                        _links.OutputsOf(l.Index, t.Index).Select(x => TileRoute(l.Index + 1, x.Consumer)).ToArray(),
+                        _links.InputsOf(l.Index, t.Index).Concat(_links.SkipsOf(l.Index, t.Index)).Select(x => TileRoute(x.ProducerLayer, x.Producer)).ToArray(),
+                        _links.OutputsOf(l.Index, t.Index).Select(x => TileRoute(x.Layer, x.Consumer)).ToArray(),
                         b.Driver));
         if (b.Spec.ShipsWeights || _localTiles.Count == 0)
         {

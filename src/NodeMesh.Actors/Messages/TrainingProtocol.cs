@@ -17,19 +17,28 @@ public interface ITileAddressed : INodeMeshMessage
 }
 
 /// <summary>
-/// Event: tile <paramref name="From"/> of layer <paramref name="Layer"/> − 1 (or the driver, −1,
-/// for the first layer) produced the activations over its link's area for tile
-/// <paramref name="Tile"/> of <paramref name="Layer"/>. From the driver, <paramref name="Data"/> is
-/// the tile's whole input region.
+/// Event: tile <paramref name="From"/> of layer <see cref="FromLayer"/> (or the driver, −1, for the
+/// first layer) produced the activations over its link's area for tile <paramref name="Tile"/> of
+/// <paramref name="Layer"/>: a piece of the input, or, from the layer's skip layer, a piece for its
+/// residual add. From the driver, <paramref name="Data"/> is the tile's whole input region.
 /// </summary>
-public sealed record ActivationsProduced(int Layer, int Tile, int From, long Step, bool Train, float[] Data) : ITileAddressed;
+public sealed record ActivationsProduced(int Layer, int Tile, int From, long Step, bool Train, float[] Data) : ITileAddressed
+{
+    /// <summary>The producer's layer: <paramref name="Layer"/> − 1 unless the link skips layers (residual nets).</summary>
+    public int FromLayer { get; init; } = Layer - 1;
+}
 
 /// <summary>
-/// Event: tile <paramref name="From"/> of layer <paramref name="Layer"/> + 1 (or the driver, −1,
-/// with the logits' gradient for the last layer) produced the error over its link's area for
-/// tile <paramref name="Tile"/> of <paramref name="Layer"/>.
+/// Event: tile <paramref name="From"/> of layer <see cref="FromLayer"/> (or the driver, −1, with the
+/// logits' gradient for the last layer) produced the error over its link's area for tile
+/// <paramref name="Tile"/> of <paramref name="Layer"/>: its input error, or, over a residual add's
+/// link, its pre-activation gradient.
 /// </summary>
-public sealed record ErrorsProduced(int Layer, int Tile, int From, long Step, float[] Data) : ITileAddressed;
+public sealed record ErrorsProduced(int Layer, int Tile, int From, long Step, float[] Data) : ITileAddressed
+{
+    /// <summary>The consumer's layer: <paramref name="Layer"/> + 1 unless the link skips layers (residual nets).</summary>
+    public int FromLayer { get; init; } = Layer + 1;
+}
 
 /// <summary>Event, last layer → driver: the logits of a step ([classes][B]).</summary>
 public sealed record LogitsProduced(int Tile, long Step, bool Train, float[] Logits) : INodeMeshMessage;

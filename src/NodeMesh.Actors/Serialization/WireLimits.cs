@@ -36,9 +36,11 @@ public static class WireLimits
                 if (l.Index == 0) Consider((long)TileLinks.InputRegion(l, t).Cells * l.InChannels * b, $"the images of one {l.Name} tile (batch {b})");
                 foreach (var link in links.InputsOf(l.Index, t.Index))
                 {
-                    Consider((long)link.Area.Cells * l.InChannels * b, $"activations from {plan.Layers[l.Index - 1].Name} tile {link.Producer} to {l.Name} tile {t.Index} (batch {b})");
-                    Consider((long)link.Area.Cells * l.InChannels * batch, $"errors from {l.Name} tile {t.Index} to {plan.Layers[l.Index - 1].Name} tile {link.Producer} (batch {batch})");
+                    Consider((long)link.Area.Cells * l.InChannels * b, $"activations from {plan.Layers[link.ProducerLayer].Name} tile {link.Producer} to {l.Name} tile {t.Index} (batch {b})");
+                    Consider((long)link.Area.Cells * l.InChannels * batch, $"errors from {l.Name} tile {t.Index} to {plan.Layers[link.ProducerLayer].Name} tile {link.Producer} (batch {batch})");
                 }
+                foreach (var link in links.SkipsOf(l.Index, t.Index))
+                    Consider((long)link.Area.Cells * l.OutMaps * b, $"residual-add pieces between {plan.Layers[link.ProducerLayer].Name} tile {link.Producer} and {l.Name} tile {t.Index} (batch {b})");
                 Consider((long)t.UnitCount * (l.FanIn + 1), $"the weights of {l.Name} tile {t.Index} ({t.UnitCount} units)");
             }
             if (l.Kind == LayerKind.Conv) Consider(l.FanIn + 1, $"a {l.Name} tying vector");

@@ -12,8 +12,9 @@ namespace NodeMesh.Actors.Tiles;
 /// them; it assembles its input region from the pieces its producer tiles (or the driver) send,
 /// applies the activation and pooling of its region, sends each consumer tile the piece it reads,
 /// and, backward, sums its consumers' error pieces in tile order and sends its own input error to
-/// its producers. It never reads or writes a weight. All pieces for a step arrive before the
-/// driver starts the next one, so one input buffer per tile suffices.
+/// its producers. The last conv of a residual block also adds its skip layer's pieces to its
+/// pre-activations after the forward sweep, and sends its deltas over the same areas back. It never
+/// reads or writes a weight. All pieces for a step arrive before the driver starts the next one.
 /// </summary>
 public sealed class TileActor : UntypedActor
 {
@@ -22,10 +23,10 @@ public sealed class TileActor : UntypedActor
     private readonly Tile _tile;
     private readonly TileCompute _compute;
     private readonly TrafficLedger _ledger;
-    private readonly IReadOnlyList<TileLink> _inputs, _outputs;
+    private readonly IReadOnlyList<TileLink> _inputs, _skips, _outputs;
     private readonly bool _last;
     private IActorRef[] _units = [];
-    private IReadOnlyList<IActorRef> _producers = [], _consumers = [];
+    private IReadOnlyList<IActorRef> _producers = [], _skipProducers = [], _consumers = [];
     private IActorRef _driver = ActorRefs.Nobody;
     private IActorRef _client = ActorRefs.Nobody;
     private GridBuffer? _input;
@@ -34,8 +35,11 @@ public sealed class TileActor : UntypedActor
     private int _errorsReceived;
     private int _batch;
     private int _mixPending;
+    private readonly float[]?[] _skipPieces;
+    private int _skipsReceived;
+    private ForwardSweep? _swept; // a finished forward sweep waiting for its residual add's pieces
 
-    public TileActor(UnitSettings settings, WeightedLayer layer, Tile tile, IReadOnlyList<TileLink> inputs, IReadOnlyList<TileLink> outputs)
+    public TileActor(UnitSettings settings, WeightedLayer layer, Tile tile, IReadOnlyList<TileLink> inputs, IReadOnlyList<TileLink> skips, IReadOnlyList<TileLink> outputs)
     {
         _settings = settings;
         _layer = layer;
@@ -43,13 +47,15 @@ public sealed class TileActor : UntypedActor
         _compute = new TileCompute(layer, tile, settings.Fabric);
         _ledger = new TrafficLedger(settings.LayerCount);
         _inputs = inputs;
+        _skips = skips;
+        _skipPieces = new float[]?[skips.Count];
         _outputs = outputs;
         _last = layer.Index == settings.LayerCount - 1;
         _errors = new float[]?[Math.Max(1, outputs.Count)];
     }
 
-    public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, IReadOnlyList<TileLink> inputs, IReadOnlyList<TileLink> outputs) =>
-        Akka.Actor.Props.Create(() => new TileActor(settings, layer, tile, inputs, outputs));
+    public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, IReadOnlyList<TileLink> inputs, IReadOnlyList<TileLink> skips, IReadOnlyList<TileLink> outputs) =>
+        Akka.Actor.Props.Create(() => new TileActor(settings, layer, tile, inputs, skips, outputs));
 
     protected override void PreStart()
     {
@@ -79,9 +85,12 @@ public sealed class TileActor : UntypedActor
             case ErrorsProduced e: OnErrors(e); break;
             case BackwardSweep done: OnBackwardDone(done); break;
             case ConnectTile c:
-                if (c.Producers.Count != _inputs.Count || c.Consumers.Count != _outputs.Count)
-                    throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} wired with {c.Producers.Count}/{c.Consumers.Count} routes for {_inputs.Count}/{_outputs.Count} links");
-                _producers = c.Producers; _consumers = c.Consumers; _driver = c.Driver;
+                // Producers: the input links' producers, then the skip links' producers.
+                if (c.Producers.Count != _inputs.Count + _skips.Count || c.Consumers.Count != _outputs.Count)
+                    throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} wired with {c.Producers.Count}/{c.Consumers.Count} routes for {_inputs.Count + _skips.Count}/{_outputs.Count} links");
+                _producers = c.Producers.Take(_inputs.Count).ToArray();
+                _skipProducers = c.Producers.Skip(_inputs.Count).ToArray();
+                _consumers = c.Consumers; _driver = c.Driver;
                 break;
             case MixRounds m:
                 _client = Sender;
@@ -143,7 +152,12 @@ public sealed class TileActor : UntypedActor
             StartForward(a.Step, a.Train, new GridBuffer(_compute.Region.Height, _compute.Region.Width, _layer.InChannels, 0, batch, a.Data));
             return;
         }
-        int slot = Slot(_inputs, a.From, producer: true);
+        if (a.FromLayer == _layer.Skip)
+        {
+            OnSkipPiece(a);
+            return;
+        }
+        int slot = Slot(_inputs, a.FromLayer, a.From, producer: true);
         int b = a.Data.Length / Math.Max(1, _inputs[slot].Area.Cells * _layer.InChannels);
         if (_inputsReceived < 0) { _input = _compute.InputBuffer(b); _inputsReceived = 0; }
         _compute.WriteInput(_inputs[slot], a.Data, _input!);
@@ -158,9 +172,36 @@ public sealed class TileActor : UntypedActor
         _units[0].Tell(new ForwardSweep(step, train, input, _compute.ForwardBuffer(input.Batch)));
     }
 
+    private void OnSkipPiece(ActivationsProduced a)
+    {
+        int slot = Slot(_skips, a.FromLayer, a.From, producer: true);
+        if (_skipPieces[slot] is not null) throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got two skip pieces from tile {a.From} in step {a.Step}");
+        _skipPieces[slot] = a.Data;
+        _skipsReceived++;
+        if (_swept is { } done && _skipsReceived == _skips.Count) FinishForward(done);
+    }
+
     private void OnForwardDone(ForwardSweep done)
     {
         if (done.Train) _ledger.Deliver(_layer.Index, TrafficCategory.Activation);
+        if (_skipsReceived < _skips.Count)
+        {
+            _swept = done; // the residual add waits for the rest of its pieces
+            return;
+        }
+        FinishForward(done);
+    }
+
+    private void FinishForward(ForwardSweep done)
+    {
+        if (_skips.Count > 0)
+        {
+            // Residual add, in skip-link order (each position gets exactly one piece).
+            for (int i = 0; i < _skips.Count; i++) _compute.AddSkip(_skips[i], _skipPieces[i], done.Output, _batch);
+            Array.Clear(_skipPieces);
+            _skipsReceived = 0;
+            _swept = null;
+        }
         var output = _compute.FinishForward(done.Output, _batch, done.Train ? _ledger : null);
         if (_last)
         {
@@ -170,7 +211,7 @@ public sealed class TileActor : UntypedActor
         for (int i = 0; i < _outputs.Count; i++)
         {
             var link = _outputs[i];
-            _consumers[i].Tell(new ActivationsProduced(link.Layer, link.Consumer, _tile.Index, done.Step, done.Train, _compute.OutputPiece(link, output, _batch)), ActorRefs.NoSender);
+            _consumers[i].Tell(new ActivationsProduced(link.Layer, link.Consumer, _tile.Index, done.Step, done.Train, _compute.OutputPiece(link, output, _batch)) { FromLayer = _layer.Index }, ActorRefs.NoSender);
         }
         // A tile whose whole region is cut off by pooling feeds nobody: its gradient is zero, known now.
         if (done.Train && _outputs.Count == 0) StartBackward(done.Step, _compute.GradBuffer(_batch));
@@ -184,7 +225,7 @@ public sealed class TileActor : UntypedActor
             StartBackward(e.Step, e.Data); // the loss gradient of the last layer, as computed by the driver
             return;
         }
-        int slot = Slot(_outputs, e.From, producer: false);
+        int slot = Slot(_outputs, e.FromLayer, e.From, producer: false);
         if (_errors[slot] is not null) throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got two error pieces from tile {e.From} in step {e.Step}");
         _errors[slot] = e.Data;
         if (++_errorsReceived < _outputs.Count) return;
@@ -199,6 +240,12 @@ public sealed class TileActor : UntypedActor
     private void StartBackward(long step, float[] gradOutput)
     {
         var delta = _compute.BeginBackward(gradOutput, _batch, _ledger);
+        // The residual add's gradient: the deltas over each skip link's area go back to its producer now.
+        for (int i = 0; i < _skips.Count; i++)
+        {
+            var link = _skips[i];
+            _skipProducers[i].Tell(new ErrorsProduced(link.ProducerLayer, link.Producer, _tile.Index, step, _compute.SkipErrorPiece(link, delta, _batch)) { FromLayer = _layer.Index }, ActorRefs.NoSender);
+        }
         _units[0].Tell(new BackwardSweep(step, delta, _compute.NewInputError(_batch)));
     }
 
@@ -213,15 +260,15 @@ public sealed class TileActor : UntypedActor
         for (int i = 0; i < _inputs.Count; i++)
         {
             var link = _inputs[i];
-            _producers[i].Tell(new ErrorsProduced(link.Layer - 1, link.Producer, _tile.Index, done.Step, _compute.ErrorPiece(link, done.InputError, _batch)), ActorRefs.NoSender);
+            _producers[i].Tell(new ErrorsProduced(link.ProducerLayer, link.Producer, _tile.Index, done.Step, _compute.ErrorPiece(link, done.InputError, _batch)) { FromLayer = _layer.Index }, ActorRefs.NoSender);
         }
     }
 
-    private int Slot(IReadOnlyList<TileLink> links, int tile, bool producer)
+    private int Slot(IReadOnlyList<TileLink> links, int layer, int tile, bool producer)
     {
         for (int i = 0; i < links.Count; i++)
-            if ((producer ? links[i].Producer : links[i].Consumer) == tile) return i;
-        throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got a piece from tile {tile}, which is not linked to it");
+            if (producer ? links[i].ProducerLayer == layer && links[i].Producer == tile : links[i].Layer == layer && links[i].Consumer == tile) return i;
+        throw new InvalidOperationException($"tile {_layer.Name}/{_tile.Index} got a piece from layer {layer} tile {tile}, which is not linked to it");
     }
 }
 

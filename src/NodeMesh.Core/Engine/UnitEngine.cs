@@ -78,13 +78,12 @@ public sealed class UnitEngine
     private float[] Forward(GridBuffer paddedImages, GridBuffer[][] regions)
     {
         int batch = paddedImages.Batch;
-        float[][] outputs = [];
+        var outputs = new float[_plan.Layers.Count][][]; // [layer][tile]: pooled outputs, kept for later consumers (residual adds)
         foreach (var l in _plan.Layers)
         {
             var compute = _compute[l.Index];
-            var previous = outputs;
             var layerRegions = regions[l.Index] = new GridBuffer[compute.Length];
-            var layerOutputs = new float[compute.Length][];
+            var layerOutputs = outputs[l.Index] = new float[compute.Length][];
             Parallel.For(0, compute.Length, _parallel, t =>
             {
                 var c = compute[t];
@@ -92,17 +91,18 @@ public sealed class UnitEngine
                 if (l.Index == 0) c.WriteImages(paddedImages, region);
                 else
                     foreach (var link in _links.InputsOf(l.Index, t))
-                        c.WriteInput(link, _compute[l.Index - 1][link.Producer].OutputPiece(link, previous[link.Producer], batch), region);
+                        c.WriteInput(link, _compute[link.ProducerLayer][link.Producer].OutputPiece(link, outputs[link.ProducerLayer][link.Producer], batch), region);
                 layerRegions[t] = region;
                 var buf = c.ForwardBuffer(batch);
                 var units = _units[l.Index][t];
                 for (int i = 0; i < units.Length; i++)
                     units[i].Forward(region, buf.AsSpan(i * batch, batch));
+                foreach (var link in _links.SkipsOf(l.Index, t))
+                    c.AddSkip(link, _compute[link.ProducerLayer][link.Producer].OutputPiece(link, outputs[link.ProducerLayer][link.Producer], batch), buf, batch);
                 layerOutputs[t] = c.FinishForward(buf, batch, null);
             });
-            outputs = layerOutputs;
         }
-        return outputs[0]; // the last layer is dense: one tile holding every logit
+        return outputs[^1][0]; // the last layer is dense: one tile holding every logit
     }
 
     /// <summary>One SGD step on a batch; returns the summed loss and the number of correct predictions.</summary>
@@ -115,13 +115,14 @@ public sealed class UnitEngine
         var delta = new float[_plan.Classes * batch];
         double loss = SoftmaxCrossEntropy.Evaluate(logits, labels, _plan.Classes, batch, delta, out int correct);
         var strategy = _options.Strategy;
-        float[][] errors = [];
+        var errors = new float[n][][];  // [layer][tile]: input errors, for the source layer's tiles
+        var deltas = new float[n][][];  // [layer][tile]: pre-activation gradients, for a residual add's skip layer
         for (int li = n - 1; li >= 0; li--)
         {
             var l = _plan.Layers[li];
             var compute = _compute[li];
-            var above = errors;
-            var layerErrors = new float[compute.Length][];
+            var layerErrors = errors[li] = new float[compute.Length][];
+            var layerDeltas = deltas[li] = new float[compute.Length][];
             bool tiedGradient = _topology[li] is not null && strategy.TiesGradients;
             Parallel.For(0, compute.Length, _parallel, t =>
             {
@@ -132,9 +133,14 @@ public sealed class UnitEngine
                 {
                     grad = new float[c.Output.Cells * l.OutMaps * batch];
                     foreach (var link in _links.OutputsOf(li, t))
-                        c.AddGradPiece(link, _compute[li + 1][link.Consumer].ErrorPiece(link, above[link.Consumer], batch), grad, batch);
+                    {
+                        var consumer = _compute[link.Layer][link.Consumer];
+                        c.AddGradPiece(link, link.Kind == LinkKind.Skip
+                            ? consumer.SkipErrorPiece(link, deltas[link.Layer][link.Consumer], batch)
+                            : consumer.ErrorPiece(link, errors[link.Layer][link.Consumer], batch), grad, batch);
+                    }
                 }
-                var d = c.BeginBackward(grad, batch, null);
+                var d = layerDeltas[t] = c.BeginBackward(grad, batch, null);
                 var err = c.NewInputError(batch);
                 var units = _units[li][t];
                 for (int i = 0; i < units.Length; i++)
@@ -154,7 +160,6 @@ public sealed class UnitEngine
                 else if (strategy.AveragesWeightsAfter(_step)) Reduce(li, topo, u => u.Store.Read().ToArray(), true,
                     (u, total) => u.Store.ProgramTo(total));
             }
-            errors = layerErrors;
         }
         _step++;
         return (loss, correct);

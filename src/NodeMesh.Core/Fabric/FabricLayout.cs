@@ -243,9 +243,9 @@ public sealed partial class FabricLayout
         int c = l.InChannels;
         if (l.Index == 0) return TransportCost.Single(c * perChannel, hopsFrom(InputPlace(y, x)));
         if (Options.Layout == MapLayout.Column || c == 1)
-            return TransportCost.Single(c * perChannel, hopsFrom(OutputSite(l.Index - 1, 0, y, x)));
+            return TransportCost.Single(c * perChannel, hopsFrom(OutputSite(l.Source, 0, y, x)));
         long hops = 0;
-        for (int ch = 0; ch < c; ch++) hops += hopsFrom(OutputSite(l.Index - 1, ch, y, x));
+        for (int ch = 0; ch < c; ch++) hops += hopsFrom(OutputSite(l.Source, ch, y, x));
         return new TransportCost(1, c, c * perChannel, hops, hops * perChannel);
     }
 

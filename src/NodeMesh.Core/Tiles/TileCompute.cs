@@ -111,6 +111,33 @@ public sealed class TileCompute
         return piece;
     }
 
+    /// <summary>
+    /// Adds a skip producer's output over <paramref name="link"/>'s area (a <see cref="LinkKind.Skip"/>
+    /// link: [h][w][M][B], positions of this layer's unit grid) to the pre-activations of a finished
+    /// forward sweep (<paramref name="pre"/>, [unit-in-tile][B], which is [h][w][M][B] over the tile's
+    /// rectangle); the residual add, before <see cref="FinishForward"/> applies the activation.
+    /// </summary>
+    public void AddSkip(TileLink link, ReadOnlySpan<float> piece, float[] pre, int batch)
+    {
+        var a = link.Area;
+        if (link.Kind != LinkKind.Skip) throw new ArgumentException($"tile {Layer.Name}/{Tile.Index}: AddSkip needs a skip link", nameof(link));
+        if (piece.Length != a.Cells * Tile.Maps * batch)
+            throw new ArgumentException($"tile {Layer.Name}/{Tile.Index}: a skip piece from tile {link.Producer} holds {piece.Length} floats, its area needs {a.Cells * Tile.Maps * batch}", nameof(piece));
+        RegionCopy.Add(piece, a.Width, 0, 0, pre, Tile.Width, a.Y0 - Tile.U0, a.X0 - Tile.V0, a.Height, a.Width, Tile.Maps * batch);
+    }
+
+    /// <summary>
+    /// The piece of this tile's deltas (<see cref="BeginBackward"/>'s result, the gradient w.r.t. the
+    /// pre-activations and so w.r.t. the skip producer's output) that a skip link carries back (a new array).
+    /// </summary>
+    public float[] SkipErrorPiece(TileLink link, ReadOnlySpan<float> delta, int batch)
+    {
+        var a = link.Area;
+        var piece = new float[a.Cells * Tile.Maps * batch];
+        RegionCopy.Copy(delta, Tile.Width, a.Y0 - Tile.U0, a.X0 - Tile.V0, piece, a.Width, 0, 0, a.Height, a.Width, Tile.Maps * batch);
+        return piece;
+    }
+
     /// <summary>A zeroed gradient buffer over the pooled output ([h][w][M][B]) into which consumers' errors are added.</summary>
     public float[] GradBuffer(int batch)
     {

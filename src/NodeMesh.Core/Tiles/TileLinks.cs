@@ -19,26 +19,53 @@ public readonly record struct Rect(int Y0, int X0, int Height, int Width)
     }
 }
 
+/// <summary>How a link's piece enters its consumer tile.</summary>
+public enum LinkKind
+{
+    /// <summary>The piece is part of the consumer layer's input (read by its units' windows).</summary>
+    Input,
+
+    /// <summary>
+    /// A residual add: the piece is added to the consumer's pre-activations over the same positions
+    /// (the consumer's unit grid is the producer's output grid); backward, the consumer's deltas
+    /// over the area go back to the producer.
+    /// </summary>
+    Skip,
+}
+
 /// <summary>
-/// One edge of the tile-to-tile dataflow: <see cref="Producer"/> (a tile of layer L − 1) writes
-/// <see cref="Area"/> of layer L's input grid, which the receptive fields of <see cref="Consumer"/>
-/// (a tile of layer L) read. Area is in the interior coordinates of layer L's input grid (no
-/// padding). Forward, the producer sends its pooled activations over Area to the consumer;
-/// backward, the consumer sends the input error over Area back to the producer.
+/// One edge of the tile-to-tile dataflow: <see cref="Producer"/> (a tile of layer
+/// <see cref="ProducerLayer"/>, the consumer layer's <see cref="WeightedLayer.Source"/>, usually
+/// L − 1) writes <see cref="Area"/> of layer L's input grid, which the receptive fields of
+/// <see cref="Consumer"/> (a tile of layer L = <see cref="Layer"/>) read. Area is in the interior
+/// coordinates of layer L's input grid (no padding). Forward, the producer sends its pooled
+/// activations over Area to the consumer; backward, the consumer sends the input error over Area
+/// back to the producer. A <see cref="LinkKind.Skip"/> link instead carries the producer's output
+/// over Area of L's unit grid into the residual add of L (producer layer <see cref="WeightedLayer.Skip"/>).
 /// </summary>
-public sealed record TileLink(int Layer, int Producer, int Consumer, Rect Area);
+public sealed record TileLink(int Layer, int Producer, int Consumer, Rect Area)
+{
+    /// <summary>The producer tile's layer.</summary>
+    public int ProducerLayer { get; init; } = Layer - 1;
+
+    /// <summary>Input or residual add.</summary>
+    public LinkKind Kind { get; init; } = LinkKind.Input;
+}
 
 /// <summary>
 /// Which tile sends which region to which tile, derived from the tile plan alone: the tiles of
-/// layer L need their rectangle of L's input plus the kernel halo, and the tiles of L − 1 own the
-/// pooled regions that make up that input. Both directions are listed in ascending tile order,
-/// the order in which a producer sums the errors it gets back (so a split run adds the same
-/// floats in the same order as one process that assembles whole grids).
+/// layer L need their rectangle of L's input plus the kernel halo, and the tiles of L's source
+/// layer own the pooled regions that make up that input; the last conv of a residual block also
+/// needs its skip layer's output over its own rectangle. A producer's outputs are listed by
+/// consumer layer, then consumer tile, ascending: the order in which it sums the errors it gets
+/// back (so a split run adds the same floats in the same order as one process that assembles
+/// whole grids).
 /// </summary>
 public sealed class TileLinks
 {
-    private readonly TileLink[][][] _inputs;   // [layer][consumer tile] -> links from layer-1 producers, ascending producer
-    private readonly TileLink[][][] _outputs;  // [layer][producer tile] -> links to layer+1 consumers, ascending consumer
+    private readonly TileLink[][][] _inputs;   // [layer][consumer tile] -> links from its source layer's producers, ascending producer
+    private readonly TileLink[][][] _skips;    // [layer][consumer tile] -> residual-add links from its skip layer, ascending producer
+    private readonly TileLink[][][] _outputs;  // [layer][producer tile] -> links to consumers, by consumer layer then tile
 
     public TilePlan Tiles { get; }
 
@@ -47,45 +74,53 @@ public sealed class TileLinks
         Tiles = tiles;
         var layers = tiles.Network.Layers;
         _inputs = new TileLink[layers.Count][][];
+        _skips = new TileLink[layers.Count][][];
         _outputs = new TileLink[layers.Count][][];
+        var outputs = new List<TileLink>[layers.Count][];
         for (int l = 0; l < layers.Count; l++)
         {
             _inputs[l] = new TileLink[tiles.Tiles[l].Count][];
+            _skips[l] = new TileLink[tiles.Tiles[l].Count][];
             _outputs[l] = new TileLink[tiles.Tiles[l].Count][];
+            outputs[l] = tiles.Tiles[l].Select(_ => new List<TileLink>()).ToArray();
         }
         for (int l = 0; l < layers.Count; l++)
         {
-            if (l == 0)
-            {
-                foreach (var t in tiles.Tiles[0]) _inputs[0][t.Index] = [];
-                continue;
-            }
             var consumerLayer = layers[l];
-            var producerLayer = layers[l - 1];
-            var outputs = tiles.Tiles[l - 1].Select(_ => new List<TileLink>()).ToArray();
             foreach (var c in tiles.Tiles[l])
             {
-                var need = InteriorNeed(consumerLayer, c);
-                var list = new List<TileLink>();
-                foreach (var p in tiles.Tiles[l - 1])
-                {
-                    var area = OutputRect(producerLayer, p).Intersect(need);
-                    if (area.IsEmpty) continue;
-                    var link = new TileLink(l, p.Index, c.Index, area);
-                    list.Add(link);
-                    outputs[p.Index].Add(link);
-                }
-                _inputs[l][c.Index] = list.ToArray();
+                _inputs[l][c.Index] = consumerLayer.Source < 0 ? []
+                    : Links(consumerLayer.Source, c, InteriorNeed(consumerLayer, c), LinkKind.Input);
+                _skips[l][c.Index] = consumerLayer.Skip is { } skip
+                    ? Links(skip, c, new Rect(c.U0, c.V0, c.Height, c.Width), LinkKind.Skip)
+                    : [];
             }
-            for (int p = 0; p < outputs.Length; p++) _outputs[l - 1][p] = outputs[p].ToArray();
         }
-        foreach (var t in tiles.Tiles[layers.Count - 1]) _outputs[layers.Count - 1][t.Index] = [];
+        for (int l = 0; l < layers.Count; l++)
+            for (int p = 0; p < outputs[l].Length; p++) _outputs[l][p] = outputs[l][p].ToArray();
+
+        TileLink[] Links(int producerLayer, Tile c, Rect need, LinkKind kind)
+        {
+            var list = new List<TileLink>();
+            foreach (var p in tiles.Tiles[producerLayer])
+            {
+                var area = OutputRect(layers[producerLayer], p).Intersect(need);
+                if (area.IsEmpty) continue;
+                var link = new TileLink(c.Layer, p.Index, c.Index, area) { ProducerLayer = producerLayer, Kind = kind };
+                list.Add(link);
+                outputs[producerLayer][p.Index].Add(link);
+            }
+            return list.ToArray();
+        }
     }
 
-    /// <summary>The links that feed a tile of <paramref name="layer"/> (empty for the first layer, fed by the driver).</summary>
+    /// <summary>The links that feed a tile of <paramref name="layer"/> its input (empty for the first layer, fed by the driver).</summary>
     public IReadOnlyList<TileLink> InputsOf(int layer, int tile) => _inputs[layer][tile];
 
-    /// <summary>The links a tile of <paramref name="layer"/> feeds (empty for the last layer, whose logits go to the driver).</summary>
+    /// <summary>The residual-add links into a tile of <paramref name="layer"/> (empty unless the layer has a <see cref="WeightedLayer.Skip"/>).</summary>
+    public IReadOnlyList<TileLink> SkipsOf(int layer, int tile) => _skips[layer][tile];
+
+    /// <summary>The links a tile of <paramref name="layer"/> feeds, input and skip (empty for the last layer, whose logits go to the driver).</summary>
     public IReadOnlyList<TileLink> OutputsOf(int layer, int tile) => _outputs[layer][tile];
 
     /// <summary>

@@ -63,6 +63,44 @@ public sealed class TileLinksTests
         Assert.Equal(inputs, outputs);
     }
 
+    [Theory]
+    [InlineData(12, 4)]
+    [InlineData(12, 3)]
+    [InlineData(12, 0)]
+    public void In_a_residual_net_skip_links_tile_each_add_exactly_and_every_link_is_listed_by_its_producer(int side, int tileSide)
+    {
+        const string arch = "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,res(conv3x3x6s2,relu,conv3x3x6;conv1x1x6s2pvalid),relu,maxpool2,dense10";
+        var tiles = TilePlan.Build(NetworkPlan.Build(ArchSpec.Parse(arch), 1, side, side, 10), tileSide);
+        var links = new TileLinks(tiles);
+        var layers = tiles.Network.Layers;
+        Assert.Equal([null, null, 0, null, null, 3, null], layers.Select(l => l.Skip));
+        int inputs = 0, outputs = 0;
+        foreach (var l in layers)
+            foreach (var t in tiles.Tiles[l.Index])
+            {
+                var skips = links.SkipsOf(l.Index, t.Index);
+                Assert.All(links.InputsOf(l.Index, t.Index), x => Assert.Equal((l.Source, LinkKind.Input), (x.ProducerLayer, x.Kind)));
+                Assert.All(skips, x => Assert.Equal((l.Skip!.Value, LinkKind.Skip), (x.ProducerLayer, x.Kind)));
+                Assert.Equal(l.Skip is null, skips.Count == 0);
+                // The skip pieces cover the tile's own positions exactly once.
+                var covered = new int[l.OutHeight, l.OutWidth];
+                foreach (var link in skips)
+                    for (int y = link.Area.Y0; y < link.Area.Y1; y++)
+                        for (int x = link.Area.X0; x < link.Area.X1; x++) covered[y, x]++;
+                for (int y = 0; y < l.OutHeight; y++)
+                    for (int x = 0; x < l.OutWidth; x++)
+                        if (l.Skip is not null) Assert.Equal(y >= t.U0 && y < t.U1 && x >= t.V0 && x < t.V1 ? 1 : 0, covered[y, x]);
+                foreach (var x in links.InputsOf(l.Index, t.Index).Concat(skips)) Assert.Contains(x, links.OutputsOf(x.ProducerLayer, x.Producer));
+                var outs = links.OutputsOf(l.Index, t.Index);
+                Assert.Equal(outs.OrderBy(x => x.Layer).ThenBy(x => x.Consumer), outs); // the order errors are summed in
+                inputs += links.InputsOf(l.Index, t.Index).Count + skips.Count; outputs += outs.Count;
+            }
+        Assert.Equal(inputs, outputs);
+        // The stem feeds the identity block's first conv and its add; the projection block's input feeds its shortcut and first conv.
+        Assert.Equal([1, 2], links.OutputsOf(0, 0).Select(x => x.Layer).Distinct());
+        Assert.Equal([3, 4], links.OutputsOf(2, 0).Select(x => x.Layer).Distinct());
+    }
+
     [Fact]
     public void The_reference_net_moves_halos_between_neighbouring_tiles_only()
     {
