@@ -20,6 +20,9 @@ Conventions
     conv (local)  weight [Cout, H, W, Cin, k, k], bias [Cout, H, W]   (one kernel per output position)
     dense         weight [out, in], in flattened in PyTorch's (channel, row, column) order, bias [out]
 * Loss: nn.CrossEntropyLoss (mean over the batch); optimiser: plain SGD w -= lr * grad.
+* Residual blocks res(...) / ';convK...)' (issue 12): the block's input is added to its last
+  conv's pre-activation (identity), or a shortcut conv's output on that input is (projection);
+  parameters are listed in NodeMesh's layer order, a projection shortcut before its block's body.
 """
 
 import copy
@@ -189,24 +192,58 @@ CONV = re.compile(r"^conv(\d+)x(\d+)x(\d+)(?:s(\d+))?(?:p(\d+|same|valid))?$")
 POOL = re.compile(r"^(max|avg)pool(\d+)(?:s(\d+))?$")
 
 
+class Residual(nn.Module):
+    """NodeMesh's res(...) block: body(x) + x (identity), or body(x) + shortcut(x) (projection conv).
+
+    The add is on the last conv's pre-activation; the ops after ')' follow the block in the outer list.
+    """
+
+    def __init__(self, body, shortcut=None):
+        super().__init__()
+        self.body = nn.Sequential(*body)
+        self.shortcut = shortcut
+
+    def forward(self, x):
+        return self.body(x) + (x if self.shortcut is None else self.shortcut(x))
+
+
+def tokens(arch):
+    """NodeMesh's tokens: 'res(', the block's layers, then ')' or ';convK...)' (the projection shortcut)."""
+    out = []
+    for tok in arch.replace("res(", "res(,").replace(";", ",;").split(","):
+        if tok.endswith(")") and not tok.startswith(";") and tok != ")":
+            out += [tok[:-1], ")"]
+        else:
+            out.append(tok)
+    return out
+
+
+def make_conv(tok, c, h, w):
+    conv = CONV.match(tok)
+    if not conv:
+        raise ValueError(tok)
+    k, maps = int(conv.group(1)), int(conv.group(3))
+    stride = int(conv.group(4) or 1)
+    p = conv.group(5) or "same"
+    pad = k // 2 if p == "same" else 0 if p == "valid" else int(p)
+    return nn.Conv2d(c, maps, k, stride=stride, padding=pad), maps, conv_out(h, k, stride, pad), conv_out(w, k, stride, pad)
+
+
 def build_shared(arch, c, h, w, classes):
-    """Builds (modules, weighted) from an arch string (NodeMesh's grammar); weighted lists the parameterised modules."""
-    mods, weighted = [], []
-    for tok in arch.split(","):
-        conv, pool = CONV.match(tok), POOL.match(tok)
-        if conv:
-            k, maps = int(conv.group(1)), int(conv.group(3))
-            stride = int(conv.group(4) or 1)
-            p = conv.group(5) or "same"
-            pad = k // 2 if p == "same" else 0 if p == "valid" else int(p)
-            m = nn.Conv2d(c, maps, k, stride=stride, padding=pad)
-            mods.append(m); weighted.append(m)
-            c, h, w = maps, conv_out(h, k, stride, pad), conv_out(w, k, stride, pad)
+    """Builds (modules, weighted) from an arch string (NodeMesh's grammar); weighted lists the parameterised modules
+    in NodeMesh's layer order (a projection shortcut before its block's first conv)."""
+    mods = []
+    outer, block_in = None, None  # the enclosing list and the input shape while a res( block is open
+    for tok in tokens(arch):
+        pool = POOL.match(tok)
+        if CONV.match(tok):
+            m, c, h, w = make_conv(tok, c, h, w)
+            mods.append(m)
         elif tok.startswith("dense"):
             n = int(tok[5:])
             mods.append(nn.Flatten())  # (channel, row, column) order
             m = nn.Linear(c * h * w, n)
-            mods.append(m); weighted.append(m)
+            mods.append(m)
             c, h, w = n, 1, 1
         elif tok == "relu":
             mods.append(nn.ReLU())
@@ -218,20 +255,53 @@ def build_shared(arch, c, h, w, classes):
             h, w = (h - k) // s + 1, (w - k) // s + 1
         elif tok == "gap":
             mods.append(GlobalAvgPool()); h, w = 1, 1
+        elif tok == "res(":
+            assert outer is None, "residual blocks cannot nest"
+            outer, block_in, mods = mods, (c, h, w), []
+        elif tok == ")" or (tok.startswith(";") and tok.endswith(")")):
+            shortcut = None
+            if tok != ")":
+                shortcut, sc, sh, sw = make_conv(tok[1:-1], *block_in)
+                assert (sc, sh, sw) == (c, h, w), (tok, (sc, sh, sw), (c, h, w))
+            else:
+                assert block_in == (c, h, w), (block_in, (c, h, w))
+            outer.append(Residual(mods, shortcut))
+            mods, outer, block_in = outer, None, None
         else:
             raise ValueError(tok)
-    assert c == classes
-    return mods, weighted
+    assert c == classes and outer is None
+    return mods, weighted_of(mods)
+
+
+def weighted_of(mods):
+    """The parameterised modules in NodeMesh's layer order (a block's projection shortcut before its body)."""
+    out = []
+    for m in mods:
+        if isinstance(m, Residual):
+            if m.shortcut is not None:
+                out.append(m.shortcut)
+            out += weighted_of(m.body)
+        elif isinstance(m, (nn.Conv2d, nn.Linear, LocallyConnected2d)):
+            out.append(m)
+    return out
 
 
 def to_local(mods, c, h, w):
     """Replaces each Conv2d by a LocallyConnected2d with the conv's kernel at every position."""
+    return _to_local(mods, c, h, w)[0]
+
+
+def _to_local(mods, c, h, w):
     out = []
     for m in mods:
         if isinstance(m, nn.Conv2d):
             out.append(LocallyConnected2d(m, h, w))
             k, s, p = m.kernel_size[0], m.stride[0], m.padding[0]
             c, h, w = m.out_channels, conv_out(h, k, s, p), conv_out(w, k, s, p)
+        elif isinstance(m, Residual):
+            shortcut = None if m.shortcut is None else LocallyConnected2d(m.shortcut, h, w)
+            body, c, h, w = _to_local(m.body, c, h, w)
+            out.append(Residual(body, shortcut))
         else:
             if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
                 k, s = m.kernel_size, m.stride
@@ -239,7 +309,7 @@ def to_local(mods, c, h, w):
             elif isinstance(m, GlobalAvgPool):
                 h, w = 1, 1
             out.append(m)
-    return out
+    return out, c, h, w
 
 
 def net_case(name, seed, arch, c, h, w, classes, batch, steps, lr):
@@ -247,9 +317,6 @@ def net_case(name, seed, arch, c, h, w, classes, batch, steps, lr):
     mods, _ = build_shared(arch, c, h, w, classes)  # PyTorch default init, float32
     images = [torch.rand(batch, c, h, w, dtype=torch.float32) for _ in range(steps)]
     labels = [torch.randint(0, classes, (batch,)) for _ in range(steps)]
-
-    def weighted_of(net):
-        return [m for m in net if isinstance(m, (nn.Conv2d, nn.Linear, LocallyConnected2d))]
 
     initial = [{"weight": tensor(m.weight), "bias": tensor(m.bias)} for m in weighted_of(mods)]
     out = {
@@ -301,6 +368,11 @@ def main():
     # pooling (issue 12).
     net_case("net_sgd_strided.json", 707, "conv3x3x3s2p1,relu,conv4x4x4p1,relu,maxpool3s2,conv2x2x5pvalid,tanh,avgpool2s1,gap,dense10",
              c=1, h=17, w=19, classes=10, batch=4, steps=3, lr=0.05)
+    # Residual blocks (issue 12): an identity block, then a block whose first conv has stride 2
+    # with a 1x1 stride-2 projection shortcut, on an odd non-square 2-channel input (9x7 -> 5x4).
+    net_case("net_sgd_residual.json", 808,
+             "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,res(conv3x3x6s2,relu,conv3x3x6;conv1x1x6s2pvalid),relu,gap,dense10",
+             c=2, h=9, w=7, classes=10, batch=4, steps=3, lr=0.05)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT) if f.endswith(".json"))
     print(f"total {total} bytes")
 

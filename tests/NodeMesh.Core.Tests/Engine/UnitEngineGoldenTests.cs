@@ -17,13 +17,17 @@ namespace NodeMesh.Core.Tests.Engine;
 /// locally connected net (F.unfold at the same
 /// stride and padding), all-reduce summing gradients every step trains nn.Conv2d. The engine
 /// computes in float32 and PyTorch in float64, so the tolerance is <see cref="Tolerance.Float32Sums"/>.
+/// The same two checks run on <c>net_sgd_residual.json</c>: an identity residual block and a
+/// stride-2 block with a 1×1 stride-2 projection shortcut (the golden lists its parameters in
+/// NodeMesh's layer order, the shortcut conv right before its block's first conv).
 /// </summary>
 public sealed class UnitEngineGoldenTests
 {
     private const string File = "net_sgd_strided.json";
+    private const string ResidualFile = "net_sgd_residual.json";
 
     /// <summary>The golden's plan and its initial parameters as unit vectors (each conv kernel broadcast to every position).</summary>
-    private static (NetworkPlan Plan, float[][] Init) Load(JsonElement gold)
+    private static (NetworkPlan Plan, float[][] Init) Load(JsonElement gold, string file = File)
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(gold.GetProperty("arch").GetString()!),
             gold.GetProperty("channels").GetInt32(), gold.GetProperty("height").GetInt32(),
@@ -34,7 +38,7 @@ public sealed class UnitEngineGoldenTests
             var (wn, bn) = WeightLayout.Names(l);
             var w = initial[l.Index].Tensor("weight");
             var b = initial[l.Index].Tensor("bias");
-            return WeightLayout.ToUnitVectors(l, new NamedTensor(wn, w.Shape, w.Data), new NamedTensor(bn, b.Shape, b.Data), File);
+            return WeightLayout.ToUnitVectors(l, new NamedTensor(wn, w.Shape, w.Data), new NamedTensor(bn, b.Shape, b.Data), file);
         }).ToArray();
         return (plan, init);
     }
@@ -64,10 +68,40 @@ public sealed class UnitEngineGoldenTests
     [Theory]
     [InlineData(0)]
     [InlineData(2)]
-    public void Strategy_none_trains_pytorchs_locally_connected_strided_net(int tileSide)
+    public void Strategy_none_trains_pytorchs_locally_connected_strided_net(int tileSide) => CheckLocal(File, tileSide);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Strategy_none_trains_pytorchs_locally_connected_residual_net(int tileSide) => CheckLocal(ResidualFile, tileSide);
+
+    [Theory]
+    [InlineData(TopologyKind.Star, 0)]
+    [InlineData(TopologyKind.Ring, 2)]
+    public void All_reduce_summing_gradients_every_step_trains_pytorchs_strided_convnet(TopologyKind topology, int tileSide) =>
+        CheckShared(File, topology, tileSide);
+
+    [Theory]
+    [InlineData(TopologyKind.Star, 0)]
+    [InlineData(TopologyKind.Ring, 2)]
+    public void All_reduce_summing_gradients_every_step_trains_pytorchs_residual_convnet(TopologyKind topology, int tileSide) =>
+        CheckShared(ResidualFile, topology, tileSide);
+
+    [Fact]
+    public void The_residual_golden_has_both_kinds_of_block_in_nodemeshs_layer_order()
     {
-        var gold = Golden.Load(File);
-        var (plan, init) = Load(gold);
+        var gold = Golden.Load(ResidualFile);
+        var (plan, _) = Load(gold, ResidualFile);
+        Assert.Equal(plan.Layers.Count, gold.GetProperty("initial").GetArrayLength());
+        Assert.Equal([null, null, 0, null, null, 3, null], plan.Layers.Select(l => l.Skip)); // identity add, then the shortcut's
+        Assert.Equal([false, false, false, true, false, false, false], plan.Layers.Select(l => l.Shortcut));
+        Assert.Equal([6, 4, 1, 1], gold.GetProperty("initial")[3].Tensor("weight").Shape); // conv4 = the 1x1 projection
+    }
+
+    private static void CheckLocal(string file, int tileSide)
+    {
+        var gold = Golden.Load(file);
+        var (plan, init) = Load(gold, file);
         var engine = Train(gold, plan, init, new StrategyOptions(StrategyKind.None), tileSide, "local");
         var weights = engine.Weights();
         var final = gold.GetProperty("local").GetProperty("final");
@@ -80,13 +114,10 @@ public sealed class UnitEngineGoldenTests
         }
     }
 
-    [Theory]
-    [InlineData(TopologyKind.Star, 0)]
-    [InlineData(TopologyKind.Ring, 2)]
-    public void All_reduce_summing_gradients_every_step_trains_pytorchs_strided_convnet(TopologyKind topology, int tileSide)
+    private static void CheckShared(string file, TopologyKind topology, int tileSide)
     {
-        var gold = Golden.Load(File);
-        var (plan, init) = Load(gold);
+        var gold = Golden.Load(file);
+        var (plan, init) = Load(gold, file);
         var engine = Train(gold, plan, init, new StrategyOptions(StrategyKind.AllReduce, topology, ReduceOp.Sum, Every: 1), tileSide, "shared");
         var weights = engine.Weights();
         var final = gold.GetProperty("shared").GetProperty("final");
