@@ -82,11 +82,6 @@ public sealed class ActorEquivalenceTests
     }
 
     /// <summary>
-    /// Stride, explicit and valid padding, an even kernel, an overlapping pool and gap, forward and
-    /// backward: the actors (tiles routing strided input regions over their links) and the engine
-    /// give bit-identical weights.
-    /// </summary>
-    /// <summary>
     /// Residual adds forward (skip pieces added before the activation) and backward (deltas sent
     /// back to the skip layer and summed with its other consumers' errors in link order), on one
     /// member and on three with messages serialized: the actors and the engine give bit-identical weights.
@@ -111,6 +106,11 @@ public sealed class ActorEquivalenceTests
         }
     }
 
+    /// <summary>
+    /// Stride, explicit and valid padding, an even kernel, an overlapping pool and gap, forward and
+    /// backward: the actors (tiles routing strided input regions over their links) and the engine
+    /// give bit-identical weights.
+    /// </summary>
     [Theory]
     [InlineData("none", 1)]
     [InlineData("star", 1)]
