@@ -116,7 +116,23 @@ public sealed class ClusterTraffic
     }
 
     /// <summary>The counters at the end of the run (totals since the members started).</summary>
-    public void Finish(IReadOnlyList<WireReport> reports) => _final = reports;
+    public void Finish(IReadOnlyList<WireReport> reports)
+    {
+        _final = reports;
+        var byAddress = reports.ToDictionary(r => r.Address);
+        for (int i = 0; i < _members.Count; i++)
+            if (byAddress.TryGetValue(_members[i].Address, out var r) && r.PeakRssBytes > 0)
+                _members[i] = _members[i] with { PeakRssBytes = r.PeakRssBytes };
+    }
+
+    /// <summary>One console line with each member's peak resident set, or null when none reported one.</summary>
+    public string? MemoryLine()
+    {
+        var known = _members.Where(m => m.PeakRssBytes is not null).ToList();
+        if (known.Count == 0) return null;
+        return "  cluster peak RSS: " + string.Join(", ", known.Select(m =>
+            $"{(m.Index < 0 ? "driver" : $"worker {m.Index}")} {RunConsole.HumanBytes(m.PeakRssBytes!.Value)} ({m.Units:N0} units)"));
+    }
 
     /// <summary>One console line per epoch.</summary>
     public string EpochLine(int epoch)

@@ -27,9 +27,11 @@ public sealed class WireCounterActor : ReceiveActor
         var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
         var snapshot = WireCounters.Get(system).Snapshot();
         var serializer = (NodeMeshSerializer)system.Serialization.FindSerializerForType(typeof(Prepare));
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
         return new WireReport($"{self.Host}:{self.Port}", maxFrameSize,
             snapshot.Rows.Select(r => new WireRecord(r.Peer, r.Direction == WireDirection.Sent, r.Key, r.Frames, r.WireBytes, r.PayloadBytes)).ToArray(),
             serializer.Counts.OrderBy(c => c.Key, StringComparer.Ordinal)
-                .Select(c => new SerializedRecord(c.Key, c.Value.OutMessages, c.Value.OutBytes, c.Value.InMessages, c.Value.InBytes)).ToArray());
+                .Select(c => new SerializedRecord(c.Key, c.Value.OutMessages, c.Value.OutBytes, c.Value.InMessages, c.Value.InBytes)).ToArray())
+        { RssBytes = process.WorkingSet64, PeakRssBytes = process.PeakWorkingSet64 };
     }
 }

@@ -67,7 +67,7 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
         // cluster
         FetchWireReport.Instance,
         new WireReport("127.0.0.1:4053", 16 << 20, [new WireRecord("127.0.0.1:4054", true, "nodemesh:ap", 3, 400, 300), new WireRecord("127.0.0.1:4054", false, "akka:heartbeat", 9, 90, 0)],
-            [new SerializedRecord("ap", 3, 300, 0, 0)]),
+            [new SerializedRecord("ap", 3, 300, 0, 0)]) { RssBytes = 123_456_789, PeakRssBytes = 234_567_890 },
     ];
 
     /// <summary>One sample of every message type, for the fuzz tests (valid seeds to mutate).</summary>

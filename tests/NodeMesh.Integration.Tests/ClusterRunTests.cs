@@ -64,6 +64,9 @@ public sealed class ClusterRunTests : ProcessTest
         Assert.Equal(workers + 1, members.Count);
         Assert.All(members, m => Assert.Matches(@"^127\.0\.0\.1:\d+$", m.GetProperty("address").GetString()!));
         Assert.Equal(root.GetProperty("config").GetProperty("units").GetInt32(), members.Sum(m => m.GetProperty("units").GetInt32()));
+        // Every member process reports its own peak resident set (a .NET process with Akka holds tens of MB at least).
+        Assert.All(members, m => Assert.InRange(m.GetProperty("peak_rss_bytes").GetInt64(), 20L << 20, 24L << 30));
+        Assert.Contains("cluster peak RSS: driver ", driver.Output, StringComparison.Ordinal);
         Assert.True(cluster.GetProperty("wire_bytes").GetInt64() > cluster.GetProperty("payload_bytes").GetInt64());
         var epoch = cluster.GetProperty("epochs")[0];
         var categories = epoch.GetProperty("categories");

@@ -20,4 +20,11 @@ public sealed record WireRecord(string Peer, bool Sent, string Key, long Frames,
 public sealed record SerializedRecord(string Manifest, long OutMessages, long OutBytes, long InMessages, long InBytes);
 
 /// <summary>Response to <see cref="FetchWireReport"/>: the member's address (host:port), its maximum frame size, and its counters.</summary>
-public sealed record WireReport(string Address, long MaxFrameSize, IReadOnlyList<WireRecord> Wire, IReadOnlyList<SerializedRecord> Serialized) : INodeMeshMessage;
+public sealed record WireReport(string Address, long MaxFrameSize, IReadOnlyList<WireRecord> Wire, IReadOnlyList<SerializedRecord> Serialized) : INodeMeshMessage
+{
+    /// <summary>The member process's resident set now, in bytes (0 when not reported).</summary>
+    public long RssBytes { get; init; }
+
+    /// <summary>The member process's peak resident set so far, in bytes (0 when not reported).</summary>
+    public long PeakRssBytes { get; init; }
+}

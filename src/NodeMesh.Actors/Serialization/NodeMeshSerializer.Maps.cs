@@ -115,14 +115,14 @@ public sealed partial class NodeMeshSerializer
         Map<FetchWireReport, W.FetchWireReport>("fx", _ => new(), W.FetchWireReport.Parser, _ => FetchWireReport.Instance);
         Map<WireReport, W.WireReport>("wx", m =>
             {
-                var p = new W.WireReport { Address = m.Address, MaxFrameSize = m.MaxFrameSize };
+                var p = new W.WireReport { Address = m.Address, MaxFrameSize = m.MaxFrameSize, RssBytes = m.RssBytes, PeakRssBytes = m.PeakRssBytes };
                 p.Wire.AddRange(m.Wire.Select(r => new W.WireRecord { Peer = r.Peer, Sent = r.Sent, Key = r.Key, Frames = r.Frames, WireBytes = r.WireBytes, PayloadBytes = r.PayloadBytes }));
                 p.Serialized.AddRange(m.Serialized.Select(r => new W.SerializedRecord { Manifest = r.Manifest, OutMessages = r.OutMessages, OutBytes = r.OutBytes, InMessages = r.InMessages, InBytes = r.InBytes }));
                 return p;
             },
             W.WireReport.Parser, p => new(p.Address, p.MaxFrameSize,
                 p.Wire.Select(r => new WireRecord(r.Peer, r.Sent, r.Key, r.Frames, r.WireBytes, r.PayloadBytes)).ToArray(),
-                p.Serialized.Select(r => new SerializedRecord(r.Manifest, r.OutMessages, r.OutBytes, r.InMessages, r.InBytes)).ToArray()));
+                p.Serialized.Select(r => new SerializedRecord(r.Manifest, r.OutMessages, r.OutBytes, r.InMessages, r.InBytes)).ToArray()) { RssBytes = p.RssBytes, PeakRssBytes = p.PeakRssBytes });
     }
 
     private void MapDriver()

@@ -173,7 +173,11 @@ public static class TrainRun
                 Checkpoint.Save(plan, final, s.Save, options);
                 stdout.WriteLine($"  saved weights to {s.Save}");
             }
-            if (wire is not null) wire.Finish(await clusterRun!.FetchWireReportsAsync());
+            if (wire is not null)
+            {
+                wire.Finish(await clusterRun!.FetchWireReportsAsync());
+                if (wire.MemoryLine() is { } memory) stdout.WriteLine(memory);
+            }
             recorder.Cluster = wire;
             recorder.Finish(total.Elapsed.TotalSeconds);
             Fonts.WarnIfMissing(stderr);

@@ -7,7 +7,11 @@ namespace NodeMesh.Cli.Records;
 /// <param name="Tiles">Tiles placed on it.</param>
 /// <param name="Units">Unit actors placed on it.</param>
 /// <param name="Reducers">Map reducers (star all-reduce) placed on it.</param>
-public sealed record ClusterMemberRecord(int Index, string Address, string Role, int Tiles, int Units, int Reducers);
+public sealed record ClusterMemberRecord(int Index, string Address, string Role, int Tiles, int Units, int Reducers)
+{
+    /// <summary>The member process's peak resident set at the end of the run, in bytes (null when it did not report).</summary>
+    public long? PeakRssBytes { get; init; }
+}
 
 /// <summary>Cross-member traffic of one category (or message type) in one epoch.</summary>
 /// <param name="Messages">NodeMesh messages that crossed a member boundary (serialized by their sender).</param>
