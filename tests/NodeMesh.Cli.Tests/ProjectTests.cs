@@ -106,6 +106,30 @@ public sealed class ProjectTests
         }
     }
 
+    /// <summary>
+    /// What docs/latency.md says of ResNet-18: its shortcuts run beside the blocks' first convs and
+    /// its skip transfers arrive before the blocks' own paths, so under either cast each wave is
+    /// that of the chain of stem, block convs and dense layer, shortcuts left out.
+    /// </summary>
+    [Theory]
+    [InlineData(FabricCast.Unicast)]
+    [InlineData(FabricCast.Multicast)]
+    public void Resnet18s_waves_are_those_of_its_chain_of_convs_with_the_shortcuts_and_skips_hidden(FabricCast cast)
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(ProjectCommand.ReadArchFile(RepoFile("specs/resnet18.txt"))), 3, 224, 224, 1000);
+        var f = new FabricLayout(plan, new FabricOptions(Cast: cast));
+        var m = LatencyModel.Default;
+        const int batch = 32;
+        var step = FabricLatency.Step(f, new StrategyOptions(), batch, m);
+        var chain = plan.Layers.Where(l => !l.Shortcut).ToList();
+        double loss = FabricLatency.LossNs(f, batch, m);
+        double forward = chain.Sum(l => FabricLatency.InputNs(f, l, batch, m) + batch * (m.CrossbarReadNs + m.ConversionNs) + FabricLatency.PoolNs(f, l, batch, m)) + loss;
+        double backward = loss + chain.Sum(l => FabricLatency.PoolNs(f, l, batch, m) + (l.Source < 0 ? 0
+            : batch * (m.CrossbarReadNs + Math.Ceiling(l.FanIn / m.AdcsPerUnit) * m.ConversionNs) + FabricLatency.InputNs(f, l, batch, m)));
+        Assert.Equal(forward, step.ForwardNs, 6);
+        Assert.Equal(backward, step.BackwardNs, 6);
+    }
+
     [Theory]
     [InlineData("--input", "32x32", "is not HxWxC")]
     [InlineData("--input", "0x32x3", "height and width must be")]
