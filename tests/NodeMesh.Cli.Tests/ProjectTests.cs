@@ -77,6 +77,59 @@ public sealed class ProjectTests
         }
     }
 
+    /// <summary>
+    /// ResNet-18 projects as fast as VGG-16, with its skip traffic shown: the 8 blocks' last convs
+    /// receive one float per unit, 2·(64·55² + 128·28² + 256·14² + 512·7²) = 738,432 messages of
+    /// 4 bytes × B per batch, i.e. 23,076 messages and 2,953,728 bytes per sample each way.
+    /// </summary>
+    [Fact]
+    public async Task Project_of_resnet18_at_224x224x3_shows_its_skip_traffic_within_a_minute()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "nodemesh-project-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var r = await Cli.RunAsync("project", "--arch-file", RepoFile("specs/resnet18.txt"), "--input", "224x224x3", "--classes", "1000", "--out", dir);
+            Assert.True(r.Code == 0, r.ToString());
+            Assert.True(sw.Elapsed < TimeSpan.FromMinutes(1), $"took {sw.Elapsed}");
+            string md = File.ReadAllText(Path.Combine(dir, "project.md"));
+            Assert.Contains("11,684,712 tied", md, StringComparison.Ordinal);
+            Assert.Contains("Residual adds: the skip values into each block's add and their deltas back, 23,076 messages, 2.95 MB", md, StringComparison.Ordinal);
+            var rows = Cli.ReadCsv(Path.Combine(dir, "project.csv"), out _);
+            var total = rows.First(x => x["layer"] == "total" && x["strategy"] == "none" && x["cast"] == "unicast");
+            Assert.Equal("2953728", total["skip_bytes_per_sample"]);
+            Assert.Equal("0", rows.First(x => x["layer"] == "conv2" && x["cast"] == "unicast")["skip_bytes_per_sample"]);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// What docs/latency.md says of ResNet-18: its shortcuts run beside the blocks' first convs and
+    /// its skip transfers arrive before the blocks' own paths, so under either cast each wave is
+    /// that of the chain of stem, block convs and dense layer, shortcuts left out.
+    /// </summary>
+    [Theory]
+    [InlineData(FabricCast.Unicast)]
+    [InlineData(FabricCast.Multicast)]
+    public void Resnet18s_waves_are_those_of_its_chain_of_convs_with_the_shortcuts_and_skips_hidden(FabricCast cast)
+    {
+        var plan = NetworkPlan.Build(ArchSpec.Parse(ProjectCommand.ReadArchFile(RepoFile("specs/resnet18.txt"))), 3, 224, 224, 1000);
+        var f = new FabricLayout(plan, new FabricOptions(Cast: cast));
+        var m = LatencyModel.Default;
+        const int batch = 32;
+        var step = FabricLatency.Step(f, new StrategyOptions(), batch, m);
+        var chain = plan.Layers.Where(l => !l.Shortcut).ToList();
+        double loss = FabricLatency.LossNs(f, batch, m);
+        double forward = chain.Sum(l => FabricLatency.InputNs(f, l, batch, m) + batch * (m.CrossbarReadNs + m.ConversionNs) + FabricLatency.PoolNs(f, l, batch, m)) + loss;
+        double backward = loss + chain.Sum(l => FabricLatency.PoolNs(f, l, batch, m) + (l.Source < 0 ? 0
+            : batch * (m.CrossbarReadNs + Math.Ceiling(l.FanIn / m.AdcsPerUnit) * m.ConversionNs) + FabricLatency.InputNs(f, l, batch, m)));
+        Assert.Equal(forward, step.ForwardNs, 6);
+        Assert.Equal(backward, step.BackwardNs, 6);
+    }
+
     [Theory]
     [InlineData("--input", "32x32", "is not HxWxC")]
     [InlineData("--input", "0x32x3", "height and width must be")]

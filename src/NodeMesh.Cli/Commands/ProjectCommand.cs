@@ -162,6 +162,7 @@ public static partial class ProjectCommand
     {
         var plan = s.Plan;
         var inv = CultureInfo.InvariantCulture;
+        bool residual = plan.Layers.Any(l => l.Skip is not null);
         var sb = new StringBuilder();
         sb.Append(inv, $"# Projection: {plan.Arch.Text} at {s.Input}, {plan.Classes} classes\n\n");
         sb.Append(inv, $"Command: `{command}` (computed in {seconds:F1} s).\n\n");
@@ -184,10 +185,16 @@ public static partial class ProjectCommand
                     Markdown.Bytes(p.SyncPerSample.Bytes * s.Samples), Joules(p.Energy.TotalPj * s.Samples),
                 ])));
             sb.Append(inv, $"\nConventional baseline: {Markdown.Energy(baseline)} per sample ({Joules(baseline * s.Samples)} per epoch).\n\n");
+            if (residual)
+            {
+                var skip = group.First().SkipPerSample;
+                sb.Append(inv, $"Residual adds: the skip values into each block's add and their deltas back, {Markdown.Num(skip.Messages)} messages, {Markdown.Bytes(skip.Bytes)} and {Markdown.ByteHops(skip.ByteHops)} per sample in each direction, are included in the activation and error traffic above (docs/projection.md).\n\n");
+            }
         }
         var first = ps[0];
         sb.Append(inv, $"## Per layer ({Cast(first)} activation and error; tying is the same under either cast)\n\n");
         var header = new List<string> { "layer", "maps × H × W", "units", "untied params", "tied params", "act. bytes/sample", "act.+err. byte-hops/sample" };
+        if (residual) header.Add("of which skip act. bytes/sample");
         var tying = ps.Where(p => p.Fabric == first.Fabric && p.Strategy.Kind != StrategyKind.None).ToList();
         header.AddRange(tying.Select(p => $"{Name(p)} tying byte-hops/sample"));
         sb.Append(Markdown.Table(header, "ll", plan.Layers.Select(l =>
@@ -198,6 +205,7 @@ public static partial class ProjectCommand
                 l.Name, $"{l.OutMaps}×{l.OutHeight}×{l.OutWidth}", Markdown.Count(l.UnitCount), Markdown.Count(l.UnitParameters), Markdown.Count(l.SharedParameters),
                 Markdown.Bytes((double)t.Activation.Bytes / s.Batch), Markdown.ByteHops((double)(t.Activation.ByteHops + t.Error.ByteHops) / s.Batch),
             };
+            if (residual) row.Add(l.Skip is null ? "–" : Markdown.Bytes((double)t.Skip.Bytes / s.Batch));
             row.AddRange(tying.Select(p => Markdown.ByteHops(p.LayerSyncPerSample(l.Index).ByteHops)));
             return (IReadOnlyList<string>)row;
         })));
@@ -214,9 +222,13 @@ public static partial class ProjectCommand
         "sync_messages_per_sample", "sync_bytes_per_sample", "sync_byte_hops_per_sample",
         "compute_pj_per_sample", "write_pj_per_sample", "transport_pj_per_sample", "sync_pj_per_sample", "total_pj_per_sample", "baseline_pj_per_sample",
         "samples_per_epoch", "step_ns", "step_tying_ns", "epoch_seconds",
+        "skip_messages_per_sample", "skip_bytes_per_sample", "skip_byte_hops_per_sample",
     ];
 
-    /// <summary>project.csv: one row per (cast, strategy, layer) and a "total" row per (cast, strategy); energy only on total rows.</summary>
+    /// <summary>
+    /// project.csv: one row per (cast, strategy, layer) and a "total" row per (cast, strategy); energy only on total rows.
+    /// The skip columns (residual adds, one direction) are already part of the activation and the error columns.
+    /// </summary>
     public static string Csv(Setup s, IReadOnlyList<Projection> ps, IReadOnlyList<StepTime>? times = null)
     {
         times ??= StepTimes(s, ps);
@@ -231,15 +243,17 @@ public static partial class ProjectCommand
                 var act = ExpectedCost.From(l.PerBatch.Activation).Times(1.0 / p.Batch);
                 var err = ExpectedCost.From(l.PerBatch.Error).Times(1.0 / p.Batch);
                 var syn = p.LayerSyncPerSample(w.Index);
+                var skp = ExpectedCost.From(l.PerBatch.Skip).Times(1.0 / p.Batch);
                 sb.AppendJoin(',', [Cast(p), Name(p), w.Name, G(w.UnitCount), G(w.UnitParameters), G(w.SharedParameters),
                     G(act.Messages), G(act.Bytes), G(act.ByteHops), G(err.Messages), G(err.Bytes), G(err.ByteHops),
-                    G(syn.Messages), G(syn.Bytes), G(syn.ByteHops), "", "", "", G(s.Energy.TransportPj(syn.ByteHops)), "", "", G(s.Samples), "", "", ""]).Append('\n');
+                    G(syn.Messages), G(syn.Bytes), G(syn.ByteHops), "", "", "", G(s.Energy.TransportPj(syn.ByteHops)), "", "", G(s.Samples), "", "", "",
+                    G(skp.Messages), G(skp.Bytes), G(skp.ByteHops)]).Append('\n');
             }
-            var a = p.ActivationPerSample; var e = p.ErrorPerSample; var y = p.SyncPerSample;
+            var a = p.ActivationPerSample; var e = p.ErrorPerSample; var y = p.SyncPerSample; var k = p.SkipPerSample;
             sb.AppendJoin(',', [Cast(p), Name(p), "total", G(p.Plan.UnitCount), G(p.Plan.UnitParameters), G(p.Plan.SharedParameters),
                 G(a.Messages), G(a.Bytes), G(a.ByteHops), G(e.Messages), G(e.Bytes), G(e.ByteHops), G(y.Messages), G(y.Bytes), G(y.ByteHops),
                 G(p.Energy.ComputePj), G(p.Energy.WritePj), G(p.Energy.TransportPj), G(p.Energy.SyncPj), G(p.Energy.TotalPj), G(p.Baseline.TotalPjPerSample), G(s.Samples),
-                G(times[at].MeanStepNs), G(times[at].TyingNs), G(times[at].EpochSeconds(s.Samples))]).Append('\n');
+                G(times[at].MeanStepNs), G(times[at].TyingNs), G(times[at].EpochSeconds(s.Samples)), G(k.Messages), G(k.Bytes), G(k.ByteHops)]).Append('\n');
             at++;
         }
         return sb.ToString();
@@ -283,6 +297,7 @@ public static partial class ProjectCommand
                 Cost("activation_per_sample", p.ActivationPerSample);
                 Cost("error_per_sample", p.ErrorPerSample);
                 Cost("sync_per_sample", p.SyncPerSample);
+                Cost("skip_per_sample", p.SkipPerSample); // one direction; part of both activation and error
                 w.WriteStartObject("energy_pj_per_sample");
                 w.WriteNumber("compute", p.Energy.ComputePj); w.WriteNumber("writes", p.Energy.WritePj); w.WriteNumber("transport", p.Energy.TransportPj);
                 w.WriteNumber("sync", p.Energy.SyncPj); w.WriteNumber("total", p.Energy.TotalPj);

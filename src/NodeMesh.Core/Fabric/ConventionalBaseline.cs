@@ -85,8 +85,9 @@ public sealed record BaselineReport(int Batch, IReadOnlyList<BaselineLayer> Laye
 /// first) and every weight-gradient term (backward), each term one MAC that reads two operands
 /// from SRAM; per batch it loads the kernel from DRAM, applies the SGD step and writes the kernel
 /// back. Activations and errors stay in SRAM (an optimistic assumption in the baseline's favour:
-/// a real batch of feature maps spills to DRAM); activation functions, pooling and the loss are
-/// not counted, as on the fabric. See <see cref="BaselineLayer"/> for the per-layer formulas.
+/// a real batch of feature maps spills to DRAM); activation functions, pooling, the loss and a
+/// residual block's add (one addition per output value, its operand already in SRAM) are not
+/// counted, as the fabric counts no compute for them. See <see cref="BaselineLayer"/> for the per-layer formulas.
 /// </summary>
 public static class ConventionalBaseline
 {
@@ -98,7 +99,7 @@ public static class ConventionalBaseline
         {
             long p = l.UnitCount, f = l.FanIn, w = l.SharedParameters;
             long inputs = (long)l.InChannels * l.InHeight * l.InWidth;
-            bool inputError = l.Index > 0;
+            bool inputError = l.Source >= 0;
             long sram = (2 * p * f + p) + (inputError ? 2 * p * f + inputs : 0) + (2 * p * f + 2 * w);
             return new BaselineLayer(l.Index, l.Name, p * f, p * f * (inputError ? 2 : 1), sram, w, 2 * w, w, 3 * w);
         }).ToArray();

@@ -44,7 +44,7 @@ public sealed record ArrayActivity(long ForwardReads, long BackwardReads, long F
     public static ArrayActivity PerSample(WeightedLayer l)
     {
         long units = l.UnitCount, fanIn = l.FanIn;
-        bool backward = l.Index > 0;
+        bool backward = l.Source >= 0; // every layer but the first, which sends no input error
         return new ArrayActivity(units * (fanIn + 1), backward ? units * fanIn : 0, units, backward ? units * fanIn : 0);
     }
 
@@ -62,7 +62,8 @@ public static class FabricEnergy
     /// Energy per training sample, pJ, by category:
     /// compute = <see cref="ArrayActivity.PerSample(NetworkPlan)"/> priced by the model;
     /// writes = <paramref name="pulsesPerSample"/> × pJ per pulse (0 for the ideal store);
-    /// transport = (Σ over layers of activation + error byte-hops per batch) / B × 8 × pJ/bit/hop;
+    /// transport = (Σ over layers of activation + error byte-hops per batch, the skip transfers of
+    /// residual adds included) / B × 8 × pJ/bit/hop;
     /// sync = (Σ over conv layers of the tying byte-hops of one period of F steps) / (F·B) × 8 × pJ/bit/hop.
     /// </summary>
     public static EnergyBreakdown PerSample(FabricLayout layout, StrategyOptions strategy, int batch, EnergyModel energy, double pulsesPerSample = 0)

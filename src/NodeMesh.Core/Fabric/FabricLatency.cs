@@ -69,6 +69,15 @@ public sealed record StepTime(int Batch, int Period, double ForwardNs, double Ba
 /// <item>Forward per layer: input transfer, B × (read + 1 conversion), pool gather; then the
 ///   logits to the loss site. Backward per layer: pool scatter, B × (read + ⌈FanIn / ADCs⌉
 ///   conversions) for layers after the first, input errors back (the mirror of the input transfer).</item>
+/// <item>The layers form a graph (<see cref="WeightedLayer.Source"/>, <see cref="WeightedLayer.Skip"/>);
+///   a plain net is a chain and its waves are the sums above. Forward, a layer starts when its
+///   source has finished; a residual block's last conv adds the skip (its source's output, moved by
+///   <see cref="SkipNs"/>) after its own read and before its pools, when both have arrived; the
+///   projection shortcut and the block's first conv both start when the block's input is ready and
+///   run side by side. Backward, a layer's output gradient is complete when the input errors of
+///   every layer it feeds and the skip deltas of the block it feeds (sent right after that block's
+///   pool scatter, <see cref="SkipNs"/>) have arrived. Each wave is the longest path through
+///   that graph, so a skip transfer counts only when it arrives last.</item>
 /// <item>A layer's exchange and weight write start when its backward read ends and overlap the
 ///   backward wave of the layers below it; the step ends when the wave and every layer's write
 ///   have ended. Exchanges of different layers (own levels) run in parallel; the maps of a layer
@@ -94,28 +103,37 @@ public static class FabricLatency
         int n = plan.Layers.Count, period = Math.Max(1, strategy.Every);
         var input = new double[n];
         var pool = new double[n];
-        double forward = 0;
+        var skip = new double[n];
+        var done = new double[n]; // forward: when each layer's output (after its post-ops) is complete
         foreach (var l in plan.Layers)
         {
-            input[l.Index] = InputNs(layout, l, batch, model);
-            pool[l.Index] = PoolNs(layout, l, batch, model);
-            forward += input[l.Index] + batch * (model.CrossbarReadNs + model.ConversionNs) + pool[l.Index];
+            int i = l.Index;
+            input[i] = InputNs(layout, l, batch, model);
+            pool[i] = PoolNs(layout, l, batch, model);
+            skip[i] = SkipNs(layout, l, batch, model);
+            double pre = (l.Source < 0 ? 0 : done[l.Source]) + input[i] + batch * (model.CrossbarReadNs + model.ConversionNs);
+            if (l.Skip is int s) pre = Math.Max(pre, done[s] + skip[i]);
+            done[i] = pre + pool[i];
         }
         double loss = LossNs(layout, batch, model);
-        forward += loss;
+        double forward = done[n - 1] + loss;
 
-        // Backward wave: when each layer's transposed read ends (its gradient is then ready).
+        // Backward wave: when each layer's output gradient is complete, and when its transposed
+        // read ends (its gradient is then ready). Layers feed only later layers, so going down the
+        // plan every layer has heard from all its consumers when it is reached.
         var ready = new double[n];
-        double t = forward + loss;
+        var gradient = new double[n];
+        gradient[n - 1] = forward + loss;
+        double waves = 0;
         for (int i = n - 1; i >= 0; i--)
         {
             var l = plan.Layers[i];
-            t += pool[i];
-            if (i > 0) t += batch * (model.CrossbarReadNs + Math.Ceiling(l.FanIn / model.AdcsPerUnit) * model.ConversionNs);
-            ready[i] = t;
-            if (i > 0) t += input[i];
+            double delta = gradient[i] + pool[i];
+            if (l.Skip is int s) gradient[s] = Math.Max(gradient[s], delta + skip[i]);
+            ready[i] = l.Source < 0 ? delta : delta + batch * (model.CrossbarReadNs + Math.Ceiling(l.FanIn / model.AdcsPerUnit) * model.ConversionNs);
+            if (l.Source >= 0) gradient[l.Source] = Math.Max(gradient[l.Source], ready[i] + input[i]);
+            waves = Math.Max(waves, ready[i]);
         }
-        double waves = t;
 
         double update = writes.UpdateSlots * model.WritePulseNs;     // one update's pulse train
         double untied = batch * update;                              // B rank-1 updates, one per sample
@@ -148,7 +166,7 @@ public static class FabricLatency
     /// The transfer of layer <paramref name="l"/>'s input per batch (the input errors go back the
     /// same way and take as long). Conv (Column): window K = 2p + 1; a position's packet of C·B
     /// floats reaches min(K, H)·min(K, W) points at most s·(min(p, H−1) + min(p, W−1)) + L hops
-    /// away (L = LayerHops after the first layer); the busiest port carries OutMaps packets per
+    /// away (L = <see cref="FabricLayout.InputLevelHops"/>: LayerHops·(l − source), 0 for the first layer); the busiest port carries OutMaps packets per
     /// window point under unicast, one under multicast. Dense: every input position (or input
     /// neuron) sends to the layer's one point; unicast one copy per neuron.
     /// </summary>
@@ -163,16 +181,16 @@ public static class FabricLatency
             // K − 1 − P after that point (same padding: P either way), input positions InputSpacing hops apart.
             int p = l.Padding, k = l.Kernel, spacing = layout.InputSpacing(l.Index);
             int reach = Math.Max(p, k - 1 - p);
-            long level = l.Index == 0 ? 0 : layout.Options.LayerHops;
+            long level = layout.InputLevelHops(l);
             long points = (long)Math.Min(k, l.InHeight) * Math.Min(k, l.InWidth);
             double hops = spacing * (Math.Min(reach, l.InHeight - 1) + Math.Min(reach, l.InWidth - 1)) + level;
             double packets = unicast ? points * l.OutMaps : points;
             return model.TransferNs(hops, packets * l.InChannels * floatBytes);
         }
         var target = layout.Place(new UnitCoord(l.Index, 0, 0, 0));
-        if (l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense)
+        if (l.Source >= 0 && plan.Layers[l.Source].Kind == LayerKind.Dense)
         {
-            int hopsFromDense = layout.Hops(layout.Place(new UnitCoord(l.Index - 1, 0, 0, 0)), target);
+            int hopsFromDense = layout.Hops(layout.Place(new UnitCoord(l.Source, 0, 0, 0)), target);
             double count = unicast ? (double)l.InChannels * l.OutMaps : l.InChannels;
             return model.TransferNs(hopsFromDense, count * floatBytes);
         }
@@ -180,7 +198,7 @@ public static class FabricLatency
         for (int y = 0; y < l.InHeight; y++)
             for (int x = 0; x < l.InWidth; x++)
             {
-                var source = l.Index == 0 ? layout.InputPlace(y, x) : layout.OutputSite(l.Index - 1, 0, y, x);
+                var source = l.Source < 0 ? layout.InputPlace(y, x) : layout.OutputSite(l.Source, 0, y, x);
                 farthest = Math.Max(farthest, layout.Hops(source, target));
             }
         double positions = (double)l.InHeight * l.InWidth * (unicast ? l.OutMaps : 1);
@@ -210,6 +228,24 @@ public static class FabricLatency
             q *= p.Stride;
         }
         return ns;
+    }
+
+    /// <summary>
+    /// The skip transfer of a residual block's last conv <paramref name="l"/> per batch (the deltas
+    /// go back the same way and take as long; 0 without a skip): every unit receives its B floats
+    /// from the skip source's output site, the farthest over the layer's units
+    /// (<see cref="FabricLayout.SkipTransfers(WeightedLayer, int)"/>'s routes); the busiest port is a
+    /// unit point's ejection port, which takes the B floats of every map of its position (the maps
+    /// share the point; each output site sends to one point only, so it is no busier).
+    /// </summary>
+    public static double SkipNs(FabricLayout layout, WeightedLayer l, int batch, LatencyModel model)
+    {
+        if (l.Skip is not int s) return 0;
+        int farthest = 0;
+        for (int u = 0; u < l.OutHeight; u++)
+            for (int v = 0; v < l.OutWidth; v++)
+                farthest = Math.Max(farthest, layout.Hops(layout.OutputSite(s, 0, u, v), layout.Place(new UnitCoord(l.Index, 0, u, v))));
+        return model.TransferNs(farthest, (double)l.OutMaps * batch * FabricModel.FloatBytes);
     }
 
     /// <summary>The logits to the loss site (and the deltas back): every output neuron's B floats through the site's port.</summary>

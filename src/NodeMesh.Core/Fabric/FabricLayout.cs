@@ -11,11 +11,13 @@ namespace NodeMesh.Core.Fabric;
 /// <list type="bullet">
 /// <item>Conv unit (l, m, u, v) sits at (u·s, v·s) on level l, where s = <see cref="Stride"/>(l) is
 ///   the product of the conv strides up to and including l and the pool strides of the layers
-///   before l (the reference net: conv1 s = 1, conv2 s = 2), i.e. over input position
+///   before l on the chain of <see cref="WeightedLayer.Source"/>s that leads to l (the reference
+///   net: conv1 s = 1, conv2 s = 2; a residual block's projection shortcut and first conv, which
+///   both read the block's input, get the same spacing), i.e. over input position
 ///   (u·S, v·S) of its layer, S its conv stride: the receptive-field centre for a stride-1 layer
 ///   with same padding, the window's corner shifted by the padding otherwise. With
 ///   <see cref="MapLayout.Spread"/> map m is shifted by <see cref="MapOffset"/>.</item>
-/// <item>Dense neuron o of layer l sits at the centre of the previous layer's grid, on level l
+/// <item>Dense neuron o of layer l sits at the centre of its source layer's grid, on level l
 ///   (one level above the previous layer): Column (⌊H/2⌋·s, ⌊W/2⌋·s) with H×W the previous conv
 ///   layer's unit grid and s its stride; Spread (⌊R·H/2⌋·s, ⌊c·W/2⌋·s) with c×R the block grid of
 ///   its maps; after a dense layer, the previous layer's point; as the first layer, the centre
@@ -30,6 +32,15 @@ namespace NodeMesh.Core.Fabric;
 /// </list>
 /// Routing is dimension-ordered (XY), so a message from a to b travels
 /// |Δy| + |Δx| + LayerHops·|Δlevel| hops (<see cref="Hops(MeshPoint, MeshPoint)"/>).
+/// <para>
+/// Layers sit on the levels of a stack in plan order (layer l on level l), and an edge between
+/// layers climbs through every level between them: from layer a to layer b it costs
+/// LayerHops·(b − a) level hops (<see cref="LevelHops"/>), LayerHops for adjacent layers as
+/// always. A residual net has longer edges: a block's skip from its input (identity shortcut,
+/// two or more levels below the block's last conv) or from its projection shortcut (two levels
+/// below), and the edge into a projection block's first conv from the block's input (two levels:
+/// the shortcut's level lies between them).
+/// </para>
 /// </summary>
 public sealed partial class FabricLayout
 {
@@ -50,22 +61,22 @@ public sealed partial class FabricLayout
         _mapColumns = new int[n];
         _mapRows = new int[n];
         _densePoint = new (int, int)[n];
-        int s = 1; // hops between neighbouring positions of layer i's input grid
         for (int i = 0; i < n; i++)
         {
             var l = plan.Layers[i];
-            s *= l.Stride;
-            _stride[i] = s;
-            s *= l.PoolFactor;
+            // Hops between neighbouring positions of layer i's input grid: those of its source's output.
+            int s = l.Source < 0 ? 1 : _stride[l.Source] * plan.Layers[l.Source].PoolFactor;
+            _stride[i] = s * l.Stride;
             bool spread = Options.Layout == MapLayout.Spread && l.Kind == LayerKind.Conv;
             _mapColumns[i] = spread ? CeilSqrt(l.OutMaps) : 1;
             _mapRows[i] = spread ? (l.OutMaps + _mapColumns[i] - 1) / _mapColumns[i] : 1;
             if (l.Kind != LayerKind.Dense) continue;
-            if (i == 0) { _densePoint[i] = (plan.InputHeight / 2, plan.InputWidth / 2); continue; }
-            var prev = plan.Layers[i - 1];
+            if (l.Source < 0) { _densePoint[i] = (plan.InputHeight / 2, plan.InputWidth / 2); continue; }
+            int j = l.Source;
+            var prev = plan.Layers[j];
             _densePoint[i] = prev.Kind == LayerKind.Dense
-                ? _densePoint[i - 1]
-                : (_mapRows[i - 1] * prev.OutHeight / 2 * _stride[i - 1], _mapColumns[i - 1] * prev.OutWidth / 2 * _stride[i - 1]);
+                ? _densePoint[j]
+                : (_mapRows[j] * prev.OutHeight / 2 * _stride[j], _mapColumns[j] * prev.OutWidth / 2 * _stride[j]);
         }
     }
 
@@ -84,6 +95,16 @@ public sealed partial class FabricLayout
     /// are s hops apart; neighbouring positions of its input grid s / (conv stride) hops.
     /// </summary>
     public int Stride(int layer) => _stride[layer];
+
+    /// <summary>
+    /// Level hops of an edge from layer <paramref name="from"/> (−1: the images, which enter on
+    /// level 0) up to layer <paramref name="to"/>: LayerHops·|to − max(from, 0)|. The stack holds
+    /// one level per layer in plan order, so an edge that skips layers climbs through their levels.
+    /// </summary>
+    public long LevelHops(int from, int to) => (long)Options.LayerHops * Math.Abs(to - Math.Max(from, 0));
+
+    /// <summary>Level hops of layer <paramref name="l"/>'s input edge, from its <see cref="WeightedLayer.Source"/> (0 for the first layer).</summary>
+    public long InputLevelHops(WeightedLayer l) => LevelHops(l.Source, l.Index);
 
     /// <summary>Hops between neighbouring positions of <paramref name="layer"/>'s input grid: s / conv stride.</summary>
     public int InputSpacing(int layer) => _stride[layer] / Plan.Layers[layer].Stride;
@@ -209,11 +230,11 @@ public sealed partial class FabricLayout
                     cost += PositionMessage(target, l, y, x, batch);
             return cost;
         }
-        if (l.Index > 0 && Plan.Layers[l.Index - 1].Kind == LayerKind.Dense)
+        if (l.Source >= 0 && Plan.Layers[l.Source].Kind == LayerKind.Dense)
         {
             long bytes = (long)batch * FabricModel.FloatBytes;
             for (int i = 0; i < l.InChannels; i++)
-                cost += TransportCost.Single(bytes, Hops(Place(new UnitCoord(l.Index - 1, i, 0, 0)), target));
+                cost += TransportCost.Single(bytes, Hops(Place(new UnitCoord(l.Source, i, 0, 0)), target));
             return cost;
         }
         for (int y = 0; y < l.InHeight; y++)
@@ -223,7 +244,8 @@ public sealed partial class FabricLayout
     }
 
     /// <summary>
-    /// One message carrying all C input channels of position (y, x) of layer l's input grid to
+    /// One message carrying all C input channels of position (y, x) of layer l's input grid (the
+    /// output of its <see cref="WeightedLayer.Source"/>) to
     /// <paramref name="target"/>: one packet from the input pixel or (Column) the shared pooling
     /// site; under Spread one packet of B floats from each source map's pooling site.
     /// </summary>
@@ -241,7 +263,7 @@ public sealed partial class FabricLayout
     {
         long perChannel = (long)batch * FabricModel.FloatBytes;
         int c = l.InChannels;
-        if (l.Index == 0) return TransportCost.Single(c * perChannel, hopsFrom(InputPlace(y, x)));
+        if (l.Source < 0) return TransportCost.Single(c * perChannel, hopsFrom(InputPlace(y, x)));
         if (Options.Layout == MapLayout.Column || c == 1)
             return TransportCost.Single(c * perChannel, hopsFrom(OutputSite(l.Source, 0, y, x)));
         long hops = 0;

@@ -54,7 +54,7 @@ public sealed partial class FabricLayout
     /// consumers of (y, x) fill a rows(y) × cols(x) rectangle of units (<see cref="WeightedLayer.Consumers"/>),
     /// so its tree has L + span_X(x) + cols(x)·span_Y(y) hops, where span is the extent along
     /// that axis of the consumers' points and the source's point together and
-    /// L = LayerHops·[l &gt; 0]; summed over the read positions, N_Y·N_X·L + N_Y·Σspan_X +
+    /// L = <see cref="InputLevelHops"/> (LayerHops·(l − source), 0 for the first layer); summed over the read positions, N_Y·N_X·L + N_Y·Σspan_X +
     /// Σcols·Σspan_Y. (For stride 1 and same padding the source is one of the consumers and this
     /// is n·(L − s) + s·R_H·R_W with the window pair counts of <see cref="AxisSums"/>.)
     /// </summary>
@@ -69,7 +69,7 @@ public sealed partial class FabricLayout
                     sum += PositionMulticast(l, y, x, batch);
             return sum;
         }
-        long level = l.Index == 0 ? 0 : Options.LayerHops;
+        long level = InputLevelHops(l);
         var (ny, spanY, _) = AxisTrees(l, l.InHeight, l.OutHeight);
         var (nx, spanX, colsX) = AxisTrees(l, l.InWidth, l.OutWidth);
         long positions = ny * nx;
@@ -136,12 +136,12 @@ public sealed partial class FabricLayout
     private TransportCost DenseMulticast(WeightedLayer l, int batch)
     {
         var sum = TransportCost.Zero;
-        if (l.Index > 0 && Plan.Layers[l.Index - 1].Kind == LayerKind.Dense)
+        if (l.Source >= 0 && Plan.Layers[l.Source].Kind == LayerKind.Dense)
         {
             long bytes = (long)batch * FabricModel.FloatBytes;
             MeshPoint[] target = [Place(new UnitCoord(l.Index, 0, 0, 0))];
             for (int i = 0; i < l.InChannels; i++)
-                sum += TransportCost.Single(bytes, TreeHops(Place(new UnitCoord(l.Index - 1, i, 0, 0)), target));
+                sum += TransportCost.Single(bytes, TreeHops(Place(new UnitCoord(l.Source, i, 0, 0)), target));
             return sum;
         }
         for (int y = 0; y < l.InHeight; y++)

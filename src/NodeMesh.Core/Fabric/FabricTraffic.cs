@@ -7,8 +7,8 @@ namespace NodeMesh.Core.Fabric;
 /// <summary>
 /// The activation and error transport of one weighted layer per batch, by message class. Every
 /// class has the message and byte totals of <see cref="FabricModel"/> and the ledger, plus hops
-/// and byte-hops. Pool and loss messages count in each direction: <see cref="Activation"/> holds
-/// the gather and the logits, <see cref="Error"/> the scatter and the deltas.
+/// and byte-hops. Pool, loss and skip messages count in each direction: <see cref="Activation"/> holds
+/// the gather, the logits and the skip values, <see cref="Error"/> the scatter and the deltas.
 /// </summary>
 /// <param name="Layer">Index of the weighted layer.</param>
 /// <param name="Name">Its name (conv1, …, dense1, …).</param>
@@ -16,13 +16,15 @@ namespace NodeMesh.Core.Fabric;
 /// <param name="InputErrors">Error messages out of its units (the mirror of <paramref name="Inputs"/>; under multicast the reduction back along the same trees; none in the first layer).</param>
 /// <param name="Pool">Pooling messages in one direction (gather forward = scatter backward).</param>
 /// <param name="Loss">Loss flows in one direction (last layer only).</param>
-public sealed record LayerTraffic(int Layer, string Name, TransportCost Inputs, TransportCost InputErrors, TransportCost Pool, TransportCost Loss)
+/// <param name="Skip">Skip messages of a residual block's last conv in one direction (the skip source's output forward = the deltas back; <see cref="FabricLayout.SkipTransfers(WeightedLayer, int)"/>; zero for other layers).</param>
+public sealed record LayerTraffic(int Layer, string Name, TransportCost Inputs, TransportCost InputErrors, TransportCost Pool, TransportCost Loss,
+    TransportCost Skip = default)
 {
-    /// <summary>Activation category: inputs, pool gather and logits.</summary>
-    public TransportCost Activation => Inputs + Pool + Loss;
+    /// <summary>Activation category: inputs, pool gather, logits and the skip into a residual add.</summary>
+    public TransportCost Activation => Inputs + Pool + Loss + Skip;
 
-    /// <summary>Error category: input errors, pool scatter and deltas.</summary>
-    public TransportCost Error => InputErrors + Pool + Loss;
+    /// <summary>Error category: input errors, pool scatter, deltas and the skip's deltas back.</summary>
+    public TransportCost Error => InputErrors + Pool + Loss + Skip;
 }
 
 /// <summary>Closed-form transport totals: activation and error per batch, and tying traffic per exchange.</summary>
@@ -60,7 +62,8 @@ public sealed partial class FabricLayout
     /// <summary>
     /// Activation messages into all units of layer <paramref name="l"/> per batch, in closed form.
     /// For a conv layer every message from window offset (dy, dx) (relative to the padding) of a
-    /// unit of map m travels |Dy − dy·s| + |Dx − dx·s| + LayerHops·[l &gt; 0] hops, s the input spacing, where (Dy, Dx) is the map offset of m
+    /// unit of map m travels |Dy − dy·s| + |Dx − dx·s| + <see cref="InputLevelHops"/> hops (LayerHops·(l − source), 0 for the
+    /// first layer), s the input spacing, where (Dy, Dx) is the map offset of m
     /// minus that of the source map (both 0 under Column), so the total separates into the axis
     /// sums of <see cref="AxisSums"/>: Σ = A_H·R_W + R_H·A_W + LayerHops·R_H·R_W per (target map,
     /// source group). All dense neurons share one point, so a dense layer costs OutMaps times one
@@ -72,16 +75,16 @@ public sealed partial class FabricLayout
         if (Options.Cast == FabricCast.Multicast) return LayerMulticast(l, batch);
         if (l.Kind == LayerKind.Dense) return UnitInputs(new UnitCoord(l.Index, 0, 0, 0), batch).Times(l.OutMaps);
         int s = InputSpacing(l.Index), c = l.InChannels;
-        long level = l.Index == 0 ? 0 : Options.LayerHops;
+        long level = InputLevelHops(l);
         long perChannel = (long)batch * FabricModel.FloatBytes;
         var (rh, _) = AxisSums(l, l.InHeight, l.OutHeight, s, 0);
         var (rw, _) = AxisSums(l, l.InWidth, l.OutWidth, s, 0);
         long messages = l.OutMaps * rh * rw;
         // Source groups: (map offset, channels carried). The image and the Column layout send all
         // C channels of a position from one point; Spread sends one packet per source map.
-        bool perMap = l.Index > 0 && Options.Layout == MapLayout.Spread;
+        bool perMap = l.Source >= 0 && Options.Layout == MapLayout.Spread;
         var groups = perMap
-            ? Enumerable.Range(0, c).Select(ch => (Offset: MapOffset(l.Index - 1, ch), Channels: 1)).ToArray()
+            ? Enumerable.Range(0, c).Select(ch => (Offset: MapOffset(l.Source, ch), Channels: 1)).ToArray()
             : [(Offset: (0, 0), Channels: c)];
         long hops = 0, byteHops = 0;
         for (int m = 0; m < l.OutMaps; m++)
@@ -106,9 +109,10 @@ public sealed partial class FabricLayout
         var inputs = LayerInputs(l, batch);
         return new LayerTraffic(
             layer, l.Name, inputs,
-            l.Index > 0 ? inputs : TransportCost.Zero,
+            l.Source >= 0 ? inputs : TransportCost.Zero,
             PoolTransfers(l, batch),
-            layer == Plan.Layers.Count - 1 ? LossTransfers(batch) : TransportCost.Zero);
+            layer == Plan.Layers.Count - 1 ? LossTransfers(batch) : TransportCost.Zero,
+            SkipTransfers(l, batch));
     }
 
     /// <summary>Activation and error transport of every layer per batch.</summary>

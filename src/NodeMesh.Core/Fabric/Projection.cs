@@ -39,6 +39,13 @@ public sealed record Projection(
     /// <summary>Error traffic (input errors, pool scatter, deltas) per sample.</summary>
     public ExpectedCost ErrorPerSample => Sum(Layers.Select(l => ExpectedCost.From(l.PerBatch.Error))).Times(1.0 / Batch);
 
+    /// <summary>
+    /// Skip traffic of residual adds per sample, one direction (<see cref="LayerTraffic.Skip"/>; zero for a
+    /// net without residual blocks). <see cref="ActivationPerSample"/> and <see cref="ErrorPerSample"/>
+    /// each include it once.
+    /// </summary>
+    public ExpectedCost SkipPerSample => Sum(Layers.Select(l => ExpectedCost.From(l.PerBatch.Skip))).Times(1.0 / Batch);
+
     /// <summary>Tying traffic per sample (expected for random and exponential gossip; exact otherwise).</summary>
     public ExpectedCost SyncPerSample => Sum(Layers.Select(l => l.SyncPerPeriod)).Times(1.0 / ((double)Period * Batch));
 

@@ -17,7 +17,10 @@ namespace NodeMesh.Core.Metrics;
 /// <item>pooling: in each window of K² units (the whole map for <c>gap</c>) the K²−1 non-site units
 ///   send B floats to the window's site (activation) and receive B floats back (error); where
 ///   windows overlap a unit sends to every window it is in;</item>
-/// <item>loss: each output neuron sends its B logits to the loss site and receives B deltas.</item>
+/// <item>loss: each output neuron sends its B logits to the loss site and receives B deltas;</item>
+/// <item>skip (the last conv of a residual block, <see cref="WeightedLayer.Skip"/>): each unit
+///   (m, u, v) receives value (m, u, v) of the skip source's output (B floats, activation) and
+///   sends its delta back (B floats, error), one message each way.</item>
 /// </list>
 /// </summary>
 public static class FabricModel
@@ -32,7 +35,7 @@ public static class FabricModel
             int rows = l.WindowRows(u, l.InHeight).Count, cols = l.WindowRows(v, l.InWidth).Count;
             return (rows * cols, l.InChannels);
         }
-        bool afterDense = l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense;
+        bool afterDense = l.Source >= 0 && plan.Layers[l.Source].Kind == LayerKind.Dense;
         return afterDense ? (l.InChannels, 1) : (l.InHeight * l.InWidth, l.InChannels);
     }
 
@@ -50,6 +53,13 @@ public static class FabricModel
         }
         return total;
     }
+
+    /// <summary>
+    /// Logical skip messages of a tile per batch in each direction, one float per sample each: one
+    /// per unit of a residual block's last conv (its input from the skip source forward, its delta
+    /// back), 0 for a layer without a skip.
+    /// </summary>
+    public static long SkipMessages(WeightedLayer l, Tile t) => l.Skip is null ? 0 : (long)t.Maps * t.Positions;
 
     /// <summary>Payload bytes of one unit's tying message: its FanIn weights (or gradients) and bias.</summary>
     public static int SyncBytes(WeightedLayer l) => (l.FanIn + 1) * FloatBytes;

@@ -37,8 +37,14 @@ public readonly record struct CrossCount(long Messages, long PayloadBytes)
 /// messages leave their member under a placement, counted as the members' serializers count them
 /// (<c>summary.json</c> → <c>cluster.epochs[].types</c>). The driver is a member of its own that
 /// holds no tiles, so images, logits, the loss gradient and the step-done notices always cross;
-/// a tile-to-tile piece (<see cref="TileLinks"/>) crosses when producer and consumer tiles are on
-/// different members (<see cref="TilePlacement.MemberOf"/>); a tying message crosses when its two
+/// a tile-to-tile piece crosses when producer and consumer tiles are on different members
+/// (<see cref="TilePlacement.MemberOf"/>). The pieces are those of <see cref="TileLinks"/> along
+/// each layer's <see cref="WeightedLayer.Source"/> (the intersection of the producer's output
+/// rectangle and the consumer's input need), and for a residual block's last conv the skip
+/// pieces from the skip source's tiles (the intersection of the producer's output rectangle and
+/// the consumer's unit rectangle, all maps), each an <c>ActivationsProduced</c> forward and an
+/// <c>ErrorsProduced</c> back, carrying <c>from_layer</c> when the other end is not the
+/// neighbouring layer (<see cref="FromLayer"/>); a tying message crosses when its two
 /// units' tiles are, or when a unit and its map's star reducer are
 /// (<see cref="TilePlacement.ReducerMember"/>), the messages being those
 /// <see cref="TyingWiring.AllReduce"/> wires.
@@ -121,7 +127,6 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
         if (strategy.Kind == StrategyKind.Gossip)
             throw new ArgumentException("gossip's cross-member traffic depends on timing and is not projected", nameof(strategy));
         var plan = placement.Tiles.Network;
-        var links = new TileLinks(placement.Tiles);
         int last = plan.Layers.Count - 1;
         // Per step: messages and payload without the step field, for every step (data plane) and for exchange steps (tying).
         var everyStep = new Dictionary<CrossKind, CrossCount>();
@@ -136,18 +141,43 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
             Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(0, t.Index, -1, train: true, floats));
             Add(everyStep, CrossKind.StepDone, 1, ProtoSize.StepDone(t.Index));
         }
-        for (int l = 1; l < plan.Layers.Count; l++)
+        foreach (var layer in plan.Layers)
         {
-            var layer = plan.Layers[l];
-            foreach (var c in placement.Tiles.Tiles[l])
-                foreach (var link in links.InputsOf(l, c.Index))
+            int l = layer.Index;
+            // A piece between a producer of layer a and a consumer of layer b: activations forward,
+            // errors back, each naming the other end's layer (from_layer) unless it is the neighbour.
+            void Piece(int a, Tile producer, Tile consumer, Rect area, long activations, long errors)
+            {
+                if (area.IsEmpty || placement.MemberOf(a, producer.Index) == placement.MemberOf(l, consumer.Index)) return;
+                Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(l, consumer.Index, producer.Index, train: true, activations * batch, FromLayer(a, l - 1)));
+                Add(everyStep, CrossKind.Errors, 1, ProtoSize.Errors(a, producer.Index, consumer.Index, errors * batch, FromLayer(l, a + 1)));
+            }
+            if (layer.Source >= 0)
+            {
+                var source = plan.Layers[layer.Source];
+                foreach (var c in placement.Tiles.Tiles[l])
                 {
-                    if (placement.MemberOf(l - 1, link.Producer) == placement.MemberOf(l, link.Consumer)) continue;
-                    long activations = (long)link.Area.Cells * placement.Tiles.Tiles[l - 1][link.Producer].Maps * batch;
-                    long errors = (long)link.Area.Cells * layer.InChannels * batch;
-                    Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(l, link.Consumer, link.Producer, train: true, activations));
-                    Add(everyStep, CrossKind.Errors, 1, ProtoSize.Errors(l - 1, link.Producer, link.Consumer, errors));
+                    var need = TileLinks.InteriorNeed(layer, c);
+                    foreach (var p in placement.Tiles.Tiles[layer.Source])
+                    {
+                        var area = TileLinks.OutputRect(source, p).Intersect(need);
+                        Piece(layer.Source, p, c, area, (long)area.Cells * p.Maps, (long)area.Cells * layer.InChannels);
+                    }
                 }
+            }
+            if (layer.Skip is int s)
+            {
+                var source = plan.Layers[s];
+                foreach (var c in placement.Tiles.Tiles[l])
+                {
+                    var units = new Rect(c.U0, c.V0, c.Height, c.Width);
+                    foreach (var p in placement.Tiles.Tiles[s])
+                    {
+                        var area = TileLinks.OutputRect(source, p).Intersect(units);
+                        Piece(s, p, c, area, (long)area.Cells * c.Maps, (long)area.Cells * c.Maps);
+                    }
+                }
+            }
         }
         long logits = (long)plan.Classes * batch;
         Add(everyStep, CrossKind.Logits, 1, ProtoSize.Logits(0, train: true, logits));
@@ -171,6 +201,13 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
         foreach (var k in Enum.GetValues<CrossKind>()) total.TryAdd(k, default);
         return new CrossMemberTraffic(placement, strategy, batch, firstStep, steps, total);
     }
+
+    /// <summary>
+    /// The <c>from_layer</c> field of a tile piece: the other end's layer + 1 when it is not
+    /// <paramref name="neighbour"/> (the layer a plain net's piece comes from or goes to), else 0
+    /// (absent, so a plain net's messages keep their bytes).
+    /// </summary>
+    public static int FromLayer(int other, int neighbour) => other == neighbour ? 0 : other + 1;
 
     /// <summary>
     /// The steps s of [<paramref name="first"/>, first + <paramref name="count"/>) with (s + 1) a
@@ -263,12 +300,20 @@ public static class ProtoSize
     /// <summary>A float32 array as a bytes field: tag + length varint + 4 bytes a value; nothing when empty.</summary>
     public static long Floats(long count) => count == 0 ? 0 : 1 + Varint((ulong)(4 * count)) + 4 * count;
 
-    /// <summary><c>ActivationsProduced</c> without its step field.</summary>
-    public static long Activations(int layer, int tile, int from, bool train, long floats) =>
-        Int32(layer) + Int32(tile) + Int32(from) + Bool(train) + Floats(floats);
+    /// <summary>
+    /// <c>ActivationsProduced</c> without its step field; <paramref name="fromLayer"/> is its
+    /// <c>from_layer</c> field (the producer's layer + 1 when the producer is not layer − 1: a skip
+    /// piece, or the input of a projection block's first conv; 0 and absent otherwise).
+    /// </summary>
+    public static long Activations(int layer, int tile, int from, bool train, long floats, int fromLayer = 0) =>
+        Int32(layer) + Int32(tile) + Int32(from) + Bool(train) + Floats(floats) + Int32(fromLayer);
 
-    /// <summary><c>ErrorsProduced</c> without its step field.</summary>
-    public static long Errors(int layer, int tile, int from, long floats) => Int32(layer) + Int32(tile) + Int32(from) + Floats(floats);
+    /// <summary>
+    /// <c>ErrorsProduced</c> without its step field; <paramref name="fromLayer"/> is its
+    /// <c>from_layer</c> field (the consumer's layer + 1 when the consumer is not layer + 1; 0 and absent otherwise).
+    /// </summary>
+    public static long Errors(int layer, int tile, int from, long floats, int fromLayer = 0) =>
+        Int32(layer) + Int32(tile) + Int32(from) + Floats(floats) + Int32(fromLayer);
 
     /// <summary><c>LogitsProduced</c> without its step field.</summary>
     public static long Logits(int tile, bool train, long floats) => Int32(tile) + Bool(train) + Floats(floats);

@@ -195,6 +195,11 @@ public sealed class FabricLayoutTests
         "conv3x3x3,relu,maxpool2,conv5x5x4,relu,maxpool2,dense6,relu,dense10;2;12;10",
         "conv4x4x3s2p1,relu,maxpool3s2,conv3x3x4p1,relu,gap,dense10;2;21;19",
         "conv5x5x3s3pvalid,maxpool2,conv3x3x4s2p2,avgpool3s1,dense6,relu,dense10;2;24;26",
+        // Residual nets: an identity block; a projection block (its first conv reads the block's
+        // input two levels down, beside the shortcut); a ResNet-like stem, overlapping pool, both kinds, gap.
+        "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,dense10;1;9;7",
+        "conv3x3x4,relu,res(conv3x3x8s2,relu,conv3x3x8;conv1x1x8s2pvalid),relu,maxpool2,dense10;2;12;10",
+        "conv3x3x4s2p1,relu,maxpool3s2,res(conv3x3x4,relu,conv3x3x4),relu,res(conv3x3x8s2,relu,conv3x3x8;conv1x1x8s2pvalid),relu,gap,dense10;3;23;21",
     ];
 
     public static TheoryData<MapLayout, int, string> LayoutsAndNets()
@@ -209,9 +214,11 @@ public sealed class FabricLayoutTests
     /// <summary>Builds a net of <see cref="ClosedFormNets"/>.</summary>
     public static NetworkPlan ClosedFormPlan(string net)
     {
+        // arch;C;H;W — split from the end: a projection shortcut is written with ';' inside the arch.
         var parts = net.Split(';');
-        return NetworkPlan.Build(ArchSpec.Parse(parts[0]), int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture),
-            int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
+        int n = parts.Length;
+        return NetworkPlan.Build(ArchSpec.Parse(string.Join(';', parts[..(n - 3)])), int.Parse(parts[n - 3], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(parts[n - 2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[n - 1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Theory]

@@ -136,13 +136,13 @@ public sealed class MulticastTests
             var targets = Consumers(y, x).ToList();
             if (targets.Count == 0) return; // no window reads (y, x): nothing is sent
             messages++;
-            if (l.Index == 0) Tree(f.InputPlace(y, x), targets, l.InChannels);
-            else if (f.Options.Layout == MapLayout.Column) Tree(f.OutputSite(l.Index - 1, 0, y, x), targets, l.InChannels);
-            else for (int ch = 0; ch < l.InChannels; ch++) Tree(f.OutputSite(l.Index - 1, ch, y, x), targets, 1);
+            if (l.Source < 0) Tree(f.InputPlace(y, x), targets, l.InChannels);
+            else if (f.Options.Layout == MapLayout.Column) Tree(f.OutputSite(l.Source, 0, y, x), targets, l.InChannels);
+            else for (int ch = 0; ch < l.InChannels; ch++) Tree(f.OutputSite(l.Source, ch, y, x), targets, 1);
         }
-        if (l.Index > 0 && plan.Layers[l.Index - 1].Kind == LayerKind.Dense)
+        if (l.Source >= 0 && plan.Layers[l.Source].Kind == LayerKind.Dense)
         {
-            for (int i = 0; i < l.InChannels; i++, messages++) Tree(f.Place(new UnitCoord(l.Index - 1, i, 0, 0)), Consumers(0, 0), 1);
+            for (int i = 0; i < l.InChannels; i++, messages++) Tree(f.Place(new UnitCoord(l.Source, i, 0, 0)), Consumers(0, 0), 1);
             return (messages, packets, floats, hops, floatHops);
         }
         for (int y = 0; y < l.InHeight; y++)
