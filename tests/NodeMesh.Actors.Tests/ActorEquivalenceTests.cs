@@ -223,6 +223,7 @@ public sealed class ActorEquivalenceTests
     [Theory]
     [InlineData(SmallArch)]
     [InlineData(StridedArch)]
+    [InlineData(ResidualArch)]
     public async Task Logical_activation_and_error_traffic_follow_the_fabric_model(string arch)
     {
         var (tiles, options, weights) = Setup(new StrategyOptions(), arch: arch);
@@ -241,18 +242,20 @@ public sealed class ActorEquivalenceTests
                     }
             long pool = tiles.Tiles[l.Index].Sum(t => FabricModel.PoolMessages(l, t));
             long loss = l.Index == plan.Layers.Count - 1 ? plan.Classes : 0;
-            Assert.Equal(steps * (unitMsgs + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Activation));
-            Assert.Equal(Batch * steps * (unitBytesPerSample + 4 * (pool + loss)), epoch.Ledger.BytesOf(l.Index, TrafficCategory.Activation));
+            long skip = tiles.Tiles[l.Index].Sum(t => FabricModel.SkipMessages(l, t)); // residual add: one value per unit each way
+            Assert.Equal(l.Skip is null ? 0 : l.UnitCount, skip);
+            Assert.Equal(steps * (unitMsgs + pool + loss + skip), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Activation));
+            Assert.Equal(Batch * steps * (unitBytesPerSample + 4 * (pool + loss + skip)), epoch.Ledger.BytesOf(l.Index, TrafficCategory.Activation));
             var fabric = new FabricLayout(plan).LayerTraffic(l.Index, Batch);
             Assert.Equal(steps * fabric.Activation.ByteHops, epoch.Ledger.ByteHopsOf(l.Index, TrafficCategory.Activation));
             Assert.Equal(steps * fabric.Error.ByteHops, epoch.Ledger.ByteHopsOf(l.Index, TrafficCategory.Error));
             long errorUnits = l.Index == 0 ? 0 : unitMsgs;
-            Assert.Equal(steps * (errorUnits + pool + loss), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Error));
+            Assert.Equal(steps * (errorUnits + pool + loss + skip), epoch.Ledger.MessagesOf(l.Index, TrafficCategory.Error));
             // Actor messages: one forward sweep hop per unit per step, every activation piece a tile
             // receives (the driver's images for the first layer), each tile's returning sweep, and
             // the logits the driver receives from the last layer.
             var links = new TileLinks(tiles);
-            long pieces = l.Index == 0 ? tiles.Tiles[0].Count : tiles.Tiles[l.Index].Sum(t => links.InputsOf(l.Index, t.Index).Count);
+            long pieces = l.Index == 0 ? tiles.Tiles[0].Count : tiles.Tiles[l.Index].Sum(t => links.InputsOf(l.Index, t.Index).Count + links.SkipsOf(l.Index, t.Index).Count);
             long logits = l.Index == plan.Layers.Count - 1 ? 1 : 0;
             Assert.Equal(steps * (l.UnitCount + pieces + tiles.Tiles[l.Index].Count + logits), epoch.Ledger.DeliveredOf(l.Index, TrafficCategory.Activation));
         }
@@ -261,6 +264,7 @@ public sealed class ActorEquivalenceTests
     [Theory]
     [InlineData(SmallArch)]
     [InlineData(StridedArch)]
+    [InlineData(ResidualArch)]
     public async Task Multicast_traffic_of_a_run_equals_the_closed_form_and_moves_fewer_byte_hops_than_unicast(string arch)
     {
         var (tiles, options, weights) = Setup(new StrategyOptions(), arch: arch);

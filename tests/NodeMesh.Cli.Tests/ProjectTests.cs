@@ -147,16 +147,23 @@ public sealed class ProjectTests
     /// </summary>
     private const string StridedArch = "conv5x5x8s2p2,relu,maxpool3s2,conv3x3x16p1,relu,gap,dense10";
 
+    /// <summary>
+    /// A residual net on the embedded 28×28 images: an identity block on the stem's output and a
+    /// projection block (1×1 stride-2 shortcut) whose add feeds a max pool.
+    /// </summary>
+    private const string ResidualArch = "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,res(conv3x3x8s2,relu,conv3x3x8;conv1x1x8s2pvalid),relu,maxpool2,dense10";
+
     public static TheoryData<string, string, string> Calibrated => new()
     {
         { "none", "unicast", ArchSpec.Default }, { "none", "multicast", ArchSpec.Default },
         { "allreduce-tree", "unicast", ArchSpec.Default }, { "allreduce-tree", "multicast", ArchSpec.Default },
         { "allreduce-star-every2", "unicast", ArchSpec.Default }, { "allreduce-ring", "multicast", ArchSpec.Default },
         { "none", "unicast", StridedArch }, { "allreduce-tree", "multicast", StridedArch }, { "allreduce-star-every2", "unicast", StridedArch },
+        { "none", "unicast", ResidualArch }, { "allreduce-tree", "multicast", ResidualArch }, { "allreduce-ring-every2", "unicast", ResidualArch },
     };
 
     /// <summary>
-    /// A real short training of the reference net, and of a strided net, on the embedded data
+    /// A real short training of the reference net, of a strided net and of a residual net, on the embedded data
     /// (2 steps of 32) counts exactly what the projection predicts per sample × samples:
     /// activation, error and tying messages, bytes and byte-hops, and (to float rounding) energy
     /// by category. Gossip is left out: which peer a unit reaches, and so the rounds' byte-hops,

@@ -24,6 +24,8 @@ public sealed class TileCompute
     private readonly TilePostOps _post;
     private readonly long _poolMessages;
     private readonly long _poolByteHopsPerSample;
+    private readonly long _skipMessages;
+    private readonly long _skipByteHopsPerSample;
     private readonly GridBuffer?[] _inputs = new GridBuffer?[2];
     private int _nextInput;
     private float[] _pre = [];
@@ -39,6 +41,8 @@ public sealed class TileCompute
         _post = new TilePostOps(layer.PostOps, tile.Height, tile.Width, tile.Maps);
         _poolMessages = FabricModel.PoolMessages(layer, tile);
         _poolByteHopsPerSample = fabric?.PoolTransfers(layer, tile, 1).ByteHops ?? 0;
+        _skipMessages = FabricModel.SkipMessages(layer, tile);
+        _skipByteHopsPerSample = fabric?.SkipTransfers(layer, tile, 1).ByteHops ?? 0;
         if (_post.OutputHeight != Output.Height || _post.OutputWidth != Output.Width)
             throw new InvalidOperationException($"tile {tile} pools to {_post.OutputHeight}x{_post.OutputWidth}, plan says {Output.Height}x{Output.Width}");
     }
@@ -99,6 +103,8 @@ public sealed class TileCompute
         var output = new float[_post.OutputLength(batch)];
         _post.Forward(pre, batch, output);
         ledger?.Add(Layer.Index, TrafficCategory.Activation, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes, _poolByteHopsPerSample * batch);
+        // The residual add's inputs: one value per unit from the skip layer's output site.
+        if (_skipMessages > 0) ledger?.Add(Layer.Index, TrafficCategory.Activation, _skipMessages, _skipMessages * batch * FabricModel.FloatBytes, _skipByteHopsPerSample * batch);
         return output;
     }
 
@@ -169,6 +175,8 @@ public sealed class TileCompute
         if (_delta.Length != n) _delta = new float[n];
         _post.Backward(gradOutput, batch, _delta);
         ledger?.Add(Layer.Index, TrafficCategory.Error, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes, _poolByteHopsPerSample * batch);
+        // Its gradient: each unit's delta back to the skip layer's output site.
+        if (_skipMessages > 0) ledger?.Add(Layer.Index, TrafficCategory.Error, _skipMessages, _skipMessages * batch * FabricModel.FloatBytes, _skipByteHopsPerSample * batch);
         return _delta;
     }
 
