@@ -22,13 +22,19 @@ public sealed class ClusterProjectionTests : ProcessTest
     /// </summary>
     private const double EnvelopeMin = 80, EnvelopeMax = 160;
 
+    private const string Small = "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10";
+
+    /// <summary>A residual net: skip pieces and links past a shortcut cross members with their from_layer field.</summary>
+    private const string Residual = "conv3x3x4,relu,res(conv3x3x4,relu,conv3x3x4),relu,res(conv3x3x8s2,relu,conv3x3x8;conv1x1x8s2pvalid),relu,maxpool2,dense10";
+
     [Theory]
-    [InlineData("none", 1, "block")]
-    [InlineData("allreduce-star", 2, "block")]
-    [InlineData("allreduce-tree", 3, "stripe")]
-    public async Task Measured_cross_member_messages_and_payload_equal_the_projection(string strategy, int workers, string placement)
+    [InlineData("none", 1, "block", Small)]
+    [InlineData("allreduce-star", 2, "block", Small)]
+    [InlineData("allreduce-tree", 3, "stripe", Small)]
+    [InlineData("allreduce-tree", 2, "round-robin", Residual)]
+    public async Task Measured_cross_member_messages_and_payload_equal_the_projection(string strategy, int workers, string placement, string arch)
     {
-        string[] net = ["--arch", "conv3x3x4,relu,maxpool2,conv3x3x6,relu,maxpool2,dense10", "--tile", "7", "--batch", Batch.ToString()];
+        string[] net = ["--arch", arch, "--tile", "7", "--batch", Batch.ToString()];
         string[] train = strategy switch
         {
             "none" => ["--strategy", "none"],
