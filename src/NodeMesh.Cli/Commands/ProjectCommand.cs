@@ -209,7 +209,7 @@ public static partial class ProjectCommand
             row.AddRange(tying.Select(p => Markdown.ByteHops(p.LayerSyncPerSample(l.Index).ByteHops)));
             return (IReadOnlyList<string>)row;
         })));
-        return sb.ToString();
+        return sb.Append('\n').ToString(); // a blank line before the next section
     }
 
     private static string Joules(double pj) => pj >= 1e12 ? $"{Markdown.Num(pj / 1e12)} J" : Markdown.Energy(pj);
