@@ -33,13 +33,19 @@ public static class WorkerNode
         using var stop = cancel.Register(() => exit.TrySetResult(new WorkerExit(WorkerExit.Stopped, "stopped")));
         // A worker started by nodemesh cluster never outlives it.
         using var parent = exitWithPid is int pid
-            ? ProcessWatch.WhenGone(pid, () => exit.TrySetResult(new WorkerExit(WorkerExit.ParentGone, $"process {pid}, which started this worker, exited")))
+            ? ProcessWatch.WhenGone(pid, () => exit.TrySetResult(new WorkerExit(WorkerExit.ParentGone, $"process {pid}, which started this worker, exited")), ParentGoneKill)
             : null;
         var result = await exit.Task.ConfigureAwait(false);
         log.WriteLine($"worker {cluster.SelfAddress}: {result.Reason}; leaving (exit code {result.Code})");
         await Shutdown(host, system).ConfigureAwait(false);
         return result.Code;
     }
+
+    /// <summary>
+    /// How long a worker whose parent is gone may take to leave cleanly before it kills itself:
+    /// the clean shutdown's own bounds (20 s + 10 s) and a margin for a busy thread pool.
+    /// </summary>
+    public static readonly TimeSpan ParentGoneKill = TimeSpan.FromSeconds(45);
 
     /// <summary>Leaves the cluster and stops the ActorSystem, within a bound.</summary>
     internal static async Task Shutdown(Microsoft.Extensions.Hosting.IHost host, ActorSystem system)

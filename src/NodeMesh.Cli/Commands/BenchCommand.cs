@@ -82,7 +82,7 @@ public static class BenchCommand
     }
 
     /// <summary>Kills this process when process <paramref name="pid"/> is gone: a --scale child never outlives the bench that started it.</summary>
-    private static Timer FollowParent(int pid)
+    private static IDisposable FollowParent(int pid)
     {
         if (pid <= 0) throw new UserInputException($"--exit-with-pid {pid}: give the id of a running process.");
         // Killed rather than exited: a clean exit would first stop every actor of the net, which for a million of them takes long.
