@@ -27,6 +27,9 @@ public sealed partial class DriverActor
     private readonly List<MemberRecovery> _recoveries = [];
     private int _resetPending;
     private MixRounds? _lastMix;
+    private long _trainedTo;          // the global step at the end of the last completed training pass
+    private bool _catchUp;            // training again, unreported, what a loss after the epoch's training rolled back
+    private readonly Queue<(object Message, IActorRef Sender)> _deferred = new(); // requests that came during a recovery
 
     private void OnMemberLost(MemberLost lost)
     {
@@ -47,7 +50,7 @@ public sealed partial class DriverActor
         if (_phase is Phase.Failed or Phase.Ended) return;
         if (!_setup.ResumeOnMemberLoss) { Fail($"lost member {member}: {reason}"); return; }
         if (_hosts.Count == 1) { Fail($"lost member {member}: {reason}; no member is left to continue on"); return; }
-        if (_phase != Phase.Recovering)
+        if (_phase != Phase.Recovering && !_catchUp) // a loss during a recovery keeps what the first one interrupted
         {
             _interrupted = _phase;
             _interruptedTrain = _train;
@@ -85,35 +88,77 @@ public sealed partial class DriverActor
         Carried.Clear();
         _globalStep = _lastCheckpoint?.Position.GlobalStep ?? 0;
         _resumeAt = _lastCheckpoint?.Position;
-        _phase = _interrupted;
-        if (_interrupted == Phase.Checkpointing && _checkpointAtEpochEnd)
-        {
-            Fail($"a member was lost while the checkpoint after epoch {_epoch} was taken; continue with --resume from the run directory's last checkpoint");
-            return;
-        }
-        if (_interrupted is Phase.Stepping or Phase.Checkpointing or Phase.Counting && _interruptedTrain && !(_interrupted == Phase.Counting && _trafficOnly))
+        bool training = _interrupted is Phase.Stepping or Phase.Checkpointing or Phase.Counting && _interruptedTrain
+            && !(_interrupted == Phase.Counting && _trafficOnly) && !(_interrupted == Phase.Checkpointing && _checkpointAtEpochEnd);
+        if (training)
         {
             // Train the interrupted epoch again from the checkpoint (inside it, or at its start).
-            if (_resumeAt is { } at && at.Epoch != _epoch)
-            {
-                Fail($"cannot continue epoch {_epoch} from the checkpoint of epoch {at.Epoch}");
-                return;
-            }
-            if (_resumeAt is null && _epoch > 1) { Fail($"cannot continue epoch {_epoch}: no checkpoint was taken"); return; }
+            if (!CanContinueEpoch()) return;
             _phase = Phase.Stepping;
             BeginPass(true, _epoch);
             return;
         }
+        if (_globalStep < _trainedTo)
+        {
+            // The loss came after the epoch's training (while evaluating, idle, reading the model,
+            // taking the epoch's checkpoint): the checkpoint is older than the model that was
+            // reported, so train the rest of the epoch again first, without reporting it, and then
+            // do what was interrupted. Otherwise the steps since the checkpoint would be lost silently.
+            if (!CanContinueEpoch()) return;
+            _catchUp = true;
+            _phase = Phase.Stepping;
+            BeginPass(true, _epoch);
+            return;
+        }
+        ContinueInterrupted();
+    }
+
+    private bool CanContinueEpoch()
+    {
+        if (_resumeAt is { } at && at.Epoch != _epoch)
+        {
+            Fail($"cannot continue epoch {_epoch} from the checkpoint of epoch {at.Epoch}");
+            return false;
+        }
+        if (_resumeAt is null && _epoch > 1) { Fail($"cannot continue epoch {_epoch}: no checkpoint was taken"); return false; }
+        return true;
+    }
+
+    /// <summary>The end of a catch-up pass: its counts were reported with the epoch, so they are collected and dropped.</summary>
+    private void FinishCatchUp()
+    {
+        if (_globalStep != _trainedTo)
+        {
+            Fail($"training again after a lost member reached step {_globalStep}, not the epoch's end at step {_trainedTo}");
+            return;
+        }
+        _phase = Phase.Stepping;
+        CollectCounters(new Core.Metrics.TrafficLedger(_plan.Layers.Count), () =>
+        {
+            _catchUp = false;
+            _ledger.Clear();
+            Carried.Clear();
+            ContinueInterrupted();
+        });
+    }
+
+    /// <summary>Starts again what the lost member interrupted (other than training), on the rebuilt regions.</summary>
+    private void ContinueInterrupted()
+    {
+        _phase = _interrupted;
         switch (_interrupted)
         {
             case Phase.Stepping:
-                BeginPass(false, _epoch);
+                Quiesce(() => BeginPass(false, _epoch));
                 break;
             case Phase.Counting:
                 StartCounting(trafficOnly: true);
                 break;
+            case Phase.Checkpointing:
+                StartCheckpoint(atEpochEnd: true);
+                break;
             case Phase.FetchingModel:
-                StartFetchModel();
+                Quiesce(StartFetchModel);
                 break;
             case Phase.Mixing:
                 StartMix(_lastMix!);
@@ -123,6 +168,7 @@ public sealed partial class DriverActor
                 break;
             default:
                 _phase = Phase.Idle;
+                ReplayDeferred();
                 break;
         }
     }

@@ -54,7 +54,8 @@ public sealed partial class DriverActor
         if (_cursor >= _order.Length)
         {
             _phase = Phase.Idle;
-            if (_train) { _phase = Phase.Counting; StartCounting(trafficOnly: false); }
+            if (_train && _catchUp) { FinishCatchUp(); return; }
+            if (_train) { _trainedTo = _globalStep; _phase = Phase.Counting; StartCounting(trafficOnly: false); }
             else Done(new Evaluated(_lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples));
             return;
         }
@@ -111,7 +112,8 @@ public sealed partial class DriverActor
         _stepInEpoch++;
         _cursor = _end;
         _setup.Progress.Tell(new StepProgress(_epoch, _stepInEpoch, _stepsInEpoch, _lossSum / _samples));
-        if (_setup.Checkpoints is not null && _setup.CheckpointEvery > 0 && _globalStep % _setup.CheckpointEvery == 0 && _cursor < _order.Length)
+        // No checkpoint while catching up: the epoch was reported as trained, a mid-epoch one would go back.
+        if (_setup.Checkpoints is not null && _setup.CheckpointEvery > 0 && _globalStep % _setup.CheckpointEvery == 0 && _cursor < _order.Length && !_catchUp)
         {
             _phase = Phase.Checkpointing;
             StartCheckpoint(atEpochEnd: false);

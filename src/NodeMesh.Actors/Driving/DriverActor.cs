@@ -158,6 +158,11 @@ public sealed partial class DriverActor : UntypedActor
             Sender.Tell(new Status.Failure(new RunFailedException(_failure)));
             return;
         }
+        if ((_phase == Phase.Recovering || _catchUp) && message is Prepare or SaveCheckpoint or TrainEpoch or Evaluate or FetchTraffic or FetchModel or MixRounds)
+        {
+            _deferred.Enqueue((message, Sender)); // answered once the run is back where the loss found it
+            return;
+        }
         switch (message)
         {
             case Prepare: Begin(Phase.Preparing); StartPrepare(); break;
@@ -192,6 +197,13 @@ public sealed partial class DriverActor : UntypedActor
     {
         _phase = Phase.Idle;
         _client.Tell(reply);
+        ReplayDeferred();
+    }
+
+    /// <summary>Hands the requests deferred during a recovery back to the mailbox, in order.</summary>
+    private void ReplayDeferred()
+    {
+        while (_deferred.TryDequeue(out var d)) Self.Tell(d.Message, d.Sender);
     }
 
     private void Fail(string reason)
@@ -201,6 +213,7 @@ public sealed partial class DriverActor : UntypedActor
         _phase = Phase.Failed;
         Context.System.Log.Error("NodeMesh run failed: {0}", reason);
         _client.Tell(new Status.Failure(new RunFailedException(reason)));
+        while (_deferred.TryDequeue(out var d)) d.Sender.Tell(new Status.Failure(new RunFailedException(reason)));
     }
 
     private int IndexOf(IActorRef host)
