@@ -31,6 +31,8 @@ public class ClusterOptionTests
     [InlineData("train", "--workers", "2", "--join-timeout", "0", "--join-timeout 0")]
     [InlineData("train", "--workers", "2", "--placement", "diagonal", "--placement 'diagonal'")]
     [InlineData("node", "--port", "70000", "--port 70000")]
+    [InlineData("node", "--heartbeat-pause", "1", "--heartbeat-pause 1: give 3 .. 600 seconds")]
+    [InlineData("train", "--workers", "2", "--heartbeat-pause", "900", "--heartbeat-pause 900")]
     [InlineData("cluster", "--workers", "0", "--workers '0'")]
     [InlineData("cluster", "--workers", "2", "--seeds", "akka.tcp://nodemesh@h:1", "--seeds")]
     public async Task Out_of_range_cluster_settings_are_refused(params string[] argsAndFragment)
@@ -38,6 +40,16 @@ public class ClusterOptionTests
         var args = argsAndFragment[..^1];
         var r = await Cli.RunAsync(args[0] == "node" || args[0] == "cluster" ? args : [args[0], .. Cli.Tiny, .. args[1..]]);
         Cli.AssertUserError(r, singleLine: true, argsAndFragment[^1]);
+    }
+
+    [Fact]
+    public void The_heartbeat_pause_reaches_both_failure_detectors_of_a_member()
+    {
+        var given = NodeMesh.Cli.Commands.ClusterArgs.MemberFrom(ParsedArgs.Parse("node", NodeMesh.Cli.Commands.NodeCommand.Options, ["--heartbeat-pause", "45"]));
+        var hocon = NodeMesh.Cluster.ClusterHosting.Hocon(given, "worker");
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(hocon, @"acceptable-heartbeat-pause = 45s").Count); // remote watch and cluster
+        var byDefault = NodeMesh.Cli.Commands.ClusterArgs.MemberFrom(ParsedArgs.Parse("node", NodeMesh.Cli.Commands.NodeCommand.Options, []));
+        Assert.Equal(TimeSpan.FromSeconds(10), byDefault.AcceptableHeartbeatPause);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace NodeMesh.Cli.Commands;
 /// <summary>The cluster options of <c>nodemesh train</c>, read from the command line and the environment.</summary>
 public sealed record ClusterArgs(int Workers, MemberOptions Member, PlacementKind Placement, TimeSpan JoinTimeout)
 {
-    private static readonly string[] ClusterOnly = ["seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size", "tls-cert", "tls-ca", "tls-pin", "tls-password"];
+    private static readonly string[] ClusterOnly = ["seeds", "host", "port", "public-host", "placement", "join-timeout", "heartbeat-pause", "max-frame-size", "tls-cert", "tls-ca", "tls-pin", "tls-password"];
 
     /// <summary>The cluster settings of a run, or null for local mode (--workers 0).</summary>
     public static ClusterArgs? Parse(ParsedArgs a)
@@ -35,8 +35,17 @@ public sealed record ClusterArgs(int Workers, MemberOptions Member, PlacementKin
         PublicHost = a.String("public-host"),
         Seeds = MemberOptions.SplitSeeds(a.String("seeds")),
         MaxFrameSize = a.Long("max-frame-size"),
+        AcceptableHeartbeatPause = HeartbeatPause(a),
         Tls = TlsFrom(a),
     }.Validate();
+
+    private static TimeSpan HeartbeatPause(ParsedArgs a)
+    {
+        double s = a.Float("heartbeat-pause");
+        if (!(s >= 3 && s <= 600))
+            throw new UserInputException($"--heartbeat-pause {s.ToString(CultureInfo.InvariantCulture)}: give 3 .. 600 seconds (default 10; every member should use the same).");
+        return TimeSpan.FromSeconds(s);
+    }
 
     /// <summary>The TLS options shared by every member command.</summary>
     public static readonly OptionDef[] TlsOptions =

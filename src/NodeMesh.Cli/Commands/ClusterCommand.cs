@@ -73,7 +73,8 @@ public static class ClusterCommand
             launcher.KillAll();
         });
         // Workers get the driver's TLS settings (same certificate and trust: one machine, one operator).
-        var tls = new[] { "tls-cert", "tls-password", "tls-ca", "tls-pin" }
+        // ... and its heartbeat pause (the failure detectors on both ends should agree).
+        var tls = new[] { "tls-cert", "tls-password", "tls-ca", "tls-pin", "heartbeat-pause" }
             .Where(o => !string.IsNullOrEmpty(a.String(o))).SelectMany(o => new[] { "--" + o, a.String(o)! }).ToArray();
         return await TrainCommand.RunAsync(train, stdout, stderr, address => launcher.Start(workers, address.ToString(), frame, tls));
     }

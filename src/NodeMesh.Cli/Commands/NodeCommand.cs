@@ -14,6 +14,7 @@ public static class NodeCommand
         new("public-host", "NAME", null, "host name other members use to reach this worker (e.g. the compose service name); default: --host", "NODEMESH_PUBLIC_HOST"),
         new("seeds", "LIST", null, "comma-separated seed addresses akka.tcp://nodemesh@HOST:PORT (the driver's, or a first worker's); none = this worker is the first member", "NODEMESH_SEEDS"),
         new("max-frame-size", "BYTES", "16777216", "Akka.Remote maximum frame size; every member must allow the run's largest message", "NODEMESH_MAX_FRAME_SIZE"),
+        new("heartbeat-pause", "S", "10", "seconds without a heartbeat before a member is declared lost (raise it for regions of hundreds of thousands of unit actors, whose build can stall a member for longer)", "NODEMESH_HEARTBEAT_PAUSE"),
         .. ClusterArgs.TlsOptions,
         new("exit-with-pid", "PID", null, "exit when process PID exits (nodemesh cluster sets it, so no worker outlives it)"),
         new("help", null, null, "show this help"),

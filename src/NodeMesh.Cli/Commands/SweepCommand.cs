@@ -37,7 +37,7 @@ public static class SweepCommand
 
     /// <summary>Train options that the sweep sets itself, per setting or per run directory.</summary>
     private static readonly string[] Owned = ["strategy", "topology", "every", "out", "save", "help", "resume", "on-member-lost",
-        "workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size", "tls-cert", "tls-password", "tls-ca", "tls-pin"];
+        "workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "heartbeat-pause", "max-frame-size", "tls-cert", "tls-password", "tls-ca", "tls-pin"];
 
     /// <summary>Train options that apply to one strategy only: passed to those settings alone.</summary>
     private static readonly Dictionary<string, string> StrategyOnly = new()

@@ -55,6 +55,7 @@ public static class TrainCommand
         new("public-host", "NAME", null, "cluster run: host name other members use to reach the driver (default: --host)", "NODEMESH_PUBLIC_HOST"),
         new("placement", "block|stripe|round-robin", "block", "cluster run: how each layer's tiles are spread over the workers (docs/cluster.md)", "NODEMESH_PLACEMENT"),
         new("join-timeout", "S", "60", "cluster run: seconds to wait for the workers to be Up before giving up", "NODEMESH_JOIN_TIMEOUT"),
+        new("heartbeat-pause", "S", "10", "cluster run: seconds without a heartbeat before a member is declared lost (raise it for regions of hundreds of thousands of unit actors, whose build can stall a member for longer)", "NODEMESH_HEARTBEAT_PAUSE"),
         new("max-frame-size", "BYTES", "16777216", "cluster run: Akka.Remote maximum frame size; every member must allow the run's largest message", "NODEMESH_MAX_FRAME_SIZE"),
         .. ClusterArgs.TlsOptions,
         new("checkpoint-every", "epoch|N|off", "epoch", "write the whole training state to RUN_DIR/checkpoint.nmck after every epoch, or every N steps (and every epoch), or never"),
@@ -135,7 +136,7 @@ public static class TrainCommand
 
     /// <summary>Options that a resumed run may set anew; everything else comes from the checkpoint.</summary>
     internal static readonly HashSet<string> ResumeOptions =
-        ["workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "max-frame-size", "tls-cert", "tls-password", "tls-ca", "tls-pin",
+        ["workers", "seeds", "host", "port", "public-host", "placement", "join-timeout", "heartbeat-pause", "max-frame-size", "tls-cert", "tls-password", "tls-ca", "tls-pin",
          "quiet", "checkpoint-every", "on-member-lost", "resume"];
 
     /// <summary>
