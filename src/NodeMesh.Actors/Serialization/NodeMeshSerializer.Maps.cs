@@ -15,9 +15,9 @@ public sealed partial class NodeMeshSerializer
 {
     private void MapTraining()
     {
-        Map<ActivationsProduced, W.ActivationsProduced>("ap", m => new() { Layer = m.Layer, Tile = m.Tile, From = m.From, Step = m.Step, Train = m.Train, Data = Bytes(m.Data), FromLayer = OtherLayer(m.FromLayer, m.Layer - 1) },
+        Map<ActivationsProduced, W.ActivationsProduced>("ap", m => new() { Layer = m.Layer, Tile = m.Tile, From = m.From, Step = m.Step, Train = m.Train, Data = Bytes(m.Data), FromLayer = CrossMemberTraffic.FromLayer(m.FromLayer, m.Layer - 1) },
             W.ActivationsProduced.Parser, p => new(p.Layer, p.Tile, p.From, p.Step, p.Train, Floats(p.Data)) { FromLayer = p.FromLayer == 0 ? p.Layer - 1 : p.FromLayer - 1 });
-        Map<ErrorsProduced, W.ErrorsProduced>("ep", m => new() { Layer = m.Layer, Tile = m.Tile, From = m.From, Step = m.Step, Data = Bytes(m.Data), FromLayer = OtherLayer(m.FromLayer, m.Layer + 1) },
+        Map<ErrorsProduced, W.ErrorsProduced>("ep", m => new() { Layer = m.Layer, Tile = m.Tile, From = m.From, Step = m.Step, Data = Bytes(m.Data), FromLayer = CrossMemberTraffic.FromLayer(m.FromLayer, m.Layer + 1) },
             W.ErrorsProduced.Parser, p => new(p.Layer, p.Tile, p.From, p.Step, Floats(p.Data)) { FromLayer = p.FromLayer == 0 ? p.Layer + 1 : p.FromLayer - 1 });
         Map<LogitsProduced, W.LogitsProduced>("lp", m => new() { Tile = m.Tile, Step = m.Step, Train = m.Train, Logits = Bytes(m.Logits) },
             W.LogitsProduced.Parser, p => new(p.Tile, p.Step, p.Train, Floats(p.Logits)));

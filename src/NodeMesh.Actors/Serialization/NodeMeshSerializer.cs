@@ -98,9 +98,6 @@ public sealed partial class NodeMeshSerializer : SerializerWithStringManifest
 
     // ---- value conversions (each checks what it reads) ---------------------------------------
 
-    /// <summary>A piece's <c>from_layer</c> field: 0 (absent) for the neighbouring layer, else the layer + 1.</summary>
-    private static int OtherLayer(int layer, int neighbour) => layer == neighbour ? 0 : layer + 1;
-
     private static ByteString Bytes(float[] values) => ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
 
     private static float[] Floats(ByteString bytes)

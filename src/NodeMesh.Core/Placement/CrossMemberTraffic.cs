@@ -38,11 +38,9 @@ public readonly record struct CrossCount(long Messages, long PayloadBytes)
 /// (<c>summary.json</c> → <c>cluster.epochs[].types</c>). The driver is a member of its own that
 /// holds no tiles, so images, logits, the loss gradient and the step-done notices always cross;
 /// a tile-to-tile piece crosses when producer and consumer tiles are on different members
-/// (<see cref="TilePlacement.MemberOf"/>). The pieces are those of <see cref="TileLinks"/> along
-/// each layer's <see cref="WeightedLayer.Source"/> (the intersection of the producer's output
-/// rectangle and the consumer's input need), and for a residual block's last conv the skip
-/// pieces from the skip source's tiles (the intersection of the producer's output rectangle and
-/// the consumer's unit rectangle, all maps), each an <c>ActivationsProduced</c> forward and an
+/// (<see cref="TilePlacement.MemberOf"/>). The pieces are the links of <see cref="TileLinks"/>:
+/// input links along each layer's <see cref="WeightedLayer.Source"/>, and a residual block's skip
+/// links (all maps over the consumer's units), each an <c>ActivationsProduced</c> forward and an
 /// <c>ErrorsProduced</c> back, carrying <c>from_layer</c> when the other end is not the
 /// neighbouring layer (<see cref="FromLayer"/>); a tying message crosses when its two
 /// units' tiles are, or when a unit and its map's star reducer are
@@ -141,44 +139,21 @@ public sealed record CrossMemberTraffic(TilePlacement Placement, StrategyOptions
             Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(0, t.Index, -1, train: true, floats));
             Add(everyStep, CrossKind.StepDone, 1, ProtoSize.StepDone(t.Index));
         }
+        // A piece between a producer of layer a and a consumer of layer b: activations forward,
+        // errors back, each naming the other end's layer (from_layer) unless it is the neighbour.
+        var links = new TileLinks(placement.Tiles);
         foreach (var layer in plan.Layers)
-        {
-            int l = layer.Index;
-            // A piece between a producer of layer a and a consumer of layer b: activations forward,
-            // errors back, each naming the other end's layer (from_layer) unless it is the neighbour.
-            void Piece(int a, Tile producer, Tile consumer, Rect area, long activations, long errors)
-            {
-                if (area.IsEmpty || placement.MemberOf(a, producer.Index) == placement.MemberOf(l, consumer.Index)) return;
-                Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(l, consumer.Index, producer.Index, train: true, activations * batch, FromLayer(a, l - 1)));
-                Add(everyStep, CrossKind.Errors, 1, ProtoSize.Errors(a, producer.Index, consumer.Index, errors * batch, FromLayer(l, a + 1)));
-            }
-            if (layer.Source >= 0)
-            {
-                var source = plan.Layers[layer.Source];
-                foreach (var c in placement.Tiles.Tiles[l])
+            foreach (var c in placement.Tiles.Tiles[layer.Index])
+                foreach (var link in links.InputsOf(layer.Index, c.Index).Concat(links.SkipsOf(layer.Index, c.Index)))
                 {
-                    var need = TileLinks.InteriorNeed(layer, c);
-                    foreach (var p in placement.Tiles.Tiles[layer.Source])
-                    {
-                        var area = TileLinks.OutputRect(source, p).Intersect(need);
-                        Piece(layer.Source, p, c, area, (long)area.Cells * p.Maps, (long)area.Cells * layer.InChannels);
-                    }
+                    int a = link.ProducerLayer, l = link.Layer;
+                    if (placement.MemberOf(a, link.Producer) == placement.MemberOf(l, c.Index)) continue;
+                    // An input piece carries the producer's maps forward and the consumer's input channels back
+                    // (the same number); a skip piece the consumer's maps both ways.
+                    long floats = (long)link.Area.Cells * (link.Kind == LinkKind.Skip ? c.Maps : layer.InChannels) * batch;
+                    Add(everyStep, CrossKind.Activations, 1, ProtoSize.Activations(l, c.Index, link.Producer, train: true, floats, FromLayer(a, l - 1)));
+                    Add(everyStep, CrossKind.Errors, 1, ProtoSize.Errors(a, link.Producer, c.Index, floats, FromLayer(l, a + 1)));
                 }
-            }
-            if (layer.Skip is int s)
-            {
-                var source = plan.Layers[s];
-                foreach (var c in placement.Tiles.Tiles[l])
-                {
-                    var units = new Rect(c.U0, c.V0, c.Height, c.Width);
-                    foreach (var p in placement.Tiles.Tiles[s])
-                    {
-                        var area = TileLinks.OutputRect(source, p).Intersect(units);
-                        Piece(s, p, c, area, (long)area.Cells * c.Maps, (long)area.Cells * c.Maps);
-                    }
-                }
-            }
-        }
         long logits = (long)plan.Classes * batch;
         Add(everyStep, CrossKind.Logits, 1, ProtoSize.Logits(0, train: true, logits));
         Add(everyStep, CrossKind.Errors, 1, ProtoSize.Errors(last, 0, -1, logits));
