@@ -68,6 +68,16 @@ public class HelpTests
         }
     }
 
+    [Theory]
+    [InlineData("train")]
+    [InlineData("project")]
+    public async Task The_layer_grammar_in_help_includes_residual_blocks(string command)
+    {
+        var r = await Cli.RunAsync(command, "--help");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Contains("res(conv3x3x32s2,relu,conv3x3x32;conv1x1x32s2pvalid)", r.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task BenchHelpPrintsEveryOptionAndExitsZero()
     {

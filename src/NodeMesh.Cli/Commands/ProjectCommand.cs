@@ -24,7 +24,7 @@ public static partial class ProjectCommand
 
     public static readonly OptionDef[] Options =
     [
-        new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC[sS][pP|psame|pvalid] (stride S, default 1; padding P, default K/2 for odd K), denseN, relu, tanh, maxpoolK[sS], avgpoolK[sS] (window K, stride S, default K), gap (global average pool)"),
+        new("arch", "LAYERS", ArchSpec.Default, TrainCommand.ArchHelp),
         new("arch-file", "FILE", null, "read the layer list from a file (e.g. specs/vgg16.txt; lines starting with # are comments)"),
         new("input", "HxWxC", "28x28x1", "input size of the net (height x width x channels), e.g. 224x224x3"),
         new("classes", "N", "10", "outputs of the last dense layer"),

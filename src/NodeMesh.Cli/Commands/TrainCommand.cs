@@ -15,9 +15,13 @@ namespace NodeMesh.Cli.Commands;
 /// <summary><c>nodemesh train</c>: trains the unit-actor network in one process and writes a run directory.</summary>
 public static class TrainCommand
 {
+    /// <summary>The --arch description, the same in every command that takes a layer list.</summary>
+    internal const string ArchHelp =
+        "layer list: convKxKxC[sS][pP|psame|pvalid] (stride S, default 1; padding P, default K/2 for odd K), denseN, relu, tanh, maxpoolK[sS], avgpoolK[sS] (window K, stride S, default K), gap (global average pool), residual blocks res(conv3x3x16,relu,conv3x3x16) or res(conv3x3x32s2,relu,conv3x3x32;conv1x1x32s2pvalid) (projection shortcut)";
+
     public static readonly OptionDef[] Options =
     [
-        new("arch", "LAYERS", ArchSpec.Default, "layer list: convKxKxC[sS][pP|psame|pvalid] (stride S, default 1; padding P, default K/2 for odd K), denseN, relu, tanh, maxpoolK[sS], avgpoolK[sS] (window K, stride S, default K), gap (global average pool), residual blocks res(conv3x3x16,relu,conv3x3x16) or res(conv3x3x32s2,relu,conv3x3x32;conv1x1x32s2pvalid) (projection shortcut)"),
+        new("arch", "LAYERS", ArchSpec.Default, ArchHelp),
         new("strategy", "NAME", "none", "weight tying: none (locally connected), allreduce (exact), gossip (asynchronous); may name topology, period and step parity too: allreduce-tree-every10, gossip-exp, gossip-grid-every10-parity"),
         new("topology", "NAME", "star (allreduce), grid (gossip)", "allreduce: star|tree|ring; gossip: grid|random|exp"),
         new("reduce", "sum|mean", "sum", "how allreduce combines gradients (sum equals a ConvNet at the same lr)"),
