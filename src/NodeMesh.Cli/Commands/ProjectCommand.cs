@@ -40,6 +40,7 @@ public static partial class ProjectCommand
         new("placement", "block|stripe|round-robin", "block", "with --members: how each layer's tiles are spread over the workers, as train --placement"),
         new("tile", "N", "0", "with --members: tile side in positions, as train --tile (0 = about 4x4 tiles per layer)"),
         new("out", "DIR", null, "write project.md, project.csv, project.json and project.png there (new or empty folder); default: print the tables only"),
+        new("growth", "NAME=DIR,...", null, "instead of projecting a net: compare earlier projections (folders written by --out) and show how the cost of tying grows with the net's size; writes growth.md, growth.csv, growth.png, growth-share.png and growth-time.png to --out"),
         new("help", null, null, "show this help"),
     ];
 
@@ -52,6 +53,8 @@ public static partial class ProjectCommand
         runs' counts are tested against). Device writes are those of ideal stores (none).
         Time per step and per epoch on the fabric from the latency model (docs/latency.md):
         the forward and backward waves, each tying exchange, and the device writes of --device.
+        With --growth, set the projections of several nets side by side: tying bytes, tying's
+        share of the traffic and the epoch time against the number of unit actors.
 
         Usage: nodemesh project [options]
 
@@ -62,6 +65,7 @@ public static partial class ProjectCommand
           nodemesh project --arch-file specs/vgg16.txt --input 224x224x3 --classes 1000 --out vgg16
           nodemesh project --strategies none,allreduce-tree,allreduce-tree-every10 --fabric-cast multicast
           nodemesh project --members 2,4,8 --placement block --strategies none,allreduce-star,allreduce-tree
+          nodemesh project --growth reference=pj-ref,AlexNet=pj-alex,VGG-16=pj-vgg --out growth
         """;
 
     /// <summary>The checked inputs of a projection.</summary>
@@ -127,6 +131,7 @@ public static partial class ProjectCommand
 
     public static int Run(ParsedArgs a, TextWriter stdout)
     {
+        if (a.Given("growth")) return ProjectGrowth.Run(a, stdout);
         var s = Prepare(a);
         var sw = Stopwatch.StartNew();
         var projections = Projection.Compute(s.Plan, s.Strategies, s.Fabrics, s.Batch, s.Energy);

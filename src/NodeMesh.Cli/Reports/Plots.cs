@@ -134,34 +134,47 @@ public static class Plots
 
     private static void Save(Plot plt, string path) => plt.SavePng(path, Width, Height);
 
-    /// <summary>Lines with markers, one per series. With <paramref name="logY"/> the y axis is logarithmic (zeros drawn at a floor tick "0").</summary>
+    /// <summary>
+    /// Lines with markers, one per series. With <paramref name="logY"/> the y axis is logarithmic (zeros drawn at a floor tick "0");
+    /// with <paramref name="logX"/> the x axis is (x values must be positive). <paramref name="xTicks"/>, when given, replaces the
+    /// x ticks by labelled ones at those x values (e.g. one per net). <paramref name="legend"/> places the legend (default upper right).
+    /// </summary>
     public static void Lines(string path, string title, string xLabel, string yLabel, IReadOnlyList<LineSeries> series,
-        bool logY = false, bool percentY = false, bool integerX = true)
+        bool logY = false, bool percentY = false, bool integerX = true, bool logX = false, IReadOnlyList<(double X, string Label)>? xTicks = null, Alignment? legend = null)
     {
         var plt = NewPlot(title, xLabel, yLabel);
         LogScale? log = logY ? LogScale.For(series.SelectMany(s => s.Ys)) : null;
+        Func<double, double> mapX = logX ? v => v > 0 ? Math.Log10(v) : double.NaN : v => v;
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
-            var pts = s.Xs.Zip(s.Ys).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToArray();
+            var pts = s.Xs.Zip(s.Ys).Select(p => (X: mapX(p.First), Y: p.Second)).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToArray();
             if (pts.Length == 0) continue;
-            double[] xs = pts.Select(p => p.First).ToArray();
-            double[] ys = pts.Select(p => log is null ? p.Second : log.Map(p.Second)).ToArray();
+            double[] xs = pts.Select(p => p.X).ToArray();
+            double[] ys = pts.Select(p => log is null ? p.Y : log.Map(p.Y)).ToArray();
             var sc = plt.Add.Scatter(xs, ys, ColorOf(i));
             sc.LegendText = s.Label;
             sc.LineWidth = 2;
             sc.MarkerSize = 8;
         }
-        if (integerX)
+        var allX = series.SelectMany(s => s.Xs).Select(mapX).Where(double.IsFinite).DefaultIfEmpty(1).ToList();
+        if (xTicks is not null)
         {
-            double maxX = series.SelectMany(s => s.Xs).Where(double.IsFinite).DefaultIfEmpty(1).Max();
-            double minX = series.SelectMany(s => s.Xs).Where(double.IsFinite).DefaultIfEmpty(1).Min();
+            var ticks = new NumericManual();
+            foreach (var (x, label) in xTicks) if (double.IsFinite(mapX(x))) ticks.AddMajor(mapX(x), label);
+            plt.Axes.Bottom.TickGenerator = ticks;
+            double span = Math.Max(allX.Max() - allX.Min(), 1);
+            plt.Axes.SetLimitsX(allX.Min() - 0.08 * span, allX.Max() + 0.08 * span);
+        }
+        else if (logX) LogScale.For(series.SelectMany(s => s.Xs)).Apply(plt.Axes.Bottom);
+        else if (integerX)
+        {
             plt.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
-            plt.Axes.SetLimitsX(minX - 0.5, maxX + 0.5);
+            plt.Axes.SetLimitsX(allX.Min() - 0.5, allX.Max() + 0.5);
         }
         if (log is not null) log.Apply(plt.Axes.Left);
         else if (percentY) plt.Axes.Left.TickGenerator = new NumericAutomatic { LabelFormatter = v => $"{v * 100:0.#}%" };
-        if (series.Count > 1) plt.ShowLegend(Alignment.UpperRight);
+        if (series.Count > 1) plt.ShowLegend(legend ?? Alignment.UpperRight);
         Save(plt, path);
     }
 
