@@ -26,9 +26,11 @@ public class BenchTests
         foreach (var row in rows)
         {
             var cells = row.Trim('|').Split('|').Select(c => c.Trim()).ToArray();
-            Assert.Equal(6, cells.Length);
-            foreach (var cell in cells.Skip(1))
+            Assert.Equal(8, cells.Length);
+            foreach (var cell in cells.Skip(1).Take(5))
                 Assert.True(double.TryParse(cell, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0, $"cell '{cell}' of '{row}'");
+            Assert.Matches(@"^[0-9.,]+ (B|kB|MB|GB)$", cells[6]); // managed bytes allocated per timed step
+            Assert.Matches(@"^[0-9.]+%$", cells[7]); // share of the timed epoch paused by the GC
         }
         Assert.Contains("peak working set:", r.Out, StringComparison.Ordinal);
     }
@@ -48,6 +50,15 @@ public class BenchTests
         Assert.StartsWith("strategy,actor_samples_per_second,", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("none,", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("allreduce-ring-every2,", lines[2], StringComparison.Ordinal);
+        var header = lines[0].Split(',');
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            // A timed step allocates at least its messages; the GC's pause share is a fraction of the epoch.
+            Assert.True(Cli.D(cells[Array.IndexOf(header, "actor_allocated_bytes_per_step")]) > 0, line);
+            double pause = Cli.D(cells[Array.IndexOf(header, "actor_gc_pause_share")]);
+            Assert.True(pause >= 0 && pause < 1, line);
+        }
     }
 
     [Theory]

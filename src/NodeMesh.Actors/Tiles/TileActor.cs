@@ -15,6 +15,9 @@ namespace NodeMesh.Actors.Tiles;
 /// its producers. The last conv of a residual block also adds its skip layer's pieces to its
 /// pre-activations after the forward sweep, and sends its deltas over the same areas back. It never
 /// reads or writes a weight. All pieces for a step arrive before the driver starts the next one.
+/// Piece arrays come from <see cref="PieceBuffers"/> and travel with their messages: a tile gives
+/// each piece it receives back once it has copied or added it, and its own output and input-error
+/// regions once it has cut them into pieces.
 /// </summary>
 public sealed class TileActor : UntypedActor
 {
@@ -161,6 +164,7 @@ public sealed class TileActor : UntypedActor
         int b = a.Data.Length / Math.Max(1, _inputs[slot].Area.Cells * _layer.InChannels);
         if (_inputsReceived < 0) { _input = _compute.InputBuffer(b); _inputsReceived = 0; }
         _compute.WriteInput(_inputs[slot], a.Data, _input!);
+        PieceBuffers.Return(a.Data); // copied into the input region: the piece goes back to the pool
         if (++_inputsReceived < _inputs.Count) return;
         _inputsReceived = -1;
         StartForward(a.Step, a.Train, _input!);
@@ -197,7 +201,11 @@ public sealed class TileActor : UntypedActor
         if (_skips.Count > 0)
         {
             // Residual add, in skip-link order (each position gets exactly one piece).
-            for (int i = 0; i < _skips.Count; i++) _compute.AddSkip(_skips[i], _skipPieces[i], done.Output, _batch);
+            for (int i = 0; i < _skips.Count; i++)
+            {
+                _compute.AddSkip(_skips[i], _skipPieces[i], done.Output, _batch);
+                PieceBuffers.Return(_skipPieces[i]);
+            }
             Array.Clear(_skipPieces);
             _skipsReceived = 0;
             _swept = null;
@@ -213,6 +221,7 @@ public sealed class TileActor : UntypedActor
             var link = _outputs[i];
             _consumers[i].Tell(new ActivationsProduced(link.Layer, link.Consumer, _tile.Index, done.Step, done.Train, _compute.OutputPiece(link, output, _batch)) { FromLayer = _layer.Index }, ActorRefs.NoSender);
         }
+        PieceBuffers.Return(output); // cut into pieces, each now owned by its consumer
         // A tile whose whole region is cut off by pooling feeds nobody: its gradient is zero, known now.
         if (done.Train && _outputs.Count == 0) StartBackward(done.Step, _compute.GradBuffer(_batch));
     }
@@ -223,6 +232,7 @@ public sealed class TileActor : UntypedActor
         if (e.From < 0)
         {
             StartBackward(e.Step, e.Data); // the loss gradient of the last layer, as computed by the driver
+            PieceBuffers.Return(e.Data);
             return;
         }
         int slot = Slot(_outputs, e.FromLayer, e.From, producer: false);
@@ -231,7 +241,11 @@ public sealed class TileActor : UntypedActor
         if (++_errorsReceived < _outputs.Count) return;
         // Sum the consumers' pieces in consumer order, as one process summing whole error grids would.
         var grad = _compute.GradBuffer(_batch);
-        for (int i = 0; i < _outputs.Count; i++) _compute.AddGradPiece(_outputs[i], _errors[i], grad, _batch);
+        for (int i = 0; i < _outputs.Count; i++)
+        {
+            _compute.AddGradPiece(_outputs[i], _errors[i], grad, _batch);
+            PieceBuffers.Return(_errors[i]);
+        }
         Array.Clear(_errors);
         _errorsReceived = 0;
         StartBackward(e.Step, grad);
@@ -262,6 +276,7 @@ public sealed class TileActor : UntypedActor
             var link = _inputs[i];
             _producers[i].Tell(new ErrorsProduced(link.ProducerLayer, link.Producer, _tile.Index, done.Step, _compute.ErrorPiece(link, done.InputError, _batch)) { FromLayer = _layer.Index }, ActorRefs.NoSender);
         }
+        PieceBuffers.Return(done.InputError);
     }
 
     private int Slot(IReadOnlyList<TileLink> links, int layer, int tile, bool producer)

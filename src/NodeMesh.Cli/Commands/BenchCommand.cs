@@ -42,6 +42,8 @@ public static class BenchCommand
 
         Each configuration trains a warm-up epoch and then a timed epoch of --steps batches.
         Samples/s counts training samples (forward, backward, update and tying) per wall-clock second.
+        Per actor run it also gives the managed bytes allocated per timed step (all threads) and
+        the share of the timed epoch that garbage collection paused the process.
 
         With --scale it instead builds --arch for each input size of --scale-inputs, each in a fresh
         nodemesh process, and reports per net: unit actors, tiles, build time, managed bytes per unit
@@ -128,9 +130,9 @@ public static class BenchCommand
         var weights = WeightLayout.InitialVectors(plan, 1);
         int limit = Math.Min(steps * batch, data.Train.Count);
         stdout.WriteLine($"nodemesh bench: {plan.Arch}{(input is null ? "" : $" at {input} on synthetic data (cost only)")}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
-        stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time |");
-        stdout.WriteLine("|---|---:|---:|---:|---:|---:|");
-        var rows = new List<string> { "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time" };
+        stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time | actors: allocated / step | actors: GC pause share |");
+        stdout.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        var rows = new List<string> { "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time,actor_allocated_bytes_per_step,actor_gc_pause_share" };
         var devices = (a.String("device") ?? "ideal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(Core.Devices.DeviceConfig.Load).ToList();
         foreach (var device in devices)
@@ -138,15 +140,21 @@ public static class BenchCommand
         {
             string name = device.IsIdeal ? strategyName : $"{strategyName} on {device.Name}";
             var options = new TrainOptions(plan.Arch.Text, strategy, Epochs: 2, Batch: batch, TrainLimit: limit, Shuffle: false).Validate();
-            double actorRate;
+            double actorRate, allocatedPerStep, pauseShare;
             var spec = RunSpecs.From(options, plan, device);
             await using (var run = await LocalRun.StartAsync(spec, options, data))
             {
                 await run.PrepareAsync();
                 await run.TrainEpochAsync(1);
+                // The timed epoch's managed allocations (all threads) and the share of its wall time the GC paused the process.
+                long allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var paused = GC.GetTotalPauseDuration();
                 var sw = Stopwatch.StartNew();
                 var r = await run.TrainEpochAsync(2);
-                actorRate = r.Samples / sw.Elapsed.TotalSeconds;
+                var elapsed = sw.Elapsed;
+                actorRate = r.Samples / elapsed.TotalSeconds;
+                allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / Math.Ceiling((double)r.Samples / batch);
+                pauseShare = (GC.GetTotalPauseDuration() - paused) / elapsed;
             }
             double seqRate = double.NaN, parRate = double.NaN;
             if (engine && device.IsIdeal && strategy.Kind != StrategyKind.Gossip) // the engine does not model gossip: its columns show "-"
@@ -155,8 +163,8 @@ public static class BenchCommand
                 parRate = EngineRate(tiles, options, weights, data, parallel: true);
             }
             string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, CultureInfo.InvariantCulture);
-            stdout.WriteLine($"| {name} | {F(actorRate, "F0")} | {F(seqRate, "F0")} | {F(parRate, "F0")} | {F(seqRate / actorRate, "F2")} | {F(parRate / actorRate, "F2")} |");
-            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{seqRate:F1},{parRate:F1},{seqRate / actorRate:F3},{parRate / actorRate:F3}"));
+            stdout.WriteLine($"| {name} | {F(actorRate, "F0")} | {F(seqRate, "F0")} | {F(parRate, "F0")} | {F(seqRate / actorRate, "F2")} | {F(parRate / actorRate, "F2")} | {Reports.Markdown.Bytes(allocatedPerStep)} | {Reports.Markdown.Percent(pauseShare)} |");
+            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{seqRate:F1},{parRate:F1},{seqRate / actorRate:F3},{parRate / actorRate:F3},{allocatedPerStep:F0},{pauseShare:F4}"));
         }
         stdout.WriteLine($"peak working set: {Reports.Markdown.Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}");
         if (a.String("out") is { } outFile) File.WriteAllLines(outFile, rows);

@@ -91,14 +91,22 @@ public sealed class UnitEngine
                 if (l.Index == 0) c.WriteImages(paddedImages, region);
                 else
                     foreach (var link in _links.InputsOf(l.Index, t))
-                        c.WriteInput(link, _compute[link.ProducerLayer][link.Producer].OutputPiece(link, outputs[link.ProducerLayer][link.Producer], batch), region);
+                    {
+                        var piece = _compute[link.ProducerLayer][link.Producer].OutputPiece(link, outputs[link.ProducerLayer][link.Producer], batch);
+                        c.WriteInput(link, piece, region);
+                        PieceBuffers.Return(piece);
+                    }
                 layerRegions[t] = region;
                 var buf = c.ForwardBuffer(batch);
                 var units = _units[l.Index][t];
                 for (int i = 0; i < units.Length; i++)
                     units[i].Forward(region, buf.AsSpan(i * batch, batch));
                 foreach (var link in _links.SkipsOf(l.Index, t))
-                    c.AddSkip(link, _compute[link.ProducerLayer][link.Producer].OutputPiece(link, outputs[link.ProducerLayer][link.Producer], batch), buf, batch);
+                {
+                    var piece = _compute[link.ProducerLayer][link.Producer].OutputPiece(link, outputs[link.ProducerLayer][link.Producer], batch);
+                    c.AddSkip(link, piece, buf, batch);
+                    PieceBuffers.Return(piece);
+                }
                 layerOutputs[t] = c.FinishForward(buf, batch, null);
             });
         }
@@ -135,9 +143,11 @@ public sealed class UnitEngine
                     foreach (var link in _links.OutputsOf(li, t))
                     {
                         var consumer = _compute[link.Layer][link.Consumer];
-                        c.AddGradPiece(link, link.Kind == LinkKind.Skip
+                        var piece = link.Kind == LinkKind.Skip
                             ? consumer.SkipErrorPiece(link, deltas[link.Layer][link.Consumer], batch)
-                            : consumer.ErrorPiece(link, errors[link.Layer][link.Consumer], batch), grad, batch);
+                            : consumer.ErrorPiece(link, errors[link.Layer][link.Consumer], batch);
+                        c.AddGradPiece(link, piece, grad, batch);
+                        PieceBuffers.Return(piece);
                     }
                 }
                 var d = layerDeltas[t] = c.BeginBackward(grad, batch, null);

@@ -95,12 +95,12 @@ public sealed class TileCompute
         return _pre;
     }
 
-    /// <summary>Applies the post-ops to a completed forward sweep; returns the pooled region [h][w][M][B] (a new array).</summary>
+    /// <summary>Applies the post-ops to a completed forward sweep; returns the pooled region [h][w][M][B] (rented from <see cref="PieceBuffers"/>: the caller owns it).</summary>
     public float[] FinishForward(float[] pre, int batch, TrafficLedger? ledger)
     {
         _pre = pre;
         _batch = batch;
-        var output = new float[_post.OutputLength(batch)];
+        var output = PieceBuffers.Rent(_post.OutputLength(batch));
         _post.Forward(pre, batch, output);
         ledger?.Add(Layer.Index, TrafficCategory.Activation, _poolMessages, _poolMessages * batch * FabricModel.FloatBytes, _poolByteHopsPerSample * batch);
         // The residual add's inputs: one value per unit from the skip layer's output site.
@@ -108,11 +108,11 @@ public sealed class TileCompute
         return output;
     }
 
-    /// <summary>The piece of a pooled output that <paramref name="link"/> carries to its consumer (a new array).</summary>
+    /// <summary>The piece of a pooled output that <paramref name="link"/> carries to its consumer (rented from <see cref="PieceBuffers"/>: the caller owns it).</summary>
     public float[] OutputPiece(TileLink link, ReadOnlySpan<float> output, int batch)
     {
         var a = link.Area;
-        var piece = new float[a.Cells * OutCell(batch)];
+        var piece = PieceBuffers.Rent(a.Cells * OutCell(batch));
         RegionCopy.Copy(output, Output.Width, a.Y0 - Output.Y0, a.X0 - Output.X0, piece, a.Width, 0, 0, a.Height, a.Width, OutCell(batch));
         return piece;
     }
@@ -134,12 +134,12 @@ public sealed class TileCompute
 
     /// <summary>
     /// The piece of this tile's deltas (<see cref="BeginBackward"/>'s result, the gradient w.r.t. the
-    /// pre-activations and so w.r.t. the skip producer's output) that a skip link carries back (a new array).
+    /// pre-activations and so w.r.t. the skip producer's output) that a skip link carries back (rented from <see cref="PieceBuffers"/>: the caller owns it).
     /// </summary>
     public float[] SkipErrorPiece(TileLink link, ReadOnlySpan<float> delta, int batch)
     {
         var a = link.Area;
-        var piece = new float[a.Cells * Tile.Maps * batch];
+        var piece = PieceBuffers.Rent(a.Cells * Tile.Maps * batch);
         RegionCopy.Copy(delta, Tile.Width, a.Y0 - Tile.U0, a.X0 - Tile.V0, piece, a.Width, 0, 0, a.Height, a.Width, Tile.Maps * batch);
         return piece;
     }
@@ -180,18 +180,18 @@ public sealed class TileCompute
         return _delta;
     }
 
-    /// <summary>A zeroed input-error region for the backward sweep (empty for the first layer, whose input needs no error).</summary>
+    /// <summary>A zeroed input-error region for the backward sweep (empty for the first layer, whose input needs no error); rented from <see cref="PieceBuffers"/>: the caller owns it.</summary>
     public float[] NewInputError(int batch)
     {
         if (Layer.Index == 0) return [];
-        return new float[Region.Cells * InCell(batch)];
+        return PieceBuffers.RentZeroed(Region.Cells * InCell(batch));
     }
 
-    /// <summary>The piece of this tile's input error that <paramref name="link"/> carries back to its producer (a new array).</summary>
+    /// <summary>The piece of this tile's input error that <paramref name="link"/> carries back to its producer (rented from <see cref="PieceBuffers"/>: the caller owns it).</summary>
     public float[] ErrorPiece(TileLink link, ReadOnlySpan<float> inputError, int batch)
     {
         var a = link.Area;
-        var piece = new float[a.Cells * InCell(batch)];
+        var piece = PieceBuffers.Rent(a.Cells * InCell(batch));
         var (y, x) = TileLinks.InRegion(Layer, Tile, a);
         RegionCopy.Copy(inputError, Region.Width, y, x, piece, a.Width, 0, 0, a.Height, a.Width, InCell(batch));
         return piece;
