@@ -75,7 +75,9 @@ public static class SweepCommand
         Strategies use the grammar of 'train --strategy' (none, allreduce-tree, gossip-exp-every10);
         those without a period get every period of --every. Run again with the same options, the
         sweep resumes: finished settings are skipped, an interrupted one continues from its
-        checkpoint. A setting folder whose config.json differs from what this command asks for is
+        checkpoint. A run that diverges (its training loss becomes NaN) is a result: the sweep goes
+        on, keeps it when run again, and the comparison counts it without averaging it (delete its
+        folder to try it again). A setting folder whose config.json differs from what this command asks for is
         refused before anything runs (the differences are named): give a new --out for new options.
         At the end all settings are compared into DIR (compare.md, compare.csv, trade-off plots).
         Every other option is passed to each train run ({string.Join(", ", StrategyOnly.Select(kv => "--" + kv.Key))} only to the settings of their strategy).
@@ -199,7 +201,7 @@ public static class SweepCommand
             throw new UserInputException($"--out: {dir} holds a run made with other options ({string.Join("; ", diffs)}); " +
                 "resuming would answer this command with old results. Give the same options as before, or a new --out.");
         string summaryPath = Path.Combine(dir, RunData.SummaryFile);
-        if (File.Exists(summaryPath) && RunJson.ReadSummary(File.ReadAllText(summaryPath))?.Status is "completed" or null) return Action.Skip;
+        if (File.Exists(summaryPath) && RunJson.ReadSummary(File.ReadAllText(summaryPath))?.Status is "completed" or "diverged" or null) return Action.Skip;
         return File.Exists(Path.Combine(dir, Core.Checkpoints.TrainingCheckpoint.FileName)) ? Action.Resume : Action.Restart;
     }
 
@@ -241,8 +243,11 @@ public static class SweepCommand
             string tag = $"[{(i + 1).ToString(CultureInfo.InvariantCulture)}/{plans.Count.ToString(CultureInfo.InvariantCulture)}] {sweepRun.Name}";
             if (action == Action.Skip)
             {
-                stdout.WriteLine($"{tag} ... skipped: {Path.Combine(dir, RunData.SummaryFile)} exists, made with the same options");
-                if (!File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
+                var kept = RunData.Load(dir);
+                stdout.WriteLine(kept.Diverged
+                    ? $"{tag} ... skipped: it diverged before with the same options ({kept.Summary.Failure}); delete {dir} to run it again"
+                    : $"{tag} ... skipped: {Path.Combine(dir, RunData.SummaryFile)} exists, made with the same options");
+                if (kept.Epochs.Count > 0 && !File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
                 continue;
             }
             if (action == Action.Restart)
@@ -261,6 +266,13 @@ public static class SweepCommand
             int code;
             await using (var log = new LazyFileWriter(Path.Combine(dir, "train.log")))
                 code = await TrainRun.RunAsync(setup, log, stderr);
+            if (code != 0 && File.Exists(Path.Combine(dir, RunData.SummaryFile)) && RunData.Load(dir) is { Diverged: true } divergedRun)
+            {
+                // Not a failure of the sweep: this setting does not train at this learning rate, and the comparison says so.
+                if (divergedRun.Epochs.Count > 0 && !File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
+                stdout.WriteLine($"{tag} diverged after {Markdown.Fixed(sw.Elapsed.TotalSeconds, 1)} s: {divergedRun.Summary.Failure}; kept as a result, going on");
+                continue;
+            }
             if (code != 0)
             {
                 stdout.WriteLine(code == TrainRun.InterruptedExitCode

@@ -31,7 +31,8 @@ public static class Comparison
     public const string CsvHeader = "run,path,strategy,topology,every,epochs,test_accuracy,final_train_loss,sync_bytes_per_sample,sync_byte_hops_per_sample,energy_pj_per_sample,baseline_energy_pj_per_sample,"
         + "cluster_wire_bytes_per_sample,cluster_sync_wire_bytes_per_sample,cluster_wire_overhead,"
         + "test_accuracy_epoch1,group,n,test_accuracy_mean,test_accuracy_std,test_accuracy_epoch1_mean,test_accuracy_epoch1_std,final_train_loss_mean,final_train_loss_std,"
-        + "sync_bytes_per_sample_mean,sync_bytes_per_sample_std,sync_byte_hops_per_sample_mean,sync_byte_hops_per_sample_std,energy_pj_per_sample_mean,energy_pj_per_sample_std";
+        + "sync_bytes_per_sample_mean,sync_bytes_per_sample_std,sync_byte_hops_per_sample_mean,sync_byte_hops_per_sample_std,energy_pj_per_sample_mean,energy_pj_per_sample_std,"
+        + "status,group_diverged";
 
     /// <summary>Loads every run directory (all errors before any file is written) and gives duplicate names a suffix.</summary>
     public static IReadOnlyList<RunData> Load(IReadOnlyList<string> dirs)
@@ -74,22 +75,24 @@ public static class Comparison
         var groups = SeedGroup.Of(runs);
 
         // One point per group at the mean of its runs; the error bar is the accuracy's sample std.
+        // Groups whose every run diverged have no accuracy to plot.
         static ScatterPoint Point(SeedGroup g, Func<RunData, double?> x)
         {
             var acc = g.Stat(r => r.FinalTestAccuracy)!.Value;
             return new ScatterPoint(g.Name, g.Stat(x)?.Mean ?? 0, acc.Mean, acc.Std);
         }
+        var plotted = groups.Where(g => g.Stat(r => r.FinalTestAccuracy) is not null).ToList();
         Plots.LabelledScatter(P(BytesPng), "Test accuracy against sync bytes per training sample", "sync bytes per sample (log)", "test accuracy",
-            groups.Select(g => Point(g, r => r.BytesPerSample("sync"))).ToList());
+            plotted.Select(g => Point(g, r => r.BytesPerSample("sync"))).ToList());
         if (hops)
             Plots.LabelledScatter(P(ByteHopsPng), "Test accuracy against sync byte-hops per training sample", "sync byte-hops per sample (log)", "test accuracy",
-                groups.Where(g => g.First.HasByteHops).Select(g => Point(g, r => r.ByteHopsPerSample("sync") ?? 0)).ToList());
+                plotted.Where(g => g.First.HasByteHops).Select(g => Point(g, r => r.ByteHopsPerSample("sync") ?? 0)).ToList());
         if (energy)
         {
             Plots.LabelledScatter(P(EnergyPng), "Test accuracy against energy per training sample", $"total energy, {Markdown.EnergyUnit} per sample (log)", "test accuracy",
-                groups.Where(g => g.First.HasEnergy).Select(g => Point(g, r => Markdown.Microjoules(r.EnergyPerSample ?? 0))).ToList(),
+                plotted.Where(g => g.First.HasEnergy).Select(g => Point(g, r => Markdown.Microjoules(r.EnergyPerSample ?? 0))).ToList(),
                 referenceX: baseline is { } bpj ? Markdown.Microjoules(bpj) : null, referenceLabel: baseline is null ? null : "conventional baseline");
-            WriteBreakdown(P(BreakdownPng), groups);
+            WriteBreakdown(P(BreakdownPng), plotted);
         }
 
         File.WriteAllText(csv, Csv(runs));
@@ -131,6 +134,8 @@ public static class Comparison
 
     private static double? BaselineTotal(RunData r) => r.Baseline?.EnergyPjPerSample?.Total;
 
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
     public static string Csv(IReadOnlyList<RunData> runs)
     {
         // The differing options, but not those the fixed columns already hold.
@@ -147,12 +152,13 @@ public static class Comparison
             string[] cells =
             [
                 r.Name, Path.GetFullPath(r.Dir), r.Strategy, r.Topology ?? "", r.Every.ToString(CultureInfo.InvariantCulture),
-                r.Epochs.Count.ToString(CultureInfo.InvariantCulture), G(r.FinalTestAccuracy), G(r.FinalTrainLoss),
+                r.Epochs.Count.ToString(CultureInfo.InvariantCulture), G(Finite(r.FinalTestAccuracy)), G(Finite(r.FinalTrainLoss)),
                 G(r.BytesPerSample("sync")), G(r.ByteHopsPerSample("sync")), G(r.EnergyPerSample), G(BaselineTotal(r)),
                 G(r.ClusterWireBytesPerSample), G(r.ClusterCategoryWireBytesPerSample("sync")), G(r.ClusterOverhead),
                 G(r.Epochs.Count > 0 ? r.Epochs[0].TestAccuracy : null), g.Name, g.N.ToString(CultureInfo.InvariantCulture),
                 .. MeanStd(g.Stat(x => x.FinalTestAccuracy)), .. MeanStd(g.AccuracyAfter(1)), .. MeanStd(g.Stat(x => x.FinalTrainLoss)),
                 .. MeanStd(g.Stat(x => x.BytesPerSample("sync"))), .. MeanStd(g.Stat(x => x.ByteHopsPerSample("sync"))), .. MeanStd(g.Stat(x => x.EnergyPerSample)),
+                r.Summary.Status ?? "", g.DivergedCount.ToString(CultureInfo.InvariantCulture),
                 .. options.Select(o => ConfigDiff.Value(r, o) is var v && v == "–" ? "" : v),
             ];
             sb.Append(string.Join(',', cells.Select(CsvCell))).Append('\n');
@@ -166,7 +172,7 @@ public static class Comparison
         sb.Append(CultureInfo.InvariantCulture, $"# NodeMesh comparison of {runs.Count} run(s)\n\n");
         var archs = runs.Select(r => r.Arch).Distinct().ToList();
         var data = runs.Select(r => r.Config.Data).Distinct().ToList();
-        var epochs = runs.Select(r => r.Epochs.Count).Distinct().ToList();
+        var epochs = runs.Where(r => !r.Diverged).DefaultIfEmpty(runs[0]).Select(r => r.Epochs.Count).Distinct().ToList(); // a diverged run stopped early by nature
         var trainSamples = runs.Select(r => r.TrainSamples).Distinct().ToList();
         var testSamples = runs.Select(r => r.TestSamples).Distinct().ToList();
         static string List<T>(IEnumerable<T> xs, Func<T, string> f) => string.Join(", ", xs.Select(f));
@@ -192,7 +198,7 @@ public static class Comparison
         // The seed column of a group lists its seeds, each linked to its run's report.
         string Cell(SeedGroup g, (string Header, Func<RunData, string> Cell) d) =>
             d.Header == seedKey && g.N > 1 ? string.Join(", ", g.Runs.Select(r => Link(r, d.Cell(r)))) : d.Cell(g.First);
-        var epochCounts = runs.Select(r => r.Epochs.Count).Distinct().ToList();
+        var epochCounts = epochs;
         string After(int e) => e == 1 ? "after 1 epoch" : $"after {e.ToString(CultureInfo.InvariantCulture)} epochs";
 
         List<string> header = ["run", "strategy", .. differing.Select(d => d.Header)];
@@ -220,10 +226,11 @@ public static class Comparison
                 g.N == 1 ? Link(r, g.Name) : g.Name, r.Setting, // the strategy grammar's name: kind-topology-everyF
                 .. differing.Select(d => Cell(g, d)),
             ];
-            if (repeated) row.Add(g.N.ToString(CultureInfo.InvariantCulture));
+            if (repeated) row.Add(g.N.ToString(CultureInfo.InvariantCulture) + (g.DivergedCount > 0 ? $" ({g.DivergedCount.ToString(CultureInfo.InvariantCulture)} diverged)" : ""));
             bool costOnly = g.Runs.Any(x => x.CostOnly);
-            if (perEpoch) row.Add(costOnly ? "n/a" : g.AccuracyAfter(1)?.ShowPercent() ?? "–");
-            row.Add(costOnly ? "n/a" : g.Stat(x => x.FinalTestAccuracy)!.Value.ShowPercent());
+            string none = g.DivergedCount == g.N ? "diverged" : "–";
+            if (perEpoch) row.Add(costOnly ? "n/a" : g.AccuracyAfter(1)?.ShowPercent() ?? none);
+            row.Add(costOnly ? "n/a" : g.Stat(x => x.FinalTestAccuracy)?.ShowPercent() ?? none);
             row.Add(Show(g.Stat(x => x.BytesPerSample("sync")), Markdown.Bytes));
             if (hops) row.Add(Show(g.Stat(x => x.ByteHopsPerSample("sync")), Markdown.ByteHops));
             if (energy) row.Add(Show(g.Stat(x => x.EnergyPerSample), v => Markdown.EnergyValue(v)));
@@ -247,6 +254,10 @@ public static class Comparison
         if (repeated)
             sb.Append(" Runs that differ only by seed are one row: mean ± sample standard deviation (n − 1 in the denominator) over its n runs; ")
               .Append("a figure that every run of the row gave alike (a deterministic count), or that varies by less than the digits shown, is shown once (compare.csv has every run's value and the exact std).");
+        var diverged = runs.Where(r => r.Diverged).ToList();
+        if (diverged.Count > 0)
+            sb.Append(" Diverged runs (the training loss became non-finite; each summary.json says when) count in n but in no mean, std or plot: ")
+              .Append(string.Join(", ", diverged.Select(r => Link(r, r.Name)))).Append('.');
         if (differing.Count > 0)
             sb.Append(" Columns ").Append(string.Join(", ", differing.Select(d => $"`{d.Header}`"))).Append(" are the options (config.json names) in which the runs differ.");
         if (devices)

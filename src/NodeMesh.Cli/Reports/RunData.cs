@@ -53,10 +53,16 @@ public sealed class RunData
 
     /// <summary>The run's lower bounds by conv layer, or, when the summary has none at the top, those of its last epoch.</summary>
     public IReadOnlyList<KeyValuePair<string, LowerBoundRecord>> LowerBounds =>
-        (Summary.LowerBounds ?? Epochs[^1].LowerBounds)?.ToList() ?? [];
+        (Summary.LowerBounds ?? (Epochs.Count > 0 ? Epochs[^1].LowerBounds : null))?.ToList() ?? [];
 
-    public double FinalTestAccuracy => Summary.FinalTestAccuracy ?? Epochs[^1].TestAccuracy;
-    public double FinalTrainLoss => Summary.FinalTrainLoss ?? Epochs[^1].TrainLoss;
+    /// <summary>The training loss became non-finite (summary.json status "diverged"): an outcome, kept out of every mean.</summary>
+    public bool Diverged => Summary.Status == "diverged";
+
+    /// <summary>The last epoch's test accuracy; NaN for a run that diverged before finishing one.</summary>
+    public double FinalTestAccuracy => Summary.FinalTestAccuracy ?? (Epochs.Count > 0 ? Epochs[^1].TestAccuracy : double.NaN);
+
+    /// <summary>The last epoch's training loss; NaN for a run that diverged before finishing one.</summary>
+    public double FinalTrainLoss => Summary.FinalTrainLoss ?? (Epochs.Count > 0 ? Epochs[^1].TrainLoss : double.NaN);
     public double? WallSeconds => Summary.WallSeconds;
 
     /// <summary>"none", or strategy-topology with its tying period: "allreduce-ring F=10".</summary>
@@ -168,8 +174,9 @@ public sealed class RunData
         string configPath = Path.Combine(dir, ConfigFile);
         var config = summary.Config ?? (File.Exists(configPath) ? Read(configPath, RunJson.ReadConfig) : null)
             ?? throw new UserInputException($"{dir}: neither {SummaryFile} nor {ConfigFile} holds the run's configuration.");
-        if (summary.Epochs.Count == 0)
-            throw new UserInputException(summary.Status is "failed" or "interrupted" or "diverged"
+        // A run that diverged is a result (the setting does not train at this learning rate), even before its first epoch ends.
+        if (summary.Epochs.Count == 0 && summary.Status != "diverged")
+            throw new UserInputException(summary.Status is "failed" or "interrupted"
                 ? $"{summaryPath} lists no epochs: the run stopped ({summary.Status}) before it finished one ({summary.Failure})."
                 : $"{summaryPath} lists no epochs.");
 

@@ -58,16 +58,19 @@ public sealed partial class SeedGroup
     /// <summary>Runs in the group.</summary>
     public int N => Runs.Count;
 
-    /// <summary>The first run, for what all runs share (setting, options, baseline).</summary>
-    public RunData First => Runs[0];
+    /// <summary>The first run that did not diverge (else the first), for what all runs share (setting, options, baseline).</summary>
+    public RunData First => Runs.FirstOrDefault(r => !r.Diverged) ?? Runs[0];
 
     /// <summary>The seeds of the runs, in order.</summary>
     public IReadOnlyList<int> Seeds => Runs.Select(r => r.Config.Seed).ToList();
 
-    /// <summary>The statistic of a figure over the runs that recorded it (null: none did).</summary>
+    /// <summary>Runs whose training diverged: counted in <see cref="N"/>, left out of every <see cref="Stat"/>.</summary>
+    public int DivergedCount => Runs.Count(r => r.Diverged);
+
+    /// <summary>The statistic of a figure over the runs that did not diverge and recorded it (null: none did).</summary>
     public SeedStat? Stat(Func<RunData, double?> figure)
     {
-        var values = Runs.Select(figure).OfType<double>().ToList();
+        var values = Runs.Where(r => !r.Diverged).Select(figure).OfType<double>().ToList();
         return values.Count == 0 ? null : SeedStat.Of(values);
     }
 

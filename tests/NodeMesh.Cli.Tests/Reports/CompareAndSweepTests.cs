@@ -292,6 +292,55 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Assert.Contains("unit_init \"tied\" → \"he-normal\"", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A diverging run is a result, not a failure: the sweep records it, goes on to the next run,
+    /// compares, and keeps it when run again; the comparison counts it in n and in no mean.
+    /// </summary>
+    [Fact]
+    public async Task SweepKeepsDivergedRunsAsResultsAndCompareLeavesThemOutOfTheMeans()
+    {
+        using var tmp = new TempDir();
+        string dir = tmp["sweep"];
+        async Task<string> Sweep(params string[] args)
+        {
+            using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+            int code = await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", dir, .. Cli.Tiny, "--epochs", "1", .. args]), stdout, TextWriter.Null);
+            Assert.True(code == 0, stdout.ToString());
+            return stdout.ToString();
+        }
+        string first = await Sweep("--strategies", "none", "--seeds", "1,2", "--lr", "1e30");
+        Assert.Matches(@"\[1/2\] none-seed1 diverged after [0-9.]+ s: the training loss became .*; kept as a result, going on", first);
+        Assert.Contains("[2/2] none-seed2 diverged after", first, StringComparison.Ordinal);
+        string md = File.ReadAllText(Path.Combine(dir, Comparison.MarkdownFile));
+        Assert.Contains("| 2 (2 diverged) | diverged | – |", md, StringComparison.Ordinal);
+        Assert.Contains("count in n but in no mean, std or plot: none-seed1, none-seed2.", md, StringComparison.Ordinal);
+        var rows = Cli.ReadCsv(Path.Combine(dir, Comparison.CsvFile), out _);
+        Assert.Equal(["diverged", "diverged"], rows.Select(r => r["status"]));
+        Assert.Equal(["", ""], rows.Select(r => r["test_accuracy"]));
+        string again = await Sweep("--strategies", "none", "--seeds", "1,2", "--lr", "1e30");
+        Assert.Contains("[1/2] none-seed1 ... skipped: it diverged before with the same options", again, StringComparison.Ordinal);
+
+        // A group where one seed of two diverged: the mean is the other seed's, n says 2 (1 diverged).
+        string mixed = tmp["mixed"];
+        using (var stdout = new StringWriter(CultureInfo.InvariantCulture))
+            Assert.Equal(0, await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", mixed, .. Cli.Tiny, "--epochs", "1", "--strategies", "none", "--seeds", "1,2"]), stdout, TextWriter.Null));
+        string summary = Path.Combine(mixed, "none-seed2", RunData.SummaryFile);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(summary))!.AsObject();
+        node["status"] = "diverged";
+        node["failure"] = "the training loss became NaN at epoch 1, step 2";
+        node["epochs"] = new System.Text.Json.Nodes.JsonArray();
+        node.Remove("final_test_accuracy");
+        node.Remove("final_train_loss");
+        File.WriteAllText(summary, node.ToJsonString());
+        var (code, _) = await CompareAsync(Path.Combine(mixed, "none-seed1"), Path.Combine(mixed, "none-seed2"), "--out", tmp["cmp"]);
+        Assert.Equal(0, code);
+        double seed1 = RunData.Load(Path.Combine(mixed, "none-seed1")).FinalTestAccuracy;
+        var cmp = Cli.ReadCsv(Path.Combine(tmp["cmp"], Comparison.CsvFile), out _);
+        Assert.All(cmp, r => Assert.Equal(seed1, Cli.D(r["test_accuracy_mean"]), 6));
+        Assert.All(cmp, r => Assert.Equal("1", r["group_diverged"]));
+        Assert.Contains("| 2 (1 diverged) |", File.ReadAllText(Path.Combine(tmp["cmp"], Comparison.MarkdownFile)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SweepBadInputFailsBeforeAnyRun()
     {
