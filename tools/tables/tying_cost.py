@@ -8,7 +8,8 @@
 
 Usage: tools/tables/tying_cost.py LONG_DIR CAST_DIR > table.md
 Every number printed is read from the sweeps' compare.csv; nothing is computed but the formatting
-and the ratio of two counted energies.
+and the ratio of two counted energies. A diverged run (compare.csv's group_diverged) is counted in n
+and left out of the means, as compare leaves it.
 """
 import csv
 import sys
@@ -57,15 +58,18 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in long_runs.items():
         n = int(float(r.get("n") or 1))
-        e1 = pct(num(r, "test_accuracy_epoch1_mean"), num(r, "test_accuracy_epoch1_std"), n)
-        e3 = pct(num(r, "test_accuracy_mean"), num(r, "test_accuracy_std"), n)
+        diverged = int(float(r.get("group_diverged") or 0))  # counted in n, in no mean (compare.csv)
+        e1 = pct(num(r, "test_accuracy_epoch1_mean"), num(r, "test_accuracy_epoch1_std"), n - diverged)
+        e3 = pct(num(r, "test_accuracy_mean"), num(r, "test_accuracy_std"), n - diverged)
+        if diverged == n:
+            e1 = e3 = "diverged"
         energy = num(r, "energy_pj_per_sample_mean")
         base = num(r, "baseline_energy_pj_per_sample")
         c = cast_runs.get(name)
         menergy = num(c, "energy_pj_per_sample") if c else None
         mbase = num(c, "baseline_energy_pj_per_sample") if c else None
         cells = [
-            name, str(n), e1, e3,
+            name, f"{n} ({diverged} diverged)" if diverged else str(n), e1, e3,
             si_bytes(num(r, "sync_bytes_per_sample_mean")),
             si_bytes(num(r, "sync_byte_hops_per_sample_mean"), "B-hops"),
             f"{energy / 1e6:.1f}" if energy is not None else "–",
