@@ -172,7 +172,10 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         if (_allReduce is not null && strategy.TiesGradients)
         {
             // The update (and the step's device clock, see Apply) waits for the tied gradient.
-            Apply(_allReduce.Open(b.Step, SyncKind.Gradient, (float[])_state.Gradient.Clone(), this));
+            // The exchange takes ownership of the copy (a pooled array, given back once combined).
+            var own = PieceBuffers.Rent(_state.Gradient.Length);
+            _state.Gradient.CopyTo(own, 0);
+            Apply(_allReduce.Open(b.Step, SyncKind.Gradient, own, this));
             return;
         }
         if (_state.Store is IPulsedWeightStore pulsed)

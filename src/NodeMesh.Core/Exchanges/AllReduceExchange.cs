@@ -1,3 +1,5 @@
+using NodeMesh.Core.Tiles;
+
 namespace NodeMesh.Core.Exchanges;
 
 /// <summary>Where a tying exchange's messages go; the actor behind it routes and counts them.</summary>
@@ -16,7 +18,10 @@ public interface ITyingOutbox
 /// <see cref="ITyingOutbox"/>, and returns the reduced vector once this unit has it. States:
 /// closed → open (waiting for its inputs' partials, then for the result) → closed. Partials for
 /// the next exchange may arrive before this unit opens it and are kept. A vector passed in or
-/// out is never written after it has been sent.
+/// out is never written after it has been sent. Partials have one owner each (the unit's own
+/// vector is handed over by <see cref="Open"/>, a received partial by its sender): once combined
+/// they go back to <see cref="PieceBuffers"/>, and the combined partial sent on is rented from it.
+/// A result is shared by every unit below (never given back).
 /// </summary>
 public sealed class AllReduceExchange
 {
@@ -114,8 +119,11 @@ public sealed class AllReduceExchange
         {
             _ordered.Clear();
             foreach (var v in _inputs) _ordered.Add(v!);
-            acc = new float[_own.Length];
+            acc = PieceBuffers.Rent(_own.Length);
             TyingWiring.Combine(_own, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ordered), acc);
+            PieceBuffers.Return(_own);
+            foreach (var v in _ordered) PieceBuffers.Return(v);
+            _ordered.Clear();
             Array.Clear(_inputs);
         }
         _own = null;
@@ -134,7 +142,8 @@ public sealed class AllReduceExchange
 /// <summary>
 /// The star topology's central point as a state object: it collects the vectors of all N units
 /// of its map, sums them in position order, and sends the result to every unit (2 messages per
-/// unit per exchange).
+/// unit per exchange). The vectors it receives are its own once summed and go back to
+/// <see cref="PieceBuffers"/>; the result is shared by the map's units.
 /// </summary>
 public sealed class StarReduction
 {
@@ -169,6 +178,8 @@ public sealed class StarReduction
         TyingWiring.Combine(_received[0], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ordered), acc);
         TyingWiring.Finish(acc, _kind, _reduce, _received.Length);
         for (int p = 0; p < _received.Length; p++) outbox.SendResult(p, _step, _kind, acc);
+        foreach (var v in _received) PieceBuffers.Return(v);
+        _ordered.Clear();
         Array.Clear(_received);
         _count = 0;
         return true;
