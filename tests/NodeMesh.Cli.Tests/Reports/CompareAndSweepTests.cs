@@ -249,18 +249,21 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
         Png.AssertReportSize(Path.Combine(tmp["cmp"], Comparison.BytesPng));
     }
 
+    /// <summary>A one-epoch sweep of the tiny net into <paramref name="dir"/> that must succeed; returns its output.</summary>
+    private static async Task<string> TinySweep(string dir, params string[] args)
+    {
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        int code = await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", dir, .. Cli.Tiny, "--epochs", "1", .. args]), stdout, TextWriter.Null);
+        Assert.True(code == 0, stdout.ToString());
+        return stdout.ToString();
+    }
+
     [Fact]
     public async Task SweepWithSeedsRunsEverySettingOncePerSeedAndResumesWhenMoreSeedsAreAdded()
     {
         using var tmp = new TempDir();
         string dir = tmp["sweep"];
-        async Task<string> Sweep(params string[] args)
-        {
-            using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-            int code = await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", dir, .. Cli.Tiny, "--epochs", "1", .. args]), stdout, TextWriter.Null);
-            Assert.True(code == 0, stdout.ToString());
-            return stdout.ToString();
-        }
+        Task<string> Sweep(params string[] args) => TinySweep(dir, args);
         string first = await Sweep("--strategies", "none,allreduce-tree", "--every", "1", "--seeds", "1,2");
         Assert.Contains("2 setting(s) × 2 seed(s) (1,2) = 4 runs", first, StringComparison.Ordinal);
         Assert.Contains("[1/4] none-seed1 ... nodemesh train --strategy none --seed 1 ", first, StringComparison.Ordinal);
@@ -301,13 +304,7 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
     {
         using var tmp = new TempDir();
         string dir = tmp["sweep"];
-        async Task<string> Sweep(params string[] args)
-        {
-            using var stdout = new StringWriter(CultureInfo.InvariantCulture);
-            int code = await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", dir, .. Cli.Tiny, "--epochs", "1", .. args]), stdout, TextWriter.Null);
-            Assert.True(code == 0, stdout.ToString());
-            return stdout.ToString();
-        }
+        Task<string> Sweep(params string[] args) => TinySweep(dir, args);
         string first = await Sweep("--strategies", "none", "--seeds", "1,2", "--lr", "1e30");
         Assert.Matches(@"\[1/2\] none-seed1 diverged after [0-9.]+ s: the training loss became .*; kept as a result, going on", first);
         Assert.Contains("[2/2] none-seed2 diverged after", first, StringComparison.Ordinal);
@@ -322,8 +319,7 @@ public class CompareAndSweepTests(TinyRuns runs) : IClassFixture<TinyRuns>
 
         // A group where one seed of two diverged: the mean is the other seed's, n says 2 (1 diverged).
         string mixed = tmp["mixed"];
-        using (var stdout = new StringWriter(CultureInfo.InvariantCulture))
-            Assert.Equal(0, await SweepCommand.RunAsync(ParsedArgs.Parse("sweep", SweepCommand.Options, ["--out", mixed, .. Cli.Tiny, "--epochs", "1", "--strategies", "none", "--seeds", "1,2"]), stdout, TextWriter.Null));
+        await TinySweep(mixed, "--strategies", "none", "--seeds", "1,2");
         string summary = Path.Combine(mixed, "none-seed2", RunData.SummaryFile);
         var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(summary))!.AsObject();
         node["status"] = "diverged";
