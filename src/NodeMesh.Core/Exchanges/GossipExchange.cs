@@ -1,3 +1,4 @@
+using NodeMesh.Core.Tiles;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Units;
 
@@ -88,6 +89,7 @@ public sealed class GossipExchange
         if (midStep)
         {
             outbox.SendDecline(from);
+            PieceBuffers.Return(values); // the offer was this unit's to keep; declined, it is not needed
             return false;
         }
         if (Awaiting == from)
@@ -99,6 +101,7 @@ public sealed class GossipExchange
         if (Awaiting >= 0)
         {
             outbox.SendDecline(from);
+            PieceBuffers.Return(values);
             return false;
         }
         var mine = Vector(store);
@@ -107,6 +110,7 @@ public sealed class GossipExchange
         {
             outbox.Dropped();
             outbox.SendLost(from);
+            PieceBuffers.Return(mine);
             return false;
         }
         outbox.SendReply(from, mine);
@@ -141,14 +145,27 @@ public sealed class GossipExchange
         return true;
     }
 
-    /// <summary>What this unit offers and mixes: its weights, or with step parity its contribution.</summary>
-    private float[] Vector(IWeightStore store) => _parity?.Contribution(store.Read()) ?? store.Read().ToArray();
+    /// <summary>
+    /// What this unit offers and mixes: its weights, or with step parity its contribution, in an
+    /// array rented from <see cref="PieceBuffers"/>. An offer or reply has one owner, the unit it
+    /// is sent to, which gives it back once mixed (or declined).
+    /// </summary>
+    private float[] Vector(IWeightStore store)
+    {
+        var v = PieceBuffers.Rent(store.Length);
+        if (_parity is not null) _parity.Contribution(store.Read(), v);
+        else store.Read().CopyTo(v);
+        return v;
+    }
 
+    /// <summary>Mixes a peer's vector into this unit's weights; both arrays are given back (the store and the anchor keep copies).</summary>
     private void Mix(IWeightStore store, float[] peer)
     {
         var w = Vector(store);
         GossipPeers.Mix(w, peer, _strategy.Mix);
         store.ProgramTo(w);
         _parity?.Agreed(w);
+        PieceBuffers.Return(w);
+        PieceBuffers.Return(peer);
     }
 }

@@ -34,12 +34,18 @@ public sealed class ParityAnchor
     /// <summary>This unit's contribution z = a + N·(w − a) for current weights <paramref name="weights"/>, as a new array.</summary>
     public float[] Contribution(ReadOnlySpan<float> weights)
     {
-        if (weights.Length != _anchor.Length)
-            throw new ArgumentException($"weights hold {weights.Length} values, the anchor {_anchor.Length}", nameof(weights));
         var z = new float[_anchor.Length];
+        Contribution(weights, z);
+        return z;
+    }
+
+    /// <summary>This unit's contribution z = a + N·(w − a), written into <paramref name="z"/>.</summary>
+    public void Contribution(ReadOnlySpan<float> weights, Span<float> z)
+    {
+        if (weights.Length != _anchor.Length || z.Length != _anchor.Length)
+            throw new ArgumentException($"weights hold {weights.Length} values and z {z.Length}, the anchor {_anchor.Length}", nameof(weights));
         TensorPrimitives.Subtract(weights, _anchor, z);
         TensorPrimitives.MultiplyAdd(z, _positions, _anchor, z);
-        return z;
     }
 
     /// <summary>The exchange agreed on <paramref name="agreed"/>: it is the new anchor.</summary>
