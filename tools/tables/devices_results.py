@@ -47,6 +47,8 @@ def main(dirs):
         runs = {}
         for path in sorted(glob.glob(os.path.join(d, "*", "summary.json"))):
             s = json.load(open(path))
+            if s.get("status") in ("interrupted", "failed"):
+                continue  # unfinished: the sweep resumes or restarts it
             name = re.sub(r"-seed-?\d+$", "", os.path.basename(os.path.dirname(path)))
             runs.setdefault(name, []).append(s)
         order = lambda n: (0 if n == "none" else 1 if n.startswith("allreduce") else 2, n)
