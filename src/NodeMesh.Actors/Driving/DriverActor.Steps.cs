@@ -129,7 +129,12 @@ public sealed partial class DriverActor
     private TrafficLedger? _collected, _countersInto;
     private Action? _countersDone;
 
-    private void StartCounting(bool trafficOnly)
+    // Under gossip a unit swept early can still answer an offer from a unit whose round is open;
+    // what it counts then would land in the next collection while its peer's side lands in this
+    // one. The quiescence sweep ends every round first, so this collection holds both sides.
+    private void StartCounting(bool trafficOnly) => Quiesce(() => CountAll(trafficOnly));
+
+    private void CountAll(bool trafficOnly)
     {
         _trafficOnly = trafficOnly;
         _collected = new TrafficLedger(_plan.Layers.Count);
@@ -186,6 +191,7 @@ public sealed partial class DriverActor
     /// open, and exchanges start only after a training update, so when the sweep has passed every
     /// unit no round is open and no gossip message is in flight; the evaluation and the weights then
     /// see one state of the model. The traffic counts collected go back into the driver's ledger, so the next report has them.
+    /// A unit swept early may still answer an offer after its sweep: what it counts then is collected by the next sweep.
     /// </summary>
     private void Quiesce(Action then)
     {
