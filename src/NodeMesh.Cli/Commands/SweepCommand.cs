@@ -247,7 +247,7 @@ public static class SweepCommand
                 stdout.WriteLine(kept.Diverged
                     ? $"{tag} ... skipped: it diverged before with the same options ({kept.Summary.Failure}); delete {dir} to run it again"
                     : $"{tag} ... skipped: {Path.Combine(dir, RunData.SummaryFile)} exists, made with the same options");
-                if (kept.Epochs.Count > 0 && !File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
+                WriteReportIfMissing(kept);
                 continue;
             }
             if (action == Action.Restart)
@@ -269,7 +269,7 @@ public static class SweepCommand
             if (code != 0 && File.Exists(Path.Combine(dir, RunData.SummaryFile)) && RunData.Load(dir) is { Diverged: true } divergedRun)
             {
                 // Not a failure of the sweep: this setting does not train at this learning rate, and the comparison says so.
-                if (divergedRun.Epochs.Count > 0 && !File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
+                WriteReportIfMissing(divergedRun);
                 stdout.WriteLine($"{tag} diverged after {Markdown.Fixed(sw.Elapsed.TotalSeconds, 1)} s: {divergedRun.Summary.Failure}; kept as a result, going on");
                 continue;
             }
@@ -280,8 +280,8 @@ public static class SweepCommand
                     : $"{tag} failed with exit code {code.ToString(CultureInfo.InvariantCulture)}; see {Path.Combine(dir, "train.log")}");
                 return code;
             }
-            if (!File.Exists(Path.Combine(dir, ReportWriter.ReportFile))) ReportWriter.Write(dir);
             var run = RunData.Load(dir);
+            WriteReportIfMissing(run);
             string energy = run.EnergyPerSample is { } e ? $", {Markdown.Energy(e)}/sample" : "";
             stdout.WriteLine($"{tag} done in {Markdown.Fixed(sw.Elapsed.TotalSeconds, 1)} s: test accuracy {Markdown.Percent(run.FinalTestAccuracy)}, sync {Markdown.Bytes(run.BytesPerSample("sync"))}/sample{energy}");
         }
@@ -290,6 +290,12 @@ public static class SweepCommand
         var files = Comparison.Write(runs, outDir);
         stdout.WriteLine($"sweep finished in {Markdown.Fixed(total.Elapsed.TotalSeconds, 1)} s; compared {runs.Count.ToString(CultureInfo.InvariantCulture)} run(s): {files[0]}");
         return 0;
+    }
+
+    /// <summary>Writes a run's report.md when it has none and finished at least one epoch (a run that diverged before has nothing to report).</summary>
+    private static void WriteReportIfMissing(RunData run)
+    {
+        if (run.Epochs.Count > 0 && !File.Exists(Path.Combine(run.Dir, ReportWriter.ReportFile))) ReportWriter.Write(run);
     }
 
     /// <summary>A log file opened at the first write: train.log appears once the run has claimed its folder.</summary>
