@@ -24,28 +24,30 @@ public sealed class RecoveryTests
     private sealed class MemorySink : ICheckpointSink
     {
         public int Saved;
-        public void Save(CheckpointPosition position, IReadOnlyList<TileState> tiles) => Saved++;
+        public ResumePoint? Last;
+        public void Save(CheckpointPosition position, IReadOnlyList<TileState> tiles) { Saved++; Last = new ResumePoint(position, tiles.ToArray()); }
     }
 
-    private static (NetworkPlan Plan, TrainOptions Options) Setup()
+    private static (NetworkPlan Plan, TrainOptions Options) Setup(int samples = Samples)
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, Size, Size, 10);
         var strategy = new StrategyOptions(StrategyKind.AllReduce, TopologyKind.Tree, ReduceOp.Sum, 1);
-        var options = new TrainOptions(Arch, strategy, Epochs: 2, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: Samples, TileSide: 4).Validate();
+        var options = new TrainOptions(Arch, strategy, Epochs: 2, Batch: Batch, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: samples, TileSide: 4).Validate();
         return (plan, options);
     }
 
-    private static Task<LocalRun> Start(int members, string name, MemorySink? sink = null)
+    private static Task<LocalRun> Start(int members, string name, MemorySink? sink = null, int samples = Samples, int every = 3,
+        Action<StepProgress>? progress = null, ResumePoint? resume = null)
     {
-        var (plan, options) = Setup();
+        var (plan, options) = Setup(samples);
         var spec = RunSpecs.From(options, plan, members: members, placement: PlacementKind.RoundRobin);
-        return LocalRun.StartAsync(spec, options, TestData.Random(Samples, TestSamples, Size, 5), name: name,
-            configure: s => sink is null ? s : s with { Checkpoints = sink, CheckpointEvery = 3, ResumeOnMemberLoss = true });
+        return LocalRun.StartAsync(spec, options, TestData.Random(samples, TestSamples, Size, 5), name: name, progress: progress,
+            configure: s => sink is null ? s : s with { Checkpoints = sink, CheckpointEvery = every, ResumeOnMemberLoss = true, Resume = resume });
     }
 
-    private static async Task<float[][]> Uninterrupted()
+    private static async Task<float[][]> Uninterrupted(int samples = Samples)
     {
-        await using var run = await Start(1, "uninterrupted");
+        await using var run = await Start(1, "uninterrupted", samples: samples);
         await run.PrepareAsync();
         await run.TrainEpochAsync(1);
         await run.EvaluateAsync();
@@ -88,6 +90,75 @@ public sealed class RecoveryTests
         Assert.Equal(3, recovery.ResumedAtStep);
         Assert.Equal(2, recovery.Members);
         var model = await run.FetchModelAsync();
+        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+    }
+
+    /// <summary>
+    /// Epochs of 5 steps with a checkpoint every 4: the last checkpoint before epoch 2's second
+    /// step is epoch 1's, at step 4. A loss there must train epoch 1's step 5 again, unreported,
+    /// and then epoch 2 from its start, reported, ending on the uninterrupted run's weights.
+    /// </summary>
+    [Fact]
+    public async Task A_member_lost_early_in_an_epoch_goes_back_to_the_previous_epochs_checkpoint()
+    {
+        const int samples = 40; // 5 steps of 8
+        var expected = await Uninterrupted(samples);
+        var sink = new MemorySink();
+        IActorRef? victim = null;
+        int killed = 0;
+        // Killed as the driver reports epoch 2's first step and starts its second; the next
+        // checkpoint (step 8) needs two more steps, which cannot finish without the victim.
+        await using var run = await Start(3, "recovery-early", sink, samples, every: 4, progress: p =>
+        {
+            if (p.Epoch == 2 && p.Step == 1 && Interlocked.Exchange(ref killed, 1) == 0) victim!.Tell(PoisonPill.Instance);
+        });
+        victim = await run.System.ActorSelection("/user/host-1").ResolveOne(TimeSpan.FromSeconds(10));
+        await run.PrepareAsync();
+        Assert.Equal(5, (await run.TrainEpochAsync(1)).Steps);
+        Assert.Equal(1, sink.Saved); // step 4 only
+        var second = await run.TrainEpochAsync(2);
+        Assert.Equal(5, second.Steps);
+        var recovery = Assert.Single(second.Recoveries);
+        Assert.InRange(recovery.LostAtStep, 6, 7); // 6 unless the relay is a whole step late
+        Assert.Equal(4, recovery.ResumedAtStep);
+        Assert.Equal(2, recovery.Members);
+        var model = await run.FetchModelAsync();
+        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+    }
+
+    /// <summary>
+    /// A run resumed from a checkpoint that loses a member before taking one of its own goes back
+    /// to the checkpoint it resumed from, not to the initial weights.
+    /// </summary>
+    [Fact]
+    public async Task A_resumed_run_that_loses_a_member_goes_back_to_the_checkpoint_it_resumed_from()
+    {
+        const int samples = 40; // 5 steps of 8
+        var expected = await Uninterrupted(samples);
+        var first = new MemorySink();
+        await using (var run = await Start(3, "recovery-resume-a", first, samples, every: 4))
+        {
+            await run.PrepareAsync();
+            await run.TrainEpochAsync(1);
+        }
+        var saved = Assert.IsType<ResumePoint>(first.Last);
+        Assert.Equal(4, saved.Position.GlobalStep);
+        IActorRef? victim = null;
+        int killed = 0;
+        var sink = new MemorySink();
+        // Killed after the resumed run's first step (epoch 1's fifth), before its next checkpoint (step 8).
+        await using var resumed = await Start(3, "recovery-resume-b", sink, samples, every: 4, resume: saved, progress: p =>
+        {
+            if (p.Epoch == 1 && p.Step == 5 && Interlocked.Exchange(ref killed, 1) == 0) victim!.Tell(PoisonPill.Instance);
+        });
+        victim = await resumed.System.ActorSelection("/user/host-2").ResolveOne(TimeSpan.FromSeconds(10));
+        await resumed.PrepareAsync();
+        var epoch1 = await resumed.TrainEpochAsync(1);
+        var recovery = Assert.Single(epoch1.Recoveries);
+        Assert.Equal(5, recovery.LostAtStep);
+        Assert.Equal(4, recovery.ResumedAtStep);
+        await resumed.TrainEpochAsync(2);
+        var model = await resumed.FetchModelAsync();
         for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
     }
 }

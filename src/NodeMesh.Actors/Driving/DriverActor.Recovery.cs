@@ -28,7 +28,12 @@ public sealed partial class DriverActor
     private int _resetPending;
     private MixRounds? _lastMix;
     private long _trainedTo;          // the global step at the end of the last completed training pass
-    private bool _catchUp;            // training again, unreported, what a loss after the epoch's training rolled back
+    private long _epochStartStep;     // the global step at which the current (or last) training epoch began
+    private int _interruptedEpoch;    // the epoch the lost member interrupted
+    private long _interruptedEpochStart;
+    private bool _catchUp;            // training again, unreported, what the loss rolled back before the interrupted work
+    private long _catchUpTo;          // ... up to this global step
+    private bool _resumeTraining;     // after catching up: train the interrupted epoch again, reported
     private readonly Queue<(object Message, IActorRef Sender)> _deferred = new(); // requests that came during a recovery
 
     private void OnMemberLost(MemberLost lost)
@@ -54,6 +59,8 @@ public sealed partial class DriverActor
         {
             _interrupted = _phase;
             _interruptedTrain = _train;
+            _interruptedEpoch = _epoch;
+            _interruptedEpochStart = _epochStartStep;
         }
         long lostAt = _globalStep;
         Context.Unwatch(_hosts[index]);
@@ -82,54 +89,63 @@ public sealed partial class DriverActor
     }
 
     /// <summary>Rebuilt and reloaded: go back to what the lost member interrupted, from the checkpoint.</summary>
+    /// <remarks>
+    /// The checkpoint can be older than the interrupted work's start: a loss while evaluating, idle,
+    /// reading the model or taking the epoch's checkpoint comes after the epoch's training, and a loss
+    /// early in an epoch can find the last checkpoint in an earlier one (the epoch boundary falls
+    /// between two checkpoint steps). The steps from the checkpoint to that start are trained again
+    /// first, unreported (<see cref="_catchUp"/>), across as many epoch boundaries as they span;
+    /// otherwise they would be lost silently. Then the interrupted work starts again: an interrupted
+    /// training epoch from its checkpoint or its first step, reported, and anything else as asked.
+    /// </remarks>
     private void Recovered()
     {
         _ledger.Clear();
         Carried.Clear();
         _globalStep = _lastCheckpoint?.Position.GlobalStep ?? 0;
         _resumeAt = _lastCheckpoint?.Position;
-        bool training = _interrupted is Phase.Stepping or Phase.Checkpointing or Phase.Counting && _interruptedTrain
+        _resumeTraining = _interrupted is Phase.Stepping or Phase.Checkpointing or Phase.Counting && _interruptedTrain
             && !(_interrupted == Phase.Counting && _trafficOnly) && !(_interrupted == Phase.Checkpointing && _checkpointAtEpochEnd);
-        if (training)
+        long target = _resumeTraining ? _interruptedEpochStart : _trainedTo;
+        if (_globalStep < target)
         {
-            // Train the interrupted epoch again from the checkpoint (inside it, or at its start).
-            if (!CanContinueEpoch()) return;
-            _phase = Phase.Stepping;
-            BeginPass(true, _epoch);
-            return;
-        }
-        if (_globalStep < _trainedTo)
-        {
-            // The loss came after the epoch's training (while evaluating, idle, reading the model,
-            // taking the epoch's checkpoint): the checkpoint is older than the model that was
-            // reported, so train the rest of the epoch again first, without reporting it, and then
-            // do what was interrupted. Otherwise the steps since the checkpoint would be lost silently.
-            if (!CanContinueEpoch()) return;
             _catchUp = true;
+            _catchUpTo = target;
+            _phase = Phase.Stepping;
+            BeginPass(true, _resumeAt?.Epoch ?? 1);
+            return;
+        }
+        AfterCatchUp();
+    }
+
+    /// <summary>The model is back where the interrupted work found it: start that work again.</summary>
+    private void AfterCatchUp()
+    {
+        _epoch = _interruptedEpoch;
+        if (_resumeTraining)
+        {
+            // Train the interrupted epoch again from the checkpoint inside it, or from its start.
+            if (_resumeAt is { } at && at.Epoch != _epoch) _resumeAt = null; // consumed by the catch-up, or an epoch-end one before it
             _phase = Phase.Stepping;
             BeginPass(true, _epoch);
             return;
         }
+        _resumeAt = null; // the model is at the end of the last training pass: the next epoch starts at its first step
         ContinueInterrupted();
     }
 
-    private bool CanContinueEpoch()
+    /// <summary>The end of a catch-up pass: go on into the next epoch, or collect (and drop) its counters, which were reported with the epochs they belong to.</summary>
+    private void FinishCatchUpPass()
     {
-        if (_resumeAt is { } at && at.Epoch != _epoch)
+        if (_globalStep < _catchUpTo)
         {
-            Fail($"cannot continue epoch {_epoch} from the checkpoint of epoch {at.Epoch}");
-            return false;
+            _phase = Phase.Stepping;
+            BeginPass(true, _epoch + 1);
+            return;
         }
-        if (_resumeAt is null && _epoch > 1) { Fail($"cannot continue epoch {_epoch}: no checkpoint was taken"); return false; }
-        return true;
-    }
-
-    /// <summary>The end of a catch-up pass: its counts were reported with the epoch, so they are collected and dropped.</summary>
-    private void FinishCatchUp()
-    {
-        if (_globalStep != _trainedTo)
+        if (_globalStep != _catchUpTo)
         {
-            Fail($"training again after a lost member reached step {_globalStep}, not the epoch's end at step {_trainedTo}");
+            Fail($"training again after a lost member reached step {_globalStep}, past step {_catchUpTo} where the interrupted work began");
             return;
         }
         _phase = Phase.Stepping;
@@ -138,7 +154,7 @@ public sealed partial class DriverActor
             _catchUp = false;
             _ledger.Clear();
             Carried.Clear();
-            ContinueInterrupted();
+            AfterCatchUp();
         });
     }
 

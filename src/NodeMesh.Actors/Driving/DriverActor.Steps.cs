@@ -46,6 +46,7 @@ public sealed partial class DriverActor
             Carried.Merge(at.Carried);
             _resumeAt = null;
         }
+        if (train && !_catchUp) _epochStartStep = _globalStep - _stepInEpoch;
         NextBatch();
     }
 
@@ -54,7 +55,7 @@ public sealed partial class DriverActor
         if (_cursor >= _order.Length)
         {
             _phase = Phase.Idle;
-            if (_train && _catchUp) { FinishCatchUp(); return; }
+            if (_train && _catchUp) { FinishCatchUpPass(); return; }
             if (_train) { _trainedTo = _globalStep; _phase = Phase.Counting; StartCounting(trafficOnly: false); }
             else Done(new Evaluated(_lossSum / Math.Max(1, _samples), (double)_correct / Math.Max(1, _samples), _samples));
             return;

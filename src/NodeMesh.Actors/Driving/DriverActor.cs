@@ -86,6 +86,8 @@ public sealed partial class DriverActor : UntypedActor
         _tiles = setup.Spec.Tiles(_plan);
         _spec = setup.Spec;
         _loadOnPrepare = setup.Resume;
+        // A resumed run that loses a member before its next checkpoint goes back to the one it resumed from.
+        if (setup.ResumeOnMemberLoss) _lastCheckpoint = setup.Resume;
         _hosts = [.. setup.Hosts];
         _placement = TilePlacement.Build(_tiles, setup.Spec.Members, setup.Spec.Placement);
         _ledger = new TrafficLedger(_plan.Layers.Count);
