@@ -160,6 +160,12 @@ public sealed partial class DriverActor : UntypedActor
             Sender.Tell(new Status.Failure(new RunFailedException(_failure)));
             return;
         }
+        // Until every remaining member has dropped its region after a loss, replies of that region
+        // can still arrive (a step's logits or backward, counters, weights, states, a build): they
+        // were sent before its tiles stopped, so they all precede the last RegionReset. Drop them.
+        if (_resetPending > 0 && message is RegionBuilt or TileWeightsLoaded or TileStateLoaded or TileStateCaptured
+            or LogitsProduced or StepBackpropagated or MemberCounters or TileWeights or RoundsMixed)
+            return;
         if ((_phase == Phase.Recovering || _catchUp) && message is Prepare or SaveCheckpoint or TrainEpoch or Evaluate or FetchTraffic or FetchModel or MixRounds)
         {
             _deferred.Enqueue((message, Sender)); // answered once the run is back where the loss found it
