@@ -63,7 +63,7 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
         // checkpoints and member loss
         new FetchTileState(1, 2), new TileStateCaptured(1, 2, [1, 2, 3]), new LoadTileState(1, 2, 99, [4, 5]), new TileStateLoaded(1, 2),
         new StateSweep([[1], [2, 3]]), new StateLoadSweep(7, [[1], []]), new SaveCheckpoint(), new CheckpointSaved(12),
-        ResetRegion.Instance, new RegionReset(2),
+        new ResetRegion(3), new RegionReset(2, 3),
         // cluster
         FetchWireReport.Instance,
         new WireReport("127.0.0.1:4053", 16 << 20, [new WireRecord("127.0.0.1:4054", true, "nodemesh:ap", 3, 400, 300), new WireRecord("127.0.0.1:4054", false, "akka:heartbeat", 9, 90, 0)],

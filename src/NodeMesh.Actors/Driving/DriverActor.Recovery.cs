@@ -26,6 +26,7 @@ public sealed partial class DriverActor
     private ResumePoint? _lastCheckpoint;
     private readonly List<MemberRecovery> _recoveries = [];
     private int _resetPending;
+    private int _resetRound;          // the current reset's round: replies of an earlier one are stale
     private MixRounds? _lastMix;
     private long _trainedTo;          // the global step at the end of the last completed training pass
     private long _epochStartStep;     // the global step at which the current (or last) training epoch began
@@ -72,11 +73,15 @@ public sealed partial class DriverActor
         // Drop every remaining region (tiles, units, reducers), then build a new one for fewer members.
         _phase = Phase.Recovering;
         _resetPending = _hosts.Count;
-        foreach (var h in _hosts) h.Tell(ResetRegion.Instance);
+        _resetRound++;
+        foreach (var h in _hosts) h.Tell(new ResetRegion(_resetRound));
     }
 
     private void OnRegionReset(RegionReset r)
     {
+        // A host answers each reset round once; an answer to an earlier round (a second member
+        // was lost while the remaining ones dropped their regions) would be counted twice.
+        if (r.Round != _resetRound) return;
         Expect(Phase.Recovering, r);
         if (--_resetPending > 0) return;
         _spec = _spec with { Members = _hosts.Count };

@@ -79,7 +79,8 @@ public sealed class MemberHost : UntypedActor
             case EndRun e:
                 Context.System.EventStream.Publish(e); // the member's process decides how to exit
                 break;
-            case ResetRegion:
+            case ResetRegion rr:
+                _resetRound = rr.Round;
                 Reset(Sender);
                 break;
             case Terminated t when _resetting is not null:
@@ -278,10 +279,11 @@ public sealed class MemberHost : UntypedActor
     }
 
     private int _resetMember = -1;
+    private int _resetRound;
 
     private void ResetDone()
     {
-        _resetting!.Tell(new RegionReset(_resetMember));
+        _resetting!.Tell(new RegionReset(_resetMember, _resetRound));
         _resetting = null;
     }
 

@@ -59,14 +59,15 @@ public sealed record RoundsMixed(int Member) : INodeMeshMessage;
 /// <summary>Event, host → driver: an actor of the member failed; the run cannot go on.</summary>
 public sealed record RunFailed(int Member, string Reason) : INodeMeshMessage;
 
-/// <summary>Command, driver → host: stop the member's region (tiles, units, reducers) so a new one can be built.</summary>
-public sealed record ResetRegion : INodeMeshMessage
-{
-    public static readonly ResetRegion Instance = new();
-}
+/// <summary>
+/// Command, driver → host: stop the member's region (tiles, units, reducers) so a new one can be
+/// built. <paramref name="Round"/> counts the driver's resets: a second loss during a reset starts
+/// a new round, and replies to the old one are then told apart and dropped.
+/// </summary>
+public sealed record ResetRegion(int Round) : INodeMeshMessage;
 
-/// <summary>Event: the member's region is gone.</summary>
-public sealed record RegionReset(int Member) : INodeMeshMessage;
+/// <summary>Event: the member's region is gone; <paramref name="Round"/> is that of the last <see cref="ResetRegion"/> it got.</summary>
+public sealed record RegionReset(int Member, int Round) : INodeMeshMessage;
 
 /// <summary>Command, driver → hosts: the experiment is over; <paramref name="Success"/> tells workers which exit code to use.</summary>
 public sealed record EndRun(bool Success, string Reason) : INodeMeshMessage;

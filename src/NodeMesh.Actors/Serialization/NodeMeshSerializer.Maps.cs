@@ -105,8 +105,8 @@ public sealed partial class NodeMeshSerializer
         Map<StateLoadSweep, W.StateLoadSweep>("sl", m => { var p = new W.StateLoadSweep { Step = m.Step }; p.States.AddRange(m.States.Select(b => Google.Protobuf.ByteString.CopyFrom(b))); return p; },
             W.StateLoadSweep.Parser, p => new(p.Step, p.States.Select(b => b.ToByteArray()).ToArray()));
         Map<SaveCheckpoint, W.SaveCheckpoint>("sc", _ => new(), W.SaveCheckpoint.Parser, _ => new());
-        Map<ResetRegion, W.ResetRegion>("rr", _ => new(), W.ResetRegion.Parser, _ => ResetRegion.Instance);
-        Map<RegionReset, W.RegionReset>("rz", m => new() { Member = m.Member }, W.RegionReset.Parser, p => new(p.Member));
+        Map<ResetRegion, W.ResetRegion>("rr", m => new() { Round = m.Round }, W.ResetRegion.Parser, p => new(p.Round));
+        Map<RegionReset, W.RegionReset>("rz", m => new() { Member = m.Member, Round = m.Round }, W.RegionReset.Parser, p => new(p.Member, p.Round));
         Map<CheckpointSaved, W.CheckpointSaved>("cd", m => new() { GlobalStep = m.GlobalStep }, W.CheckpointSaved.Parser, p => new(p.GlobalStep));
     }
 
