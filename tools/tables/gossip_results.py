@@ -13,11 +13,12 @@ columns are instead accuracy, sync bytes and byte-hops per sample, sync and tota
 sample (µJ) and the total over the conventional baseline's (tying-cost.md's topology table).
 """
 
-import glob
 import json
 import os
 import statistics
 import sys
+
+from completed_runs import completed_runs
 
 
 def fmt(v):
@@ -35,18 +36,10 @@ def baseline_uj(folder):
 
 def row(label, spec, energy=False):
     pattern, _, epoch = spec.partition("@")
-    folders = sorted(glob.glob(pattern))
-    if not folders:
-        sys.exit(f"error: {pattern} matches no run folder")
+    runs = completed_runs(pattern)
+    folders = [f for f, _ in runs]
     picked = []
-    for f in folders:
-        path = os.path.join(f, "summary.json")
-        if not os.path.exists(path):
-            sys.exit(f"error: {f} has no summary.json (is it a finished run?)")
-        with open(path) as fh:
-            s = json.load(fh)
-        if s.get("status") != "completed":
-            sys.exit(f"error: {f} is {s.get('status')!r}, not a completed run")
+    for f, s in runs:
         epochs = s["epochs"]
         k = int(epoch) if epoch else len(epochs)
         if not 1 <= k <= len(epochs):

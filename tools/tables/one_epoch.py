@@ -13,11 +13,10 @@ standard deviation (n − 1) over its runs, and the traffic counts and Ξ² of c
 their mean (the counts are the same in every run; Ξ² differs a little by seed).
 """
 
-import glob
-import json
-import os
 import statistics
 import sys
+
+from completed_runs import completed_runs
 
 
 def mean_std(values, scale=1.0, digits=2):
@@ -32,19 +31,7 @@ def xi2(value):
 
 
 def row(label, pattern):
-    folders = sorted(glob.glob(pattern))
-    if not folders:
-        sys.exit(f"error: {pattern} matches no run folder")
-    runs = []
-    for f in folders:
-        path = os.path.join(f, "summary.json")
-        if not os.path.exists(path):
-            sys.exit(f"error: {f} has no summary.json (is it a finished run?)")
-        with open(path) as fh:
-            s = json.load(fh)
-        if s.get("status") != "completed":
-            sys.exit(f"error: {f} is {s.get('status')!r}, not a completed run")
-        runs.append(s)
+    runs = [summary for _, summary in completed_runs(pattern)]
     seeds = sorted(r["config"]["seed"] for r in runs)
     last = [r["epochs"][-1] for r in runs]
     traffic = last[0]["traffic"]
