@@ -67,6 +67,32 @@ public sealed class RecoveryTests
             });
     }
 
+    /// <summary>
+    /// Starts a run (checkpoints every 4 steps) whose host actors <paramref name="hosts"/> are
+    /// stopped as the driver reports step <paramref name="step"/> of epoch <paramref name="epoch"/>,
+    /// once: after the loss that step is trained again and reported again.
+    /// </summary>
+    private static async Task<LocalRun> StartKilling(int members, string name, MemorySink sink, int samples, int epoch, int step,
+        string[] hosts, ResumePoint? resume = null)
+    {
+        IActorRef[] victims = [];
+        bool killed = false;
+        var run = await Start(members, name, sink, samples, every: 4, resume: resume, progress: p =>
+        {
+            if (killed || p.Epoch != epoch || p.Step != step) return;
+            killed = true;
+            foreach (var v in victims) v.Tell(PoisonPill.Instance);
+        });
+        victims = await Task.WhenAll(hosts.Select(h => run.System.ActorSelection("/user/" + h).ResolveOne(TimeSpan.FromSeconds(10))));
+        return run;
+    }
+
+    private static async Task AssertUninterruptedWeights(float[][] expected, LocalRun run)
+    {
+        var model = await run.FetchModelAsync();
+        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+    }
+
     private static async Task<float[][]> Uninterrupted(int samples = Samples)
     {
         await using var run = await Start(1, "uninterrupted", samples: samples);
@@ -111,8 +137,7 @@ public sealed class RecoveryTests
         Assert.Equal(4, recovery.LostAtStep);
         Assert.Equal(3, recovery.ResumedAtStep);
         Assert.Equal(2, recovery.Members);
-        var model = await run.FetchModelAsync();
-        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+        await AssertUninterruptedWeights(expected, run);
     }
 
     /// <summary>
@@ -126,15 +151,9 @@ public sealed class RecoveryTests
         const int samples = 40; // 5 steps of 8
         var expected = await Uninterrupted(samples);
         var sink = new MemorySink();
-        IActorRef? victim = null;
-        int killed = 0;
         // Killed as the driver reports epoch 2's first step, before it starts the second: the
         // next checkpoint (step 8) needs two more steps, which cannot finish without the victim.
-        await using var run = await Start(3, "recovery-early", sink, samples, every: 4, progress: p =>
-        {
-            if (p.Epoch == 2 && p.Step == 1 && Interlocked.Exchange(ref killed, 1) == 0) victim!.Tell(PoisonPill.Instance);
-        });
-        victim = await run.System.ActorSelection("/user/host-1").ResolveOne(TimeSpan.FromSeconds(10));
+        await using var run = await StartKilling(3, "recovery-early", sink, samples, epoch: 2, step: 1, ["host-1"]);
         await run.PrepareAsync();
         Assert.Equal(5, (await run.TrainEpochAsync(1)).Steps);
         Assert.Equal(1, sink.Saved); // step 4 only
@@ -144,8 +163,7 @@ public sealed class RecoveryTests
         Assert.Equal(6, recovery.LostAtStep);
         Assert.Equal(4, recovery.ResumedAtStep);
         Assert.Equal(2, recovery.Members);
-        var model = await run.FetchModelAsync();
-        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+        await AssertUninterruptedWeights(expected, run);
     }
 
     /// <summary>
@@ -165,23 +183,15 @@ public sealed class RecoveryTests
         }
         var saved = Assert.IsType<ResumePoint>(first.Last);
         Assert.Equal(4, saved.Position.GlobalStep);
-        IActorRef? victim = null;
-        int killed = 0;
-        var sink = new MemorySink();
         // Killed after the resumed run's first step (epoch 1's fifth), well before its next checkpoint (step 8).
-        await using var resumed = await Start(3, "recovery-resume-b", sink, samples, every: 4, resume: saved, progress: p =>
-        {
-            if (p.Epoch == 1 && p.Step == 5 && Interlocked.Exchange(ref killed, 1) == 0) victim!.Tell(PoisonPill.Instance);
-        });
-        victim = await resumed.System.ActorSelection("/user/host-2").ResolveOne(TimeSpan.FromSeconds(10));
+        await using var resumed = await StartKilling(3, "recovery-resume-b", new MemorySink(), samples, epoch: 1, step: 5, ["host-2"], saved);
         await resumed.PrepareAsync();
         var epoch1 = await resumed.TrainEpochAsync(1);
         var recovery = Assert.Single(epoch1.Recoveries); // noticed while the epoch's counters are collected
         Assert.Equal(5, recovery.LostAtStep);
         Assert.Equal(4, recovery.ResumedAtStep);
         await resumed.TrainEpochAsync(2);
-        var model = await resumed.FetchModelAsync();
-        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+        await AssertUninterruptedWeights(expected, resumed);
     }
 
     /// <summary>
@@ -194,16 +204,7 @@ public sealed class RecoveryTests
     {
         const int samples = 40; // 5 steps of 8
         var expected = await Uninterrupted(samples);
-        var sink = new MemorySink();
-        IActorRef[] victims = [];
-        int killed = 0;
-        await using var run = await Start(4, "recovery-two", sink, samples, every: 4, progress: p =>
-        {
-            if (p.Epoch == 2 && p.Step == 1 && Interlocked.Exchange(ref killed, 1) == 0)
-                foreach (var v in victims) v.Tell(PoisonPill.Instance);
-        });
-        victims = [await run.System.ActorSelection("/user/host-1").ResolveOne(TimeSpan.FromSeconds(10)),
-                   await run.System.ActorSelection("/user/host-2").ResolveOne(TimeSpan.FromSeconds(10))];
+        await using var run = await StartKilling(4, "recovery-two", new MemorySink(), samples, epoch: 2, step: 1, ["host-1", "host-2"]);
         await run.PrepareAsync();
         await run.TrainEpochAsync(1);
         var second = await run.TrainEpochAsync(2);
@@ -211,7 +212,6 @@ public sealed class RecoveryTests
         Assert.All(second.Recoveries, r => Assert.Equal(4, r.ResumedAtStep));
         Assert.Equal(6, second.Recoveries[0].LostAtStep);
         Assert.Equal(2, second.Recoveries[^1].Members);
-        var model = await run.FetchModelAsync();
-        for (int l = 0; l < expected.Length; l++) Assert.Equal(expected[l], model[l]);
+        await AssertUninterruptedWeights(expected, run);
     }
 }
