@@ -13,8 +13,20 @@ namespace NodeMesh.Core.Tiles;
 /// </summary>
 public static class PieceBuffers
 {
-    /// <summary>Arrays kept per length; more are left to the garbage collector.</summary>
+    /// <summary>
+    /// Arrays kept per length, at the least; more are left to the garbage collector. Short arrays
+    /// may be kept up to <see cref="MaxBytesPerLength"/>: a star all-reduce holds one vector of
+    /// every position of a map at once (6,272 of 401 floats in flight on the reference net's
+    /// conv2), and a count bound alone sent most of them to the collector every step.
+    /// </summary>
     public const int MaxPerLength = 1024;
+
+    /// <summary>Bytes of arrays kept per length when that allows more than <see cref="MaxPerLength"/> of them.</summary>
+    public const long MaxBytesPerLength = 64L << 20;
+
+    /// <summary>How many arrays of <paramref name="length"/> floats the pool keeps.</summary>
+    public static int Capacity(int length) =>
+        (int)Math.Max(MaxPerLength, MaxBytesPerLength / (sizeof(float) * (long)Math.Max(1, length)));
 
     private static readonly ConcurrentDictionary<int, Stack<float[]>> Free = new();
 
@@ -45,7 +57,7 @@ public static class PieceBuffers
         var stack = Free.GetOrAdd(array.Length, static _ => new Stack<float[]>());
         lock (stack)
         {
-            if (stack.Count < MaxPerLength) stack.Push(array);
+            if (stack.Count < Capacity(array.Length)) stack.Push(array);
         }
     }
 }
