@@ -32,6 +32,7 @@ public static class NodeMeshConfig
             serialize-messages = {{(serializeMessages ? "on" : "off")}}
             default-dispatcher {
               throughput = 100
+              executor = "{{typeof(Hosting.RunNextExecutorConfigurator).AssemblyQualifiedName}}"
             }
           }
         }
