@@ -26,10 +26,16 @@ public static class NodeMeshCli
     /// <summary>The commands, for suggestions.</summary>
     private static readonly string[] Commands = ["train", "quickstart", "node", "cluster", "bench", "project", "compare", "sweep", "devices"];
 
-    /// <summary>The tool's version (the assembly's informational version, without build metadata).</summary>
-    public static string Version =>
-        (typeof(NodeMeshCli).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+    /// <summary>The tool's version and, after a '+', the commit it was built from when the build knew it (the assembly's informational version).</summary>
+    public static string Build =>
+        typeof(NodeMeshCli).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0";
+
+    /// <summary>The tool's version (the informational version without build metadata).</summary>
+    public static string Version => Build.Split('+')[0];
+
+    /// <summary>The commit the tool was built from (the informational version's build metadata), or null when the build did not know it.</summary>
+    public static string? Commit => Build.Split('+') is [_, var commit, ..] && commit.Length > 0 ? commit : null;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -47,7 +53,7 @@ public static class NodeMeshCli
         }
         if (args[0] is "--version" or "version")
         {
-            stdout.WriteLine($"nodemesh {Version}");
+            stdout.WriteLine(Commit is { } commit ? $"nodemesh {Version} (commit {commit})" : $"nodemesh {Version}");
             return 0;
         }
         string command = args[0];

@@ -11,13 +11,13 @@ public sealed record ConfigDifference(string Key, string Recorded, string Reques
 
 /// <summary>
 /// Compares two run configurations (config.json) setting by setting, as they are written, all but
-/// the start time and the tool: what a resumed sweep uses to decide whether a run it finds answers the
+/// the start time and the tool that made it (name, version, commit): what a resumed sweep uses to decide whether a run it finds answers the
 /// new command (stricter than the columns of <see cref="Reports.ConfigDiff"/>, which show what differs among compared runs).
 /// </summary>
 public static class ResumeCheck
 {
     /// <summary>Keys that describe when or by what a run was made, not what it computes.</summary>
-    private static readonly HashSet<string> Ignored = [RunJson.NameOf(nameof(RunConfig.StartedUtc)), RunJson.NameOf(nameof(RunConfig.Tool))];
+    private static readonly HashSet<string> Ignored = [RunJson.NameOf(nameof(RunConfig.StartedUtc)), RunJson.NameOf(nameof(RunConfig.Tool)), RunJson.NameOf(nameof(RunConfig.Version)), RunJson.NameOf(nameof(RunConfig.Commit))];
 
     /// <summary>The settings in which <paramref name="recorded"/> and <paramref name="requested"/> differ, in config.json's order.</summary>
     public static IReadOnlyList<ConfigDifference> Of(RunConfig recorded, RunConfig requested)

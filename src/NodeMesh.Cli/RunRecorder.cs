@@ -114,6 +114,8 @@ public sealed class RunRecorder
         return new RunConfig
         {
             Tool = "nodemesh train",
+            Version = NodeMeshCli.Version,
+            Commit = NodeMeshCli.Commit,
             Mode = workers > 0 ? "cluster" : "local",
             Workers = workers,
             Placement = workers > 0 ? placement : null,

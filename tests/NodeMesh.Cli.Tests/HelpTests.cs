@@ -38,7 +38,7 @@ public class HelpTests
     {
         var r = await Cli.RunAsync(flag);
         Assert.True(r.Code == 0, r.ToString());
-        Assert.Matches(@"^nodemesh \d+\.\d+\.\d+\n$", r.Out);
+        Assert.Matches(@"^nodemesh \d+\.\d+\.\d+( \(commit [0-9a-f]{7,40}\))?\n$", r.Out);
     }
 
     [Theory]

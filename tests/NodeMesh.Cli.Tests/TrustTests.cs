@@ -42,7 +42,15 @@ public class TrustTests
         Assert.Equal(compare, File.ReadAllText(Path.Combine(dir, Comparison.MarkdownFile)));
         Assert.Equal(summary, File.ReadAllText(Path.Combine(dir, "none", "summary.json")));
 
-        // The same options: the finished setting is skipped.
+        // The same options from another build of the tool: the finished setting is skipped (the
+        // version is recorded, as the one that made the run, but is not an option).
+        string configPath = Path.Combine(dir, "none", "config.json");
+        string config = File.ReadAllText(configPath);
+        string version = $"\"version\": \"{NodeMeshCli.Version}\"", commit = $"\"commit\": {(NodeMeshCli.Commit is { } c ? $"\"{c}\"" : "null")}";
+        Assert.Contains(version, config, StringComparison.Ordinal);
+        Assert.Contains(commit, config, StringComparison.Ordinal);
+        File.WriteAllText(configPath, config.Replace(version, "\"version\": \"0.4.0\"", StringComparison.Ordinal)
+            .Replace(commit, "\"commit\": \"0000000\"", StringComparison.Ordinal));
         var again = await Sweep(["--out", dir, "--strategies", "none", .. Cli.Tiny, "--epochs", "1"]);
         Assert.True(again.Code == 0, again.Out);
         Assert.Contains("[1/1] none ... skipped", again.Out, StringComparison.Ordinal);

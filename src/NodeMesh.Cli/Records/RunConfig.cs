@@ -13,6 +13,12 @@ public sealed record RunConfig
     /// <summary>The command that wrote the run ("nodemesh train").</summary>
     public required string Tool { get; init; }
 
+    /// <summary>The tool's version ("0.5.0"); null in runs made before it was recorded.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>The commit the tool was built from, when its build knew it; null otherwise and in runs made before it was recorded.</summary>
+    public string? Commit { get; init; }
+
     /// <summary>"local" (one process) or "cluster" (a driver and worker processes).</summary>
     public required string Mode { get; init; }
 

@@ -9,7 +9,7 @@ namespace NodeMesh.Cli.Reports;
 /// as config.json names them (device, lr, seed, batch, epochs, data, train_samples, arch, every,
 /// fanout, mix, …; members of an object such as energy_model or device_parameters as
 /// <c>energy_model.write_pulse_pj</c>). Left out: what differs between any two runs without being
-/// an option (the start time, the tool, the data source text) and what follows from the
+/// an option (the start time, the tool and its version and commit, the data source text) and what follows from the
 /// architecture (units, tiles, parameter counts, the layer table).
 /// </summary>
 public static class ConfigDiff
@@ -17,7 +17,7 @@ public static class ConfigDiff
     /// <summary>config.json members that are not compared.</summary>
     public static readonly IReadOnlySet<string> Volatile = new HashSet<string>(StringComparer.Ordinal)
     {
-        Name(nameof(RunConfig.StartedUtc)), Name(nameof(RunConfig.Tool)), Name(nameof(RunConfig.DataSource)),
+        Name(nameof(RunConfig.StartedUtc)), Name(nameof(RunConfig.Tool)), Name(nameof(RunConfig.Version)), Name(nameof(RunConfig.Commit)), Name(nameof(RunConfig.DataSource)),
         Name(nameof(RunConfig.Units)), Name(nameof(RunConfig.Tiles)), Name(nameof(RunConfig.UnitParameters)),
         Name(nameof(RunConfig.SharedParameters)), Name(nameof(RunConfig.Layers)),
     };

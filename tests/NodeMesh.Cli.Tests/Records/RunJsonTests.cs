@@ -71,7 +71,7 @@ public class RunJsonTests(TinyRuns runs) : IClassFixture<TinyRuns>
         static string[] Keys(JsonElement e) => e.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(["config", "status", "failure", "cluster", "final_test_accuracy", "final_test_loss", "final_train_loss", "wall_seconds",
             "energy_pj_per_sample", "lower_bounds", "baseline", "projected_step_time", "epochs"], Keys(s));
-        Assert.Equal(["tool", "mode", "workers", "placement", "arch", "strategy", "topology", "reduce", "every", "step_parity", "epochs", "batch", "lr", "seed", "shuffle",
+        Assert.Equal(["tool", "version", "commit", "mode", "workers", "placement", "arch", "strategy", "topology", "reduce", "every", "step_parity", "epochs", "batch", "lr", "seed", "shuffle",
             "train_limit", "test_limit", "train_samples", "test_samples", "tile_side", "fanout", "mix", "gossip_drop", "map_layout", "layer_hops", "fabric_cast", "energy_model", "latency_model", "device", "device_parameters",
             "data", "data_source", "init", "unit_init", "input", "synthetic", "units", "tiles", "unit_parameters", "shared_parameters", "layers", "started_utc"], Keys(s.GetProperty("config")));
         Assert.Equal("0.05", s.GetProperty("config").GetProperty("lr").GetRawText()); // float32 as trained, not widened to 0.0500000007
