@@ -9,6 +9,8 @@ namespace NodeMesh.Core.Tiles;
 /// holds a rented array may hand it on (in a message: the receiver then owns it) or give it back with
 /// <see cref="Return"/>, after which nobody may read or write it. Giving back an array that was not
 /// rented (e.g. one a serializer made) is allowed; not giving one back only costs the garbage collector.
+/// Each thread keeps a few arrays of each length for itself (<see cref="LocalCapacity"/>) and
+/// trades with the shared pool in batches, so that the two cores do not contend for one lock per piece.
 /// Rented arrays hold stale values: every caller overwrites or clears them.
 /// </summary>
 public static class PieceBuffers
@@ -24,22 +26,55 @@ public static class PieceBuffers
     /// <summary>Bytes of arrays kept per length when that allows more than <see cref="MaxPerLength"/> of them.</summary>
     public const long MaxBytesPerLength = 64L << 20;
 
-    /// <summary>How many arrays of <paramref name="length"/> floats the pool keeps.</summary>
+    /// <summary>How many arrays of <paramref name="length"/> floats the shared pool keeps (each thread keeps up to <see cref="LocalCapacity"/> more).</summary>
     public static int Capacity(int length) =>
         (int)Math.Max(MaxPerLength, MaxBytesPerLength / (sizeof(float) * (long)Math.Max(1, length)));
 
-    private static readonly ConcurrentDictionary<int, Stack<float[]>> Free = new();
+    /// <summary>Bytes of arrays of one length that a thread keeps for itself before it hands half of them to the shared pool.</summary>
+    public const long LocalBytesPerLength = 4L << 20;
+
+    /// <summary>
+    /// How many arrays of <paramref name="length"/> floats one thread keeps beside the shared pool
+    /// (between 2 and 256). The process keeps at most <see cref="Capacity"/> shared arrays per length
+    /// plus this many per thread.
+    /// </summary>
+    public static int LocalCapacity(int length) =>
+        (int)Math.Clamp(LocalBytesPerLength / (sizeof(float) * (long)Math.Max(1, length)), 2, 256);
+
+    private static readonly ConcurrentDictionary<int, Stack<float[]>> Shared = new();
+
+    // Each thread's own arrays by length, and the last length it used: a tile's or unit's rent and
+    // return touch no lock and no shared cache line until a thread runs out or over. Arrays move
+    // between threads (a piece rented by one tile is returned by its consumer on another thread)
+    // through the shared pool, in batches of half a thread's capacity.
+    [ThreadStatic] private static Dictionary<int, Local>? t_locals;
+    [ThreadStatic] private static Local? t_last;
+
+    private sealed class Local(int length)
+    {
+        public readonly int Length = length;
+        public readonly float[][] Items = new float[LocalCapacity(length)][];
+        public int Count;
+    }
 
     /// <summary>An array of exactly <paramref name="length"/> floats, with stale contents.</summary>
     public static float[] Rent(int length)
     {
         if (length == 0) return [];
-        var stack = Free.GetOrAdd(length, static _ => new Stack<float[]>());
-        lock (stack)
+        var local = LocalFor(length);
+        if (local.Count == 0)
         {
-            if (stack.Count > 0) return stack.Pop();
+            var shared = Shared.GetOrAdd(length, static _ => new Stack<float[]>());
+            lock (shared)
+            {
+                int take = Math.Min(shared.Count, Math.Max(1, local.Items.Length / 2));
+                for (int i = 0; i < take; i++) local.Items[local.Count++] = shared.Pop();
+            }
+            if (local.Count == 0) return new float[length];
         }
-        return new float[length];
+        var a = local.Items[--local.Count];
+        local.Items[local.Count] = null!;
+        return a;
     }
 
     /// <summary>An array of exactly <paramref name="length"/> zeros.</summary>
@@ -54,10 +89,32 @@ public static class PieceBuffers
     public static void Return(float[]? array)
     {
         if (array is null || array.Length == 0) return;
-        var stack = Free.GetOrAdd(array.Length, static _ => new Stack<float[]>());
-        lock (stack)
+        var local = LocalFor(array.Length);
+        if (local.Count == local.Items.Length)
         {
-            if (stack.Count < Capacity(array.Length)) stack.Push(array);
+            // Full: half of this thread's arrays go to the shared pool, as far as its bound allows.
+            var shared = Shared.GetOrAdd(array.Length, static _ => new Stack<float[]>());
+            int give = local.Items.Length / 2, capacity = Capacity(array.Length);
+            lock (shared)
+            {
+                for (int i = 0; i < give; i++)
+                {
+                    var a = local.Items[--local.Count];
+                    local.Items[local.Count] = null!;
+                    if (shared.Count < capacity) shared.Push(a);
+                }
+            }
         }
+        local.Items[local.Count++] = array;
+    }
+
+    private static Local LocalFor(int length)
+    {
+        var last = t_last;
+        if (last is not null && last.Length == length) return last;
+        var locals = t_locals ??= [];
+        if (!locals.TryGetValue(length, out var local)) locals[length] = local = new Local(length);
+        t_last = local;
+        return local;
     }
 }

@@ -31,16 +31,22 @@ public sealed class PieceBuffersTests
     }
 
     [Theory]
-    [InlineData(Length + 2, 2_118)] // the 64 MiB budget allows 2,118 of 7,921 floats
-    [InlineData(100_003, 1_024)] // very long ones: the count bound
-    public void The_pool_keeps_at_most_its_bound_per_length(int n, int bound)
+    [InlineData(Length + 2, 2_118, 132)] // the 64 MiB budget allows 2,118 of 7,921 floats; a thread keeps 4 MiB more
+    [InlineData(100_003, 1_024, 10)] // very long ones: the count bound
+    [InlineData(401, 41_838, 256)] // short ones: the thread's count bound
+    public void The_pool_keeps_at_most_its_bound_per_length_plus_one_threads_own(int n, int shared, int local)
     {
-        Assert.Equal(bound, PieceBuffers.Capacity(n));
+        Assert.Equal(shared, PieceBuffers.Capacity(n));
+        Assert.Equal(local, PieceBuffers.LocalCapacity(n));
+        if (n == 401) return; // a length the tiles use: only the bounds, not the contents, are this test's
+        int bound = shared + local;
         var arrays = Enumerable.Range(0, bound + 5).Select(_ => new float[n]).ToList();
         foreach (var a in arrays) PieceBuffers.Return(a);
         var kept = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < bound + 5; i++) kept.Add(PieceBuffers.Rent(n));
-        Assert.Equal(bound, kept.Count(a => arrays.Contains(a)));
+        int back = kept.Count(a => arrays.Contains(a));
+        // The shared pool fills to its bound; this thread keeps between half and all of its own.
+        Assert.InRange(back, shared + local / 2, bound);
     }
 
     [Fact]
@@ -55,5 +61,64 @@ public sealed class PieceBuffersTests
         var again = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < arrays.Count; i++) again.Add(PieceBuffers.Rent(n));
         Assert.Equal(arrays.Count, again.Count(a => arrays.Contains(a)));
+    }
+
+    [Fact]
+    public void Arrays_returned_on_one_thread_are_rented_on_another()
+    {
+        // A piece is rented by its producer tile and returned by its consumer, often on the other
+        // core: the arrays must reach the other thread through the shared pool, not pile up.
+        const int n = 7_927;
+        int local = PieceBuffers.LocalCapacity(n);
+        var arrays = Enumerable.Range(0, 4 * local).Select(_ => new float[n]).ToList();
+        RunOnNewThread(() => { foreach (var a in arrays) PieceBuffers.Return(a); });
+        var rented = new List<float[]>();
+        RunOnNewThread(() => { for (int i = 0; i < arrays.Count; i++) rented.Add(PieceBuffers.Rent(n)); });
+        // The returning thread keeps at most its own capacity; every other array was handed over.
+        Assert.True(rented.Count(a => arrays.Contains(a)) >= arrays.Count - local,
+            $"{rented.Count(a => arrays.Contains(a))} of {arrays.Count} arrays came back on the other thread");
+    }
+
+    [Fact]
+    public void A_producer_and_a_consumer_thread_never_own_one_array_at_once()
+    {
+        // As tiles do: one thread rents pieces and hands them on, the other reads and returns them,
+        // so every array goes back through the shared pool. An array handed out twice would be
+        // stamped by the producer while the consumer still holds it.
+        const int n = 7_933, pieces = 50_000;
+        using var inFlight = new System.Collections.Concurrent.BlockingCollection<float[]>(boundedCapacity: 64);
+        int torn = 0;
+        var producer = new Thread(() =>
+        {
+            for (int r = 1; r <= pieces; r++)
+            {
+                var a = PieceBuffers.Rent(n);
+                a[0] = r; a[n - 1] = r;
+                inFlight.Add(a);
+            }
+            inFlight.CompleteAdding();
+        });
+        var consumer = new Thread(() =>
+        {
+            int expected = 1;
+            foreach (var a in inFlight.GetConsumingEnumerable())
+            {
+                if (a[0] != expected || a[n - 1] != expected) torn++;
+                expected++;
+                PieceBuffers.Return(a);
+            }
+        });
+        producer.Start(); consumer.Start();
+        producer.Join(); consumer.Join();
+        Assert.Equal(0, torn);
+    }
+
+    private static void RunOnNewThread(Action action)
+    {
+        Exception? error = null;
+        var t = new Thread(() => { try { action(); } catch (Exception e) { error = e; } });
+        t.Start();
+        t.Join();
+        if (error is not null) throw error;
     }
 }
