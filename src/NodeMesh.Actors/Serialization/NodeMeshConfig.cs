@@ -18,8 +18,12 @@ public static class NodeMeshConfig
         }
         """);
 
+    /// <summary>Config path of the mailbox that unit actors use (<see cref="Hosting.CompactMailboxType"/>).</summary>
+    public const string CompactMailbox = "nodemesh.compact-mailbox";
+
     /// <summary>Local single-process configuration; <paramref name="serializeMessages"/> forces every message through the serializer.</summary>
     public static Config Local(bool serializeMessages = false) => ConfigurationFactory.ParseString($$"""
+        nodemesh.compact-mailbox.mailbox-type = "{{typeof(Hosting.CompactMailboxType).AssemblyQualifiedName}}"
         akka {
           loglevel = WARNING
           stdout-loglevel = WARNING

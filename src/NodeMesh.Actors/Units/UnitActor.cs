@@ -1,5 +1,6 @@
 using Akka.Actor;
 using NodeMesh.Actors.Messages;
+using NodeMesh.Actors.Serialization;
 using NodeMesh.Core.Devices;
 using NodeMesh.Core.Exchanges;
 using NodeMesh.Core.Fabric;
@@ -57,7 +58,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     }
 
     public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next) =>
-        Akka.Actor.Props.Create(() => new UnitActor(settings, layer, tile, indexInTile, next));
+        Akka.Actor.Props.Create(() => new UnitActor(settings, layer, tile, indexInTile, next)).WithMailbox(NodeMeshConfig.CompactMailbox);
 
     private bool ExchangeOpen => _allReduce is { IsOpen: true } || _gossip is { InRound: true };
 
