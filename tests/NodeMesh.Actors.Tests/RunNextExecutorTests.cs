@@ -45,6 +45,9 @@ public sealed class RunNextExecutorTests
         executor.Execute(first); // from a test thread, outside any run: to the pool
 
         await Task.WhenAll(pooled.Task, chained.Task).WaitAsync(TimeSpan.FromSeconds(30));
+        // The executor adds a work item's slot runs to its count when the item ends, just after
+        // "next" signalled: wait (bounded) for that, not for a time.
+        Assert.True(SpinWait.SpinUntil(() => executor.RunNext >= 1, TimeSpan.FromSeconds(30)), "the slot run was never counted");
         lock (log)
         {
             Assert.Equal(1, after); // "next" did not run inside "first"
@@ -70,6 +73,7 @@ public sealed class RunNextExecutorTests
         }
         executor.Execute(chain[0]);
         await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(SpinWait.SpinUntil(() => executor.RunNext >= length - 1, TimeSpan.FromSeconds(30)), "the slot runs were never counted");
         lock (log)
         {
             Assert.Equal(Enumerable.Range(0, length).Select(i => $"u{i}"), log.Select(e => e.Name));

@@ -25,7 +25,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private readonly UnitState _state;
     private readonly IActorRef _next;
     private readonly UnitSettings _settings;
-    private readonly TrafficLedger _ledger;
+    private readonly UnitCounters _counters;
     private readonly int _layer;
     private readonly TransportCost _inPerSample; // this unit's share of its layer's activation transport for one sample; its error transport mirrors it
     private readonly AllReduceExchange? _allReduce;
@@ -46,7 +46,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         _state = new UnitState(layer, tile, indexInTile, settings.Spec.Store(layer, TilePlan.GlobalUnitIndex(layer, m, u, v)));
         _next = next;
         _layer = layer.Index;
-        _ledger = new TrafficLedger(settings.LayerCount);
+        _counters = new UnitCounters(layer.Index);
         _inPerSample = settings.Fabric.UnitInputs(new UnitCoord(_layer, m, u, v), 1);
         var s = settings.Spec.Strategy;
         if (layer.Kind == LayerKind.Conv && s.AveragesAtParity)
@@ -71,24 +71,24 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         switch (message)
         {
             case SyncPartial p:
-                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                _counters.Deliver(TrafficCategory.Sync);
                 Apply(AllReduce.OnPartial(p.Step, p.Kind, p.From, p.Values, this));
                 return;
             case SyncResult r:
-                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                _counters.Deliver(TrafficCategory.Sync);
                 Apply(AllReduce.OnResult(r.Step, r.Kind, r.Values, this));
                 return;
             case GossipOffer o:
-                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                _counters.Deliver(TrafficCategory.Sync);
                 // Between its training forward and backward pass (_input held) a unit declines.
                 if (Gossip.OnOffer(o.From, o.Values, _state.Store, this, midStep: _input is not null)) RoundEnded();
                 return;
             case GossipReply r:
-                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                _counters.Deliver(TrafficCategory.Sync);
                 if (Gossip.OnAnswer(r.From, r.Values, _state.Store, this)) RoundEnded();
                 return;
             case GossipDeclined d:
-                _ledger.Deliver(_layer, TrafficCategory.Sync);
+                _counters.Deliver(TrafficCategory.Sync);
                 if (Gossip.OnAnswer(d.From, null, _state.Store, this)) RoundEnded();
                 return;
             case GossipLost l:
@@ -131,9 +131,8 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 _next.Tell(ld);
                 break;
             case CounterSweep c:
-                if (_state.Store is IPulsedWeightStore p) _ledger.AddDevices(_layer, p.Counters);
-                var sum = c.Counts.Plus(_ledger.Snapshot());
-                _ledger.Clear();
+                var sum = c.Counts.Plus(_counters, (_state.Store as IPulsedWeightStore)?.Counters);
+                _counters.Clear();
                 _next.Tell(new CounterSweep(sum));
                 break;
             default:
@@ -146,13 +145,13 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     {
         int batch = f.Input.Batch;
         var y = f.Output.AsSpan(_state.IndexInTile * batch, batch);
-        _state.Forward(f.Input, y, f.Train ? _ledger : null);
+        _state.Forward(f.Input, y, f.Train ? _counters : null);
         (_state.Store as IPulsedWeightStore)?.AddOutputNoise(y, f.Input.Data, _state.Input, batch);
         if (f.Train)
         {
             _input = f.Input;
-            _ledger.Deliver(_layer, TrafficCategory.Activation);
-            _ledger.Add(_layer, TrafficCategory.Activation, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
+            _counters.Deliver(TrafficCategory.Activation);
+            _counters.Add(TrafficCategory.Activation, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
         }
         _next.Tell(f);
     }
@@ -162,10 +161,10 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         var input = _input ?? throw new InvalidOperationException($"unit {Name} got a backward sweep before any training forward pass");
         int batch = input.Batch;
         var delta = b.Delta.AsSpan(_state.IndexInTile * batch, batch);
-        _state.Backward(input, delta, b.InputError, _ledger);
-        _ledger.Deliver(_layer, TrafficCategory.Error);
+        _state.Backward(input, delta, b.InputError, _counters);
+        _counters.Deliver(TrafficCategory.Error);
         if (b.InputError.Length > 0)
-            _ledger.Add(_layer, TrafficCategory.Error, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
+            _counters.Add(TrafficCategory.Error, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
         _next.Tell(b); // the input error used the pre-update weights; the sweep moves on while this unit updates
         _input = null;
 
@@ -303,13 +302,13 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     void IGossipOutbox.SendLost(int toPosition) =>
         _routes.To(toPosition).Tell(new GossipLost(_layer, _state.Map, toPosition, _state.Position), ActorRefs.NoSender);
 
-    void IGossipOutbox.Dropped() => _ledger.Drop(_layer, TrafficCategory.Sync);
+    void IGossipOutbox.Dropped() => _counters.Drop(TrafficCategory.Sync);
 
     /// <summary>Sends a tying message to a position of this map (or the star reducer) and counts it; no sender travels with it.</summary>
     private void Send(int toPosition, INodeMeshMessage m, int floats)
     {
         long bytes = (long)floats * FabricModel.FloatBytes;
-        _ledger.Add(_layer, TrafficCategory.Sync, 1, bytes, bytes * HopsTo(toPosition));
+        _counters.Add(TrafficCategory.Sync, 1, bytes, bytes * HopsTo(toPosition));
         _routes.To(toPosition).Tell(m, ActorRefs.NoSender);
     }
 

@@ -18,7 +18,7 @@ public enum TrafficCategory
 /// emulated fabric (float32 values × 4 plus any indices), actor messages actually delivered,
 /// and lost (dropped) messages. A plain value: actors fill their own copy and send it on.
 /// </summary>
-public sealed class TrafficLedger
+public sealed class TrafficLedger : IComputeCounter
 {
     public const int Categories = 4;
 

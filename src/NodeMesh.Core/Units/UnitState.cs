@@ -58,7 +58,7 @@ public sealed class UnitState
     /// is the tile's input region. With a <paramref name="ledger"/> (training passes) counts the
     /// array's work: each sample reads every device of the FanIn + 1 weights and converts one output.
     /// </summary>
-    public void Forward(GridBuffer input, Span<float> y, TrafficLedger? ledger = null)
+    public void Forward(GridBuffer input, Span<float> y, IComputeCounter? ledger = null)
     {
         UnitKernels.Forward(Store.Read(), input.Data, Input, input.Batch, y);
         ledger?.CountForward(Layer.Index, (long)input.Batch * Store.Length * DevicesPerWeight, input.Batch);
@@ -70,7 +70,7 @@ public sealed class UnitState
     /// error takes: each sample reads every device of the FanIn weights (not the bias) and converts
     /// FanIn values. The gradient itself is digital (the update is priced by its pulses).
     /// </summary>
-    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion, TrafficLedger? ledger = null)
+    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion, IComputeCounter? ledger = null)
     {
         UnitKernels.Backward(Store.Read(), input.Data, Input, delta, input.Batch, Gradient, dxRegion, Error);
         if (!dxRegion.IsEmpty)
