@@ -54,6 +54,24 @@ public sealed class UnitActorTests() : TestKit(NodeMeshConfig.Local())
     }
 
     [Fact]
+    public void A_gradient_written_into_a_callers_buffer_equals_the_one_the_state_keeps()
+    {
+        var u = UnitProbe.Create(this, Arch, 4, 4, new StrategyOptions(), Index, Initial);
+        var input = Input();
+        float[] delta = [0.3f, -0.7f, 0.11f];
+        var kept = new UnitState(u.Layer, u.Tile, u.Index, new IdealWeightStore(u.Length));
+        var given = new UnitState(u.Layer, u.Tile, u.Index, new IdealWeightStore(u.Length));
+        kept.Store.ProgramTo(Initial);
+        given.Store.ProgramTo(Initial);
+        kept.Backward(input, delta, Span<float>.Empty);
+        var buffer = new float[u.Length];
+        given.Backward(input, delta, Span<float>.Empty, buffer);
+        Assert.Equal(kept.Gradient, buffer);
+        Assert.Contains(buffer, g => g != 0f);
+        Assert.Throws<ArgumentException>(() => given.Backward(input, delta, Span<float>.Empty, new float[u.Length - 1]));
+    }
+
+    [Fact]
     public void A_unit_with_an_open_tying_exchange_queues_the_next_forward_pass_until_the_tied_gradient_arrives()
     {
         const float lr = 0.5f;

@@ -161,27 +161,30 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         var input = _input ?? throw new InvalidOperationException($"unit {Name} got a backward sweep before any training forward pass");
         int batch = input.Batch;
         var delta = b.Delta.AsSpan(_state.IndexInTile * batch, batch);
-        _state.Backward(input, delta, b.InputError, _counters);
+        var strategy = _settings.Spec.Strategy;
+        bool tiesGradient = _allReduce is not null && strategy.TiesGradients;
+        // The gradient goes into a pooled array: the exchange's own copy when it is tied (the
+        // exchange owns it and gives it back once combined), else a scratch array given back right
+        // after the update, which the next unit on this thread rents again while it is still in cache.
+        var gradient = PieceBuffers.Rent(_state.Store.Length);
+        _state.Backward(input, delta, b.InputError, gradient, _counters);
         _counters.Deliver(TrafficCategory.Error);
         if (b.InputError.Length > 0)
             _counters.Add(TrafficCategory.Error, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
         _next.Tell(b); // the input error used the pre-update weights; the sweep moves on while this unit updates
         _input = null;
 
-        var strategy = _settings.Spec.Strategy;
-        if (_allReduce is not null && strategy.TiesGradients)
+        if (tiesGradient)
         {
             // The update (and the step's device clock, see Apply) waits for the tied gradient.
-            // The exchange takes ownership of the copy (a pooled array, given back once combined).
-            var own = PieceBuffers.Rent(_state.Gradient.Length);
-            _state.Gradient.CopyTo(own, 0);
-            Apply(_allReduce.Open(b.Step, SyncKind.Gradient, own, this));
+            Apply(_allReduce!.Open(b.Step, SyncKind.Gradient, gradient, this));
             return;
         }
         if (_state.Store is IPulsedWeightStore pulsed)
             pulsed.ApplyBatchUpdate(input.Data, _state.Input, delta, batch, _settings.Spec.LearningRate);
         else
-            _state.Store.ApplyGradient(_state.Gradient, _settings.Spec.LearningRate);
+            _state.Store.ApplyGradient(gradient, _settings.Spec.LearningRate);
+        PieceBuffers.Return(gradient);
         StepTime();
         if (_allReduce is not null && strategy.AveragesWeightsAfter(b.Step))
             Apply(_allReduce.Open(b.Step, SyncKind.Weights, _parity?.Contribution(_state.Store.Read()) ?? _state.Store.Read().ToArray(), this));

@@ -24,8 +24,15 @@ public sealed class UnitState
     public PatchGeometry Error { get; }
     public IWeightStore Store { get; }
 
-    /// <summary>The gradient of the last backward pass (FanIn + 1 values).</summary>
-    public float[] Gradient { get; }
+    /// <summary>
+    /// The gradient of the last backward pass that wrote here (FanIn + 1 values), made on first use.
+    /// The actor-free engine keeps every unit's gradient until its map's reduction; a unit actor
+    /// computes its gradient into a buffer of its own choosing (<see cref="Backward(GridBuffer, ReadOnlySpan{float}, Span{float}, Span{float}, IComputeCounter?)"/>)
+    /// and never makes this one.
+    /// </summary>
+    public float[] Gradient => _gradient ??= new float[Layer.FanIn + 1];
+
+    private float[]? _gradient;
 
     /// <summary>
     /// Devices read per weight in a multiply-accumulate: 2 for a one-sided pair (g⁺ and g⁻), else 1
@@ -43,7 +50,6 @@ public sealed class UnitState
         Input = TilePlan.ErrorGeometry(layer, tile, U, V);
         Error = TilePlan.ErrorGeometry(layer, tile, U, V);
         Store = store;
-        Gradient = new float[layer.FanIn + 1];
         DevicesPerWeight = store is DeviceArray a ? a.DeviceCount / a.Length : 1;
     }
 
@@ -70,9 +76,17 @@ public sealed class UnitState
     /// error takes: each sample reads every device of the FanIn weights (not the bias) and converts
     /// FanIn values. The gradient itself is digital (the update is priced by its pulses).
     /// </summary>
-    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion, IComputeCounter? ledger = null)
+    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion, IComputeCounter? ledger = null) =>
+        Backward(input, delta, dxRegion, Gradient, ledger);
+
+    /// <summary>
+    /// As <see cref="Backward(GridBuffer, ReadOnlySpan{float}, Span{float}, IComputeCounter?)"/>, with the gradient written to
+    /// <paramref name="gradient"/> (FanIn + 1 values) instead of <see cref="Gradient"/>.
+    /// </summary>
+    public void Backward(GridBuffer input, ReadOnlySpan<float> delta, Span<float> dxRegion, Span<float> gradient, IComputeCounter? ledger = null)
     {
-        UnitKernels.Backward(Store.Read(), input.Data, Input, delta, input.Batch, Gradient, dxRegion, Error);
+        if (gradient.Length != Layer.FanIn + 1) throw new ArgumentException($"gradient buffer holds {gradient.Length} values, unit needs {Layer.FanIn + 1}", nameof(gradient));
+        UnitKernels.Backward(Store.Read(), input.Data, Input, delta, input.Batch, gradient, dxRegion, Error);
         if (!dxRegion.IsEmpty)
             ledger?.CountBackward(Layer.Index, (long)input.Batch * Layer.FanIn * DevicesPerWeight, (long)input.Batch * Layer.FanIn);
     }
