@@ -1,9 +1,5 @@
 using Akka.Actor;
-using NodeMesh.Actors.Driving;
 using NodeMesh.Actors.Hosting;
-using NodeMesh.Core.Model;
-using NodeMesh.Core.Strategies;
-using NodeMesh.Core.Training;
 
 namespace NodeMesh.Actors.Tests;
 
@@ -107,16 +103,8 @@ public sealed class CompactMailboxTests
     [Fact]
     public async Task Every_unit_actor_of_a_local_run_gets_the_compact_queue()
     {
-        const string arch = "conv3x3x4,relu,maxpool2,dense10";
-        var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, 8, 8, 10);
-        var options = new TrainOptions(arch, new StrategyOptions(), Epochs: 1, Batch: 4, LearningRate: 0.05f, Seed: 3, Shuffle: true, TrainLimit: 8, TileSide: 4).Validate();
-        var data = TestData.Random(8, 4, 8, 5);
         long before = CompactMailboxType.Created;
-        await using (var run = await LocalRun.StartAsync(RunSpecs.From(options, plan, shipsWeights: true), options, data, WeightLayout.InitialVectors(plan, 3), name: "compact-mailbox"))
-        {
-            await run.PrepareAsync();
-            await run.TrainEpochAsync(1);
-        }
-        Assert.True(CompactMailboxType.Created - before >= plan.UnitCount, $"{CompactMailboxType.Created - before} compact queues for {plan.UnitCount} units");
+        int units = await TinyRun.TrainOneEpochAsync("compact-mailbox");
+        Assert.True(CompactMailboxType.Created - before >= units, $"{CompactMailboxType.Created - before} compact queues for {units} units");
     }
 }
