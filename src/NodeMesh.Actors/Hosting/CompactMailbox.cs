@@ -35,8 +35,8 @@ public sealed class CompactMailboxType(Settings settings, Config config)
 /// the first message (a 32-slot segment and cache-line-padded head and tail), and an enqueue and a
 /// dequeue touch four or five cache lines of it. A unit actor holds at most a few messages at once
 /// (its sweep and, while tying, its peers' partials), and a net has tens of thousands to millions
-/// of units, so their queues are much of the memory a step walks through. This queue is 150 bytes
-/// and touches two or three lines.
+/// of units, so their queues are much of the memory a step walks through. This queue is about 180
+/// bytes in two objects and touches two or three lines.
 /// </para>
 /// <para>
 /// Order: Akka requires that the messages of one sender arrive in the order sent. A sender's

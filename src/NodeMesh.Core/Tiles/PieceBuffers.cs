@@ -54,6 +54,7 @@ public static class PieceBuffers
     {
         public readonly int Length = length;
         public readonly float[][] Items = new float[LocalCapacity(length)][];
+        public readonly Stack<float[]> Shared = PieceBuffers.Shared.GetOrAdd(length, static _ => new Stack<float[]>());
         public int Count;
     }
 
@@ -64,7 +65,7 @@ public static class PieceBuffers
         var local = LocalFor(length);
         if (local.Count == 0)
         {
-            var shared = Shared.GetOrAdd(length, static _ => new Stack<float[]>());
+            var shared = local.Shared;
             lock (shared)
             {
                 int take = Math.Min(shared.Count, Math.Max(1, local.Items.Length / 2));
@@ -93,7 +94,7 @@ public static class PieceBuffers
         if (local.Count == local.Items.Length)
         {
             // Full: half of this thread's arrays go to the shared pool, as far as its bound allows.
-            var shared = Shared.GetOrAdd(array.Length, static _ => new Stack<float[]>());
+            var shared = local.Shared;
             int give = local.Items.Length / 2, capacity = Capacity(array.Length);
             lock (shared)
             {
