@@ -71,17 +71,24 @@ public sealed class NodeProcess : IDisposable
     public string Output => string.Join('\n', _lines);
 
     /// <summary>Waits until a line matches <paramref name="pattern"/>; returns the match.</summary>
-    public async Task<Match> WaitForLine(string pattern, TimeSpan timeout)
+    public Task<Match> WaitForLine(string pattern, TimeSpan timeout) => WaitForLines([pattern], timeout);
+
+    /// <summary>
+    /// Waits until lines match <paramref name="patterns"/> in order: the first pattern on some line,
+    /// the second on a later line, and so on. Returns the last pattern's match.
+    /// </summary>
+    public async Task<Match> WaitForLines(IReadOnlyList<string> patterns, TimeSpan timeout)
     {
-        var regex = new Regex(pattern);
+        var regexes = patterns.Select(p => new Regex(p)).ToArray();
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
+            int next = 0;
             foreach (var line in _lines)
-                if (regex.Match(line) is { Success: true } m) return m;
+                if (regexes[next].Match(line) is { Success: true } m && ++next == regexes.Length) return m;
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero || _process.HasExited && !await _signal.WaitAsync(100))
-                throw new TimeoutException($"{Name}: no line matching /{pattern}/ within {timeout.TotalSeconds:F0} s{(_process.HasExited ? $" (exited with {_process.ExitCode})" : "")}\n{Tail()}");
+                throw new TimeoutException($"{Name}: no line matching /{patterns[next]}/{(next > 0 ? $" after one matching /{patterns[next - 1]}/" : "")} within {timeout.TotalSeconds:F0} s{(_process.HasExited ? $" (exited with {_process.ExitCode})" : "")}\n{Tail()}");
             await _signal.WaitAsync(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
         }
     }
