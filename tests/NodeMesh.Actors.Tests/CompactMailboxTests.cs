@@ -42,6 +42,31 @@ public sealed class CompactMailboxTests
     }
 
     [Fact]
+    public void HasMessages_and_Count_follow_the_ring_and_the_overflow_down_to_empty()
+    {
+        // Akka reschedules a mailbox after a run only while HasMessages holds, so a message left in
+        // the overflow that it did not see would wait until the actor's next message.
+        var q = new CompactMessageQueue();
+        int total = CompactMessageQueue.RingSize + 3;
+        for (int i = 0; i < total; i++) q.Enqueue(ActorRefs.Nobody, Message(0, i));
+        Assert.True(q.Overflowed);
+        for (int left = total; left > 0; left--)
+        {
+            Assert.True(q.HasMessages, $"{left} message(s) left");
+            Assert.Equal(left, q.Count);
+            Assert.True(q.TryDequeue(out _));
+        }
+        Assert.False(q.HasMessages);
+        Assert.Equal(0, q.Count);
+
+        // A cell claimed but not yet written counts: its sender will schedule the mailbox once it writes.
+        var claimed = new CompactMessageQueue();
+        typeof(CompactMessageQueue).GetField("_enqueuePosition", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.SetValue(claimed, 1L);
+        Assert.True(claimed.HasMessages);
+        Assert.False(claimed.TryDequeue(out _));
+    }
+
+    [Fact]
     public void A_sender_paused_between_claiming_a_cell_and_writing_it_holds_back_the_overflow()
     {
         // The interleaving a stress test rarely hits, set up by hand: sender A has claimed the next
