@@ -21,7 +21,9 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
 {
     private static readonly GridBuffer Grid = new(2, 3, 2, 1, 2, Enumerable.Range(0, 4 * 5 * 2 * 2).Select(i => i * 0.5f).ToArray());
 
-    private static TrafficCounts Counts()
+    private static TrafficCounts Counts() => Ledger().Snapshot();
+
+    private static TrafficLedger Ledger()
     {
         var l = new TrafficLedger(2);
         l.Add(1, TrafficCategory.Sync, 3, 120, 480);
@@ -30,7 +32,7 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
         l.AddDevices(1, 10, 5, 6, 2, 99, 1, 0, clippedProgramPulses: 4);
         l.CountForward(0, 36, 8);
         l.CountBackward(1, 27, 27);
-        return l.Snapshot();
+        return l;
     }
 
     internal static RunSpec Spec(string device = "pcm") => new("conv3x3x4,relu,maxpool2,dense10", 1, 12, 10, 10,
@@ -55,7 +57,7 @@ public sealed class SerializerTests() : TestKit(NodeMeshConfig.Local())
         new RunFailed(1, "unit conv1(0,1,2) failed"), new EndRun(true, "done"),
         new UnitsCreated(0, 1, [TestActor, TestActor]), new ConnectTile([TestActor], [TestActor, TestActor], TestActor),
         new ConnectPeers(new PeerRoutes([(TyingWiring.Reducer, TestActor), (4, TestActor)])),
-        new LoadSweep([2f]), new ReadSweep([3f]), new CounterSweep(Counts()),
+        new LoadSweep([2f]), new ReadSweep([3f]), new CounterSweep(Ledger()),
         // driver
         new Prepare(), new Prepared(10, 2, 1, 3), new TrainEpoch(3), new EpochTrained(3, 0.5, 0.75, 100, 4, Counts()),
         new Evaluate(), new Evaluated(0.4, 0.8, 50), new FetchModel(), new ModelResponse([[1f, 2f], [3f]]),

@@ -168,7 +168,7 @@ public sealed class UnitActorTests() : TestKit(NodeMeshConfig.Local())
         u.Next.ExpectMsg<BackwardSweep>();
         var offer = peers.ExpectMsg<GossipOffer>(); // its round is open, awaiting the answer
 
-        u.Unit.Tell(new CounterSweep(Core.Metrics.TrafficCounts.Empty(2)));
+        u.Unit.Tell(new CounterSweep(new Core.Metrics.TrafficLedger(2)));
         u.Unit.Tell(new ReadSweep(new float[u.Tile.UnitCount * u.Length]));
         u.Next.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // both wait: the unit is mid-exchange
 

@@ -109,7 +109,7 @@ public sealed class MemberHost : UntypedActor
                 Collect(Sender, _localReducers, FetchReducerCounters.Instance);
                 break;
             case CounterSweep c:
-                _collected!.Merge(c.Counts);
+                _collected!.Merge(c.Into);
                 if (--_countersPending == 0) { _client.Tell(new MemberCounters(Member, _collected.Snapshot())); _collected = null; }
                 break;
             case MixRounds m:

@@ -92,8 +92,12 @@ public sealed record LoadSweep(float[] Vectors) : INodeMeshMessage;
 /// <summary>Sweep (member-local): each unit copies its weights into its slice of <paramref name="Vectors"/>.</summary>
 public sealed record ReadSweep(float[] Vectors) : INodeMeshMessage;
 
-/// <summary>Sweep (member-local): each unit adds its counters to <paramref name="Counts"/> and resets them.</summary>
-public sealed record CounterSweep(TrafficCounts Counts) : INodeMeshMessage;
+/// <summary>
+/// Sweep (member-local): each unit adds its counters into <paramref name="Into"/> and resets them.
+/// Like the other sweeps' arrays, the ledger is filled hand to hand: one unit at a time has the
+/// message, so a sweep of thousands of units makes no copy of the counts (it made one per unit).
+/// </summary>
+public sealed record CounterSweep(TrafficLedger Into) : INodeMeshMessage;
 
 /// <summary>
 /// The addresses of the map positions a unit (or reducer) sends to: a local unit's own actor,

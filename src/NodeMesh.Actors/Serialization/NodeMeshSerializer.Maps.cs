@@ -89,7 +89,7 @@ public sealed partial class NodeMeshSerializer
             });
         Map<LoadSweep, W.LoadSweep>("ls", m => new() { Vectors = Bytes(m.Vectors) }, W.LoadSweep.Parser, p => new(Floats(p.Vectors)));
         Map<ReadSweep, W.ReadSweep>("rs", m => new() { Vectors = Bytes(m.Vectors) }, W.ReadSweep.Parser, p => new(Floats(p.Vectors)));
-        Map<CounterSweep, W.CounterSweep>("cs", m => new() { Counts = ToCounts(m.Counts) }, W.CounterSweep.Parser, p => new(FromCounts(p.Counts)));
+        Map<CounterSweep, W.CounterSweep>("cs", m => new() { Counts = ToCounts(m.Into.Snapshot()) }, W.CounterSweep.Parser, p => new(LedgerOf(FromCounts(p.Counts))));
     }
 
     private void MapCheckpoints()

@@ -131,6 +131,13 @@ public sealed partial class NodeMeshSerializer : SerializerWithStringManifest
         return p;
     }
 
+    private static TrafficLedger LedgerOf(TrafficCounts counts)
+    {
+        var ledger = new TrafficLedger(counts.Layers);
+        ledger.Merge(counts);
+        return ledger;
+    }
+
     private static TrafficCounts FromCounts(W.Counts? p)
     {
         if (p is null) throw new InvalidDataException("missing counters");

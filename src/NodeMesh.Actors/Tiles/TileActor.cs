@@ -133,11 +133,12 @@ public sealed class TileActor : UntypedActor
                 break;
             case FetchUnitCounters:
                 _client = Sender;
-                _units[0].Tell(new CounterSweep(TrafficCounts.Empty(_settings.LayerCount)));
+                _units[0].Tell(new CounterSweep(new TrafficLedger(_settings.LayerCount)));
                 break;
             case CounterSweep c:
-                _client.Tell(new CounterSweep(c.Counts.Plus(_ledger.Snapshot())));
+                c.Into.Merge(_ledger);
                 _ledger.Clear();
+                _client.Tell(c);
                 break;
             default:
                 Unhandled(message);

@@ -44,7 +44,7 @@ public sealed class ReducerActor : UntypedActor, ITyingOutbox
                 _reduction.OnPartial(p.Step, p.Kind, p.From, p.Values, this);
                 break;
             case FetchReducerCounters:
-                Sender.Tell(new CounterSweep(_ledger.Snapshot()));
+                Sender.Tell(new CounterSweep(_ledger.Copy()));
                 _ledger.Clear();
                 break;
             default:

@@ -131,9 +131,9 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 _next.Tell(ld);
                 break;
             case CounterSweep c:
-                var sum = c.Counts.Plus(_counters, (_state.Store as IPulsedWeightStore)?.Counters);
+                _counters.AddTo(c.Into, (_state.Store as IPulsedWeightStore)?.Counters);
                 _counters.Clear();
-                _next.Tell(new CounterSweep(sum));
+                _next.Tell(c);
                 break;
             default:
                 Unhandled(message);

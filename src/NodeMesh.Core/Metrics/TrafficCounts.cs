@@ -74,14 +74,4 @@ public sealed class TrafficCounts
         l.Merge(other);
         return l.Snapshot();
     }
-
-    /// <summary>These counts plus one unit's counters and, for a device store, its device counters at the unit's layer.</summary>
-    public TrafficCounts Plus(UnitCounters unit, Devices.DeviceCounters? devices = null)
-    {
-        var l = new TrafficLedger(Layers);
-        l.Merge(this);
-        unit.AddTo(l);
-        if (devices is { } d) l.AddDevices(unit.Layer, d);
-        return l.Snapshot();
-    }
 }

@@ -65,8 +65,11 @@ public sealed class UnitCounters(int layer) : IComputeCounter
         _values[Traffic + (int)ComputeField.BackwardConversions] += conversions;
     }
 
-    /// <summary>Adds every count into <paramref name="ledger"/> at this unit's layer.</summary>
-    public void AddTo(TrafficLedger ledger)
+    /// <summary>
+    /// Adds every count into <paramref name="ledger"/> at this unit's layer, and, for a device store,
+    /// its <paramref name="devices"/> counters there too.
+    /// </summary>
+    public void AddTo(TrafficLedger ledger, Devices.DeviceCounters? devices = null)
     {
         for (int c = 0; c < TrafficLedger.Categories; c++)
         {
@@ -78,6 +81,7 @@ public sealed class UnitCounters(int layer) : IComputeCounter
         }
         ledger.CountForward(Layer, _values[Traffic + (int)ComputeField.ForwardReads], _values[Traffic + (int)ComputeField.ForwardConversions]);
         ledger.CountBackward(Layer, _values[Traffic + (int)ComputeField.BackwardReads], _values[Traffic + (int)ComputeField.BackwardConversions]);
+        if (devices is { } d) ledger.AddDevices(Layer, d);
     }
 
     public void Clear() => ((Span<long>)_values).Clear();

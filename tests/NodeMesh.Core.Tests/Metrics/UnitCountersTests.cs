@@ -50,7 +50,7 @@ public sealed class UnitCountersTests
     }
 
     [Fact]
-    public void Counts_plus_a_unit_equal_counts_plus_the_same_ledger_and_its_device_counters()
+    public void A_unit_and_its_device_counters_add_into_a_ledger_that_already_holds_counts()
     {
         var before = new TrafficLedger(2);
         before.Add(0, TrafficCategory.Sync, 3, 12, 24);
@@ -58,7 +58,8 @@ public sealed class UnitCountersTests
         u.Add(TrafficCategory.Sync, 1, 4, 8);
         u.Deliver(TrafficCategory.Sync);
         var devices = new DeviceCounters(Weights: 401, Devices: 802, UpdatePulses: 10, ProgramPulses: 3, MaxPulsesPerDevice: 4, Reads: 7, ClippedUpdatePulses: 1, ClippedProgramPulses: 0, StuckDevices: 2, Refreshes: 0);
-        var sum = before.Snapshot().Plus(u, devices);
+        u.AddTo(before, devices);
+        var sum = before.Snapshot();
         Assert.Equal(4, sum.MessagesOf(0, TrafficCategory.Sync));
         Assert.Equal(32, sum.ByteHopsOf(0, TrafficCategory.Sync));
         Assert.Equal(1, sum.DeliveredOf(0, TrafficCategory.Sync));
