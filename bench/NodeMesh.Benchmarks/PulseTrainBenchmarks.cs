@@ -18,8 +18,8 @@ public class PulseTrainBenchmarks
     private float[] _x = [], _d = [];
     private PatchGeometry _g;
 
-    /// <summary>The device preset; gokmen-vlasov is the constant-step device of the reference runs.</summary>
-    [Params("gokmen-vlasov")]
+    /// <summary>The device preset: gokmen-vlasov, the constant-step device of the reference runs, and idealized, the one of the speed target (8× finer steps, so more pulses).</summary>
+    [Params("gokmen-vlasov", "idealized")]
     public string Preset { get; set; } = "gokmen-vlasov";
 
     [GlobalSetup]
