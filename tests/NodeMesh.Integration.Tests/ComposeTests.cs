@@ -108,7 +108,7 @@ public sealed class ComposeTests(Xunit.Abstractions.ITestOutputHelper output) : 
     /// line, no polling.
     /// </summary>
     private static NodeProcess FollowLog(string container) =>
-        NodeProcess.StartCommand("driver log", "docker", ["logs", "--follow", container]);
+        NodeProcess.StartCommand($"log of container {container}", "docker", ["logs", "--follow", container]);
 
     /// <summary>The ids of this project's containers of one compose service (by compose's labels).</summary>
     private Task<string> Containers(string service) =>

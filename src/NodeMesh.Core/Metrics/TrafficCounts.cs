@@ -65,13 +65,4 @@ public sealed class TrafficCounts
         for (int l = 0; l < Layers; l++) s += a[At(l, c)];
         return s;
     }
-
-    /// <summary>These counts plus <paramref name="other"/> (device maxima kept as maxima).</summary>
-    public TrafficCounts Plus(TrafficCounts other)
-    {
-        var l = new TrafficLedger(Layers);
-        l.Merge(this);
-        l.Merge(other);
-        return l.Snapshot();
-    }
 }
