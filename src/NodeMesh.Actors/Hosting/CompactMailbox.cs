@@ -61,7 +61,8 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
 
     private readonly Cell[] _cells = new Cell[RingSize];
     private long _enqueuePosition; // producers claim cells by compare-and-swap
-    private long _dequeuePosition; // written by the consumer alone (one mailbox run at a time), read by senders
+    private long _dequeuePosition; // the consumer's alone (one mailbox run at a time)
+    private int _count;
     private ConcurrentQueue<Envelope>? _overflow;
 
     public CompactMessageQueue()
@@ -69,17 +70,9 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
         for (int i = 0; i < RingSize; i++) _cells[i].Sequence = i;
     }
 
-    /// <summary>
-    /// Whether a cell is claimed and not yet taken, or the overflow holds a message. Read from the
-    /// positions, with no count of its own: a count would cost two more atomic operations per message.
-    /// A claimed cell whose message is still being written counts as a message; its sender schedules
-    /// the mailbox again once it is written.
-    /// </summary>
-    public bool HasMessages =>
-        Volatile.Read(ref _enqueuePosition) != Volatile.Read(ref _dequeuePosition) || Volatile.Read(ref _overflow) is { IsEmpty: false };
+    public bool HasMessages => Volatile.Read(ref _count) > 0;
 
-    public int Count =>
-        (int)(Volatile.Read(ref _enqueuePosition) - Volatile.Read(ref _dequeuePosition)) + (Volatile.Read(ref _overflow)?.Count ?? 0);
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>Whether the ring once overflowed, so that every message now goes through the overflow queue.</summary>
     public bool Overflowed => Volatile.Read(ref _overflow) is not null;
@@ -100,6 +93,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
                     {
                         cell.Item = envelope;
                         Volatile.Write(ref cell.Sequence, position + 1); // published
+                        Interlocked.Increment(ref _count);
                         return;
                     }
                     position = Volatile.Read(ref _enqueuePosition);
@@ -115,6 +109,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
             }
         }
         overflow.Enqueue(envelope);
+        Interlocked.Increment(ref _count);
     }
 
     public bool TryDequeue(out Envelope envelope)
@@ -126,7 +121,8 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
             envelope = cell.Item;
             cell.Item = default; // the queue keeps no reference to a delivered message
             Volatile.Write(ref cell.Sequence, position + RingSize); // free for the producer one lap later
-            Volatile.Write(ref _dequeuePosition, position + 1);
+            _dequeuePosition = position + 1;
+            Interlocked.Decrement(ref _count);
             return true;
         }
         // A producer has claimed this cell and is still writing it: wait for it (it schedules the
@@ -138,7 +134,11 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
             envelope = default;
             return false;
         }
-        if (Volatile.Read(ref _overflow) is { } overflow && overflow.TryDequeue(out envelope)) return true;
+        if (Volatile.Read(ref _overflow) is { } overflow && overflow.TryDequeue(out envelope))
+        {
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
         envelope = default;
         return false;
     }
