@@ -141,14 +141,17 @@ public sealed class UnitActorTests() : TestKit(NodeMeshConfig.Local())
         u.Unit.Tell(new ForwardSweep(0, true, input, new float[32 * Batch]));
         u.Next.ExpectMsg<ForwardSweep>();
         var offer = Enumerable.Repeat(1f, u.Length).ToArray();
-        u.Unit.Tell(new GossipOffer(0, map, position, peer, 0, offer));
+        // Each offer sends its own copy: an offer's array becomes the receiver's, and a declined one
+        // goes back to the array pool, where the next unit to rent it (this one, computing its
+        // gradient) overwrites it. Sending the same array twice would offer that gradient.
+        u.Unit.Tell(new GossipOffer(0, map, position, peer, 0, offer.ToArray()));
         Assert.Equal(peer, peers.ExpectMsg<GossipDeclined>().To);
 
         u.Unit.Tell(new BackwardSweep(0, new float[32 * Batch], []));
         u.Next.ExpectMsg<BackwardSweep>();
         var own = peers.ExpectMsg<GossipOffer>(); // its own round after the update (F = 1)
         u.Unit.Tell(new GossipDeclined(0, map, position, own.To));
-        u.Unit.Tell(new GossipOffer(0, map, position, peer, 0, offer));
+        u.Unit.Tell(new GossipOffer(0, map, position, peer, 0, offer.ToArray()));
         var reply = peers.ExpectMsg<GossipReply>();
         Assert.Equal(Initial, reply.Values); // zero delta: its weights did not change, and the reply carries them from before the mix
         Assert.Equal(Mixed(Initial, offer), u.Weights());
