@@ -176,7 +176,7 @@ public sealed class UnitActorTests() : TestKit(NodeMeshConfig.Local())
         u.Next.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // both wait: the unit is mid-exchange
 
         var peerWeights = Enumerable.Repeat(1f, u.Length).ToArray();
-        u.Unit.Tell(new GossipReply(0, map, position, offer.To, peerWeights));
+        u.Unit.Tell(new GossipReply(0, map, position, offer.To, peerWeights.ToArray())); // the unit owns (and gives back) what it is sent
         u.Next.ExpectMsg<CounterSweep>();
         var read = u.Next.ExpectMsg<ReadSweep>().Vectors.AsSpan(Index * u.Length, u.Length).ToArray();
         Assert.Equal(Mixed(Initial, peerWeights), read); // read after the mix, never half-way

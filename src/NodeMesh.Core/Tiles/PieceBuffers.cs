@@ -12,6 +12,10 @@ namespace NodeMesh.Core.Tiles;
 /// Each thread keeps a few arrays of each length for itself (<see cref="LocalCapacity"/>) and
 /// trades with the shared pool in batches, so that the two cores do not contend for one lock per piece.
 /// Rented arrays hold stale values: every caller overwrites or clears them.
+/// With <see cref="Checking"/> on (the tests turn it on; <c>NODEMESH_POOL_CHECK=1</c> turns it on in
+/// any process) the pool also enforces that ownership: an array given back twice throws, and every
+/// array given back is filled with NaN, so that a holder that still reads it after giving it back
+/// sees NaN instead of somebody else's values.
 /// </summary>
 public static class PieceBuffers
 {
@@ -42,6 +46,23 @@ public static class PieceBuffers
         (int)Math.Clamp(LocalBytesPerLength / (sizeof(float) * (long)Math.Max(1, length)), 2, 256);
 
     private static readonly ConcurrentDictionary<int, Stack<float[]>> Shared = new();
+
+    /// <summary>The environment variable that turns <see cref="Checking"/> on when set to 1.</summary>
+    public const string CheckingVariable = "NODEMESH_POOL_CHECK";
+
+    private static bool s_checking = Environment.GetEnvironmentVariable(CheckingVariable) == "1";
+    private static readonly HashSet<float[]> s_pooled = new(ReferenceEqualityComparer.Instance); // arrays in the pool, while checking
+
+    /// <summary>
+    /// Whether the pool checks ownership (off by default: it takes a lock per rent and return):
+    /// <see cref="Return"/> throws for an array already in the pool and fills what it takes with NaN.
+    /// Arrays given back before it was turned on are not tracked.
+    /// </summary>
+    public static bool Checking
+    {
+        get => Volatile.Read(ref s_checking);
+        set => Volatile.Write(ref s_checking, value);
+    }
 
     // Each thread's own arrays by length, and the last length it used: a tile's or unit's rent and
     // return touch no lock and no shared cache line until a thread runs out or over. Arrays move
@@ -75,6 +96,7 @@ public static class PieceBuffers
         }
         var a = local.Items[--local.Count];
         local.Items[local.Count] = null!;
+        if (s_checking) lock (s_pooled) s_pooled.Remove(a);
         return a;
     }
 
@@ -90,6 +112,7 @@ public static class PieceBuffers
     public static void Return(float[]? array)
     {
         if (array is null || array.Length == 0) return;
+        if (s_checking) Check(array);
         var local = LocalFor(array.Length);
         if (local.Count == local.Items.Length)
         {
@@ -103,10 +126,22 @@ public static class PieceBuffers
                     var a = local.Items[--local.Count];
                     local.Items[local.Count] = null!;
                     if (shared.Count < capacity) shared.Push(a);
+                    else if (s_checking) lock (s_pooled) s_pooled.Remove(a); // left to the collector
                 }
             }
         }
         local.Items[local.Count++] = array;
+    }
+
+    private static void Check(float[] array)
+    {
+        lock (s_pooled)
+        {
+            if (!s_pooled.Add(array))
+                throw new InvalidOperationException($"a float[{array.Length}] was given back to the piece pool while the pool already held it: " +
+                    "two owners gave back the same array (e.g. one array sent in two messages, or given back after it was handed on)");
+        }
+        array.AsSpan().Fill(float.NaN);
     }
 
     private static Local LocalFor(int length)

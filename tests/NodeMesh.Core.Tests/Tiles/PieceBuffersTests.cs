@@ -20,6 +20,31 @@ public sealed class PieceBuffersTests
     }
 
     [Fact]
+    public void The_tests_run_with_the_pools_ownership_checks_on() => Assert.True(PieceBuffers.Checking);
+
+    [Fact]
+    public void An_array_given_back_twice_is_refused_with_what_went_wrong()
+    {
+        var a = PieceBuffers.Rent(Length + 3);
+        PieceBuffers.Return(a);
+        var e = Assert.Throws<InvalidOperationException>(() => PieceBuffers.Return(a));
+        Assert.Contains("float[7922] was given back to the piece pool while the pool already held it", e.Message);
+        Assert.Same(a, PieceBuffers.Rent(Length + 3)); // still pooled once, and rented out again
+        PieceBuffers.Return(a); // given back once more after renting: allowed
+        Assert.Same(a, PieceBuffers.Rent(Length + 3));
+    }
+
+    [Fact]
+    public void An_array_given_back_reads_NaN_so_that_a_holder_using_it_afterwards_sees_garbage()
+    {
+        var a = PieceBuffers.Rent(Length + 4);
+        Array.Fill(a, 2f);
+        PieceBuffers.Return(a);
+        Assert.All(a, v => Assert.True(float.IsNaN(v)));
+        Assert.Same(a, PieceBuffers.Rent(Length + 4));
+    }
+
+    [Fact]
     public void RentZeroed_clears_the_stale_values_of_a_returned_array()
     {
         var a = PieceBuffers.Rent(Length + 1);
