@@ -32,7 +32,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private GossipExchange? _gossip;
     private readonly ParityAnchor? _parity;
     private readonly Queue<(object Message, IActorRef Sender)> _queued = new();
-    private readonly Dictionary<int, long> _hops = [];
+    private long _reducerHops = -1; // mesh hops to the star reducer, once known
     private PeerRoutes _routes = PeerRoutes.None;
     private GridBuffer? _input;
     private long _localSteps;
@@ -315,15 +315,14 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         _routes.To(toPosition).Tell(m, ActorRefs.NoSender);
     }
 
-    /// <summary>Mesh hops to a peer position of this map (or the star reducer), computed once per peer.</summary>
+    /// <summary>
+    /// Mesh hops to a peer position of this map (a few integer operations, computed per message: a
+    /// per-unit table cost a cold lookup per message and memory per unit), or to the star reducer.
+    /// </summary>
     private long HopsTo(int toPosition)
     {
-        if (_hops.TryGetValue(toPosition, out long h)) return h;
-        var fabric = _settings.Fabric;
-        h = toPosition == TyingWiring.Reducer
-            ? fabric.HopsToReducer(_layer, _state.Map, _state.Position)
-            : fabric.SyncHops(_layer, _state.Position, toPosition);
-        _hops[toPosition] = h;
-        return h;
+        if (toPosition != TyingWiring.Reducer) return _settings.Fabric.SyncHops(_layer, _state.Position, toPosition);
+        if (_reducerHops < 0) _reducerHops = _settings.Fabric.HopsToReducer(_layer, _state.Map, _state.Position);
+        return _reducerHops;
     }
 }

@@ -161,6 +161,14 @@ public sealed class GossipExchange
     /// <summary>Mixes a peer's vector into this unit's weights; both arrays are given back (the store and the anchor keep copies).</summary>
     private void Mix(IWeightStore store, float[] peer)
     {
+        if (_parity is null)
+        {
+            // The mix goes into the peer's array, which this unit owns: no copy of its own weights.
+            GossipPeers.Mix(store.Read(), peer, _strategy.Mix, peer);
+            store.ProgramTo(peer);
+            PieceBuffers.Return(peer);
+            return;
+        }
         var w = Vector(store);
         GossipPeers.Mix(w, peer, _strategy.Mix);
         store.ProgramTo(w);

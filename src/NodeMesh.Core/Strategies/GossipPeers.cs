@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace NodeMesh.Core.Strategies;
 
 /// <summary>
@@ -99,10 +101,30 @@ public static class GossipPeers
         unchecked(runSeed * 1_000_003 + layer * 7_919 + globalUnitIndex * 31 + 17);
 
     /// <summary>Pairwise mixing: w ← (1−a)·w + a·peer.</summary>
-    public static void Mix(Span<float> w, ReadOnlySpan<float> peer, float a)
+    public static void Mix(Span<float> w, ReadOnlySpan<float> peer, float a) => Mix(w, peer, a, w);
+
+    /// <summary>
+    /// Pairwise mixing into <paramref name="result"/> (which may be <paramref name="w"/> or
+    /// <paramref name="peer"/>): result ← (1−a)·w + a·peer, computed as w + a·(peer − w) element by
+    /// element, a subtraction, a multiplication and an addition each rounded to float (no fused
+    /// multiply-add), so that every vector width gives the same bits.
+    /// </summary>
+    public static void Mix(ReadOnlySpan<float> w, ReadOnlySpan<float> peer, float a, Span<float> result)
     {
-        // (1−a)·w + a·peer = w + a·(peer − w)
-        for (int i = 0; i < w.Length; i++) w[i] += a * (peer[i] - w[i]);
+        if (peer.Length != w.Length || result.Length != w.Length)
+            throw new ArgumentException($"mixing vectors of {w.Length} and {peer.Length} values into {result.Length}");
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && w.Length >= Vector<float>.Count)
+        {
+            var va = new Vector<float>(a);
+            for (; i <= w.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var x = new Vector<float>(w[i..]);
+                var y = new Vector<float>(peer[i..]);
+                Vector.Add(x, Vector.Multiply(va, Vector.Subtract(y, x))).CopyTo(result[i..]);
+            }
+        }
+        for (; i < w.Length; i++) result[i] = w[i] + a * (peer[i] - w[i]);
     }
 
     /// <summary>

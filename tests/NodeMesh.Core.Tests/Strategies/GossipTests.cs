@@ -71,6 +71,36 @@ public sealed class GossipTests
     }
 
     [Theory]
+    [InlineData(401)] // a conv2 unit of the reference net: whole vectors and a 1-element tail
+    [InlineData(26)]
+    [InlineData(5)]   // shorter than one vector
+    public void Mixing_gives_the_bits_of_w_plus_a_times_peer_minus_w_rounded_step_by_step_at_every_width(int n)
+    {
+        var rng = new Random(n);
+        var w = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        var peer = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        const float a = 0.37f;
+        var expected = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            float d = peer[i] - w[i], m = a * d; // each operation rounded to float, as the engine's scalar loop did
+            expected[i] = w[i] + m;
+        }
+        var into = new float[n];
+        GossipPeers.Mix(w, peer, a, into);
+        Assert.Equal(expected, into);
+        var inPeer = (float[])peer.Clone();
+        GossipPeers.Mix(w, inPeer, a, inPeer); // into the peer's own array, as a unit mixes an offer
+        Assert.Equal(expected, inPeer);
+        GossipPeers.Mix(w, peer, a); // in place
+        Assert.Equal(expected, w);
+    }
+
+    [Fact]
+    public void Mixing_vectors_of_different_lengths_is_refused() =>
+        Assert.Throws<ArgumentException>(() => GossipPeers.Mix(new float[3], new float[4], 0.5f));
+
+    [Theory]
     [InlineData(TopologyKind.Grid)]
     [InlineData(TopologyKind.Random)]
     [InlineData(TopologyKind.Exp)]
