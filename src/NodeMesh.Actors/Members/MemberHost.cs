@@ -202,7 +202,7 @@ public sealed class MemberHost : UntypedActor
         var s = b.Spec.Strategy;
         foreach (var l in _settings!.Plan.Layers)
         {
-            var topology = l.Kind == LayerKind.Conv && s.Kind == StrategyKind.AllReduce ? new MapTopology(s.Topology, l.OutHeight, l.OutWidth) : null;
+            var topology = l.Kind == LayerKind.Conv && s.Kind == StrategyKind.AllReduce ? _settings.Topology(l) : null;
             var gossip = l.Kind == LayerKind.Conv && s.Kind == StrategyKind.Gossip ? TyingWiring.GossipRoutes(s.Topology, l.OutHeight, l.OutWidth) : null;
             for (int m = 0; m < l.OutMaps; m++)
             {

@@ -52,7 +52,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         if (layer.Kind == LayerKind.Conv && s.AveragesAtParity)
             _parity = new ParityAnchor(_state.Store.Read(), layer.Positions);
         if (layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.AllReduce)
-            _allReduce = new AllReduceExchange(TyingWiring.AllReduce(new MapTopology(s.Topology, layer.OutHeight, layer.OutWidth), _state.Position), s.Reduce);
+            _allReduce = new AllReduceExchange(TyingWiring.AllReduce(settings.Topology(layer), _state.Position), s.Reduce);
         if (layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.Gossip)
             _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position, new Random(GossipPeers.UnitSeed(settings.Spec.Seed, _layer, _state.GlobalIndex)), _parity);
     }

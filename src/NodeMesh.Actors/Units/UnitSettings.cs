@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using NodeMesh.Core.Fabric;
 using NodeMesh.Core.Model;
+using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Training;
 
 namespace NodeMesh.Actors.Units;
@@ -19,4 +21,13 @@ public sealed record UnitSettings(RunSpec Spec, NetworkPlan Plan, FabricLayout F
     }
 
     public int LayerCount => Plan.Layers.Count;
+
+    private readonly ConcurrentDictionary<int, MapTopology> _topologies = new();
+
+    /// <summary>
+    /// The all-reduce topology of a conv layer's maps (read-only), built once per layer and shared by
+    /// its units: built per unit it cost the build O(positions) work and memory for every unit.
+    /// </summary>
+    public MapTopology Topology(WeightedLayer layer) =>
+        _topologies.GetOrAdd(layer.Index, static (_, a) => new MapTopology(a.Kind, a.Layer.OutHeight, a.Layer.OutWidth), (Kind: Spec.Strategy.Topology, Layer: layer));
 }
