@@ -31,7 +31,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private readonly AllReduceExchange? _allReduce;
     private GossipExchange? _gossip;
     private readonly ParityAnchor? _parity;
-    private readonly Queue<(object Message, IActorRef Sender)> _queued = new();
+    private Queue<(object Message, IActorRef Sender)>? _queued; // made the first time an exchange holds work back (never under none)
     private long _reducerHops = -1; // mesh hops to the star reducer, once known
     private PeerRoutes _routes = PeerRoutes.None;
     private GridBuffer? _input;
@@ -57,8 +57,41 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position, new Random(GossipPeers.UnitSeed(settings.Spec.Seed, _layer, _state.GlobalIndex)), _parity);
     }
 
+    /// <summary>The props of one unit actor (with the compact mailbox); see <see cref="UnitProps"/>.</summary>
     public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next) =>
-        Akka.Actor.Props.Create(() => new UnitActor(settings, layer, tile, indexInTile, next)).WithMailbox(NodeMeshConfig.CompactMailbox);
+        new UnitProps(settings, layer, tile, indexInTile, next);
+
+    /// <summary>
+    /// Props that construct their unit directly. <c>Props.Create(() => new UnitActor(...))</c> evaluated
+    /// the lambda's argument expressions and then found the constructor by reflection, for every unit,
+    /// and kept an argument array, a boxed index, a producer and a deployment of its own per unit
+    /// (about 230 bytes). These share the deployment (and so the mailbox setting) of one template.
+    /// </summary>
+    private sealed class UnitProps : Akka.Actor.Props
+    {
+        private static readonly Akka.Actor.Props Template = Akka.Actor.Props.Create<UnitActor>().WithMailbox(NodeMeshConfig.CompactMailbox);
+        private readonly UnitSettings _settings;
+        private readonly WeightedLayer _layer;
+        private readonly Tile _tile;
+        private readonly int _index;
+        private readonly IActorRef _next;
+
+        public UnitProps(UnitSettings settings, WeightedLayer layer, Tile tile, int index, IActorRef next) : base(Template)
+        {
+            _settings = settings; _layer = layer; _tile = tile; _index = index; _next = next;
+        }
+
+        private UnitProps(UnitProps copy) : base(copy)
+        {
+            _settings = copy._settings; _layer = copy._layer; _tile = copy._tile; _index = copy._index; _next = copy._next;
+        }
+
+#pragma warning disable AK1000 // this is the Props class: ActorOf calls it to make the actor
+        public override ActorBase NewActor() => new UnitActor(_settings, _layer, _tile, _index, _next);
+#pragma warning restore AK1000
+
+        protected override Akka.Actor.Props Copy() => new UnitProps(this);
+    }
 
     private bool ExchangeOpen => _allReduce is { IsOpen: true } || _gossip is { InRound: true };
 
@@ -95,7 +128,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 if (Gossip.OnAnswer(l.From, null, _state.Store, this)) RoundEnded();
                 return;
         }
-        if (ExchangeOpen) _queued.Enqueue((message, Sender));
+        if (ExchangeOpen) (_queued ??= new()).Enqueue((message, Sender));
         else Handle(message, Sender);
     }
 
@@ -278,9 +311,9 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
 
     private void Release()
     {
-        while (!ExchangeOpen && _queued.Count > 0)
+        while (!ExchangeOpen && _queued is { Count: > 0 })
         {
-            var (m, s) = _queued.Dequeue();
+            var (m, s) = _queued!.Dequeue();
             Handle(m, s);
         }
     }
