@@ -77,11 +77,16 @@ public sealed class CompactMailboxTests
         Assert.False(q.TryDequeue(out _)); // cell 0 is still being written: nothing may overtake it
 
         // A writes its cell as its enqueue would.
-        var cells = (Array)typeof(CompactMessageQueue).GetField("_cells", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(q)!;
-        var cell = cells.GetValue(0)!;
+        // The ring is an inline array whose one declared field is cell 0.
+        const System.Reflection.BindingFlags Private = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        var ringField = typeof(CompactMessageQueue).GetField("_cells", Private)!;
+        var ring = ringField.GetValue(q)!;
+        var firstField = ring.GetType().GetField("_first", Private)!;
+        var cell = firstField.GetValue(ring)!;
         cell.GetType().GetField("Item")!.SetValue(cell, Message(0, 0));
         cell.GetType().GetField("Sequence")!.SetValue(cell, 1L);
-        cells.SetValue(cell, 0);
+        firstField.SetValue(ring, cell);
+        ringField.SetValue(q, ring);
 
         var order = new List<object>();
         while (q.TryDequeue(out var e)) order.Add(e.Message);

@@ -35,8 +35,8 @@ public sealed class CompactMailboxType(Settings settings, Config config)
 /// the first message (a 32-slot segment and cache-line-padded head and tail), and an enqueue and a
 /// dequeue touch four or five cache lines of it. A unit actor holds at most a few messages at once
 /// (its sweep and, while tying, its peers' partials), and a net has tens of thousands to millions
-/// of units, so their queues are much of the memory a step walks through. This queue is about 180
-/// bytes in two objects and touches two or three lines.
+/// of units, so their queues are much of the memory a step walks through. This queue is about 140
+/// bytes in one object (its ring inline) and touches two or three lines.
 /// </para>
 /// <para>
 /// Order: Akka requires that the messages of one sender arrive in the order sent. A sender's
@@ -59,7 +59,15 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
         public Envelope Item;
     }
 
-    private readonly Cell[] _cells = new Cell[RingSize];
+    // The ring lives inside the queue object (an inline array, not a Cell[]): one object fewer per
+    // actor, and an enqueue or dequeue reaches its cell without first loading an array's address.
+    [System.Runtime.CompilerServices.InlineArray(RingSize)]
+    private struct Ring
+    {
+        private Cell _first;
+    }
+
+    private Ring _cells;
     private long _enqueuePosition; // producers claim cells by compare-and-swap
     private long _dequeuePosition; // the consumer's alone (one mailbox run at a time)
     private int _count;
@@ -85,7 +93,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
             long position = Volatile.Read(ref _enqueuePosition);
             while (true)
             {
-                ref var cell = ref _cells[position & Mask];
+                ref var cell = ref _cells[(int)(position & Mask)];
                 long difference = Volatile.Read(ref cell.Sequence) - position;
                 if (difference == 0)
                 {
@@ -115,7 +123,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     public bool TryDequeue(out Envelope envelope)
     {
         long position = _dequeuePosition;
-        ref var cell = ref _cells[position & Mask];
+        ref var cell = ref _cells[(int)(position & Mask)];
         if (Volatile.Read(ref cell.Sequence) == position + 1)
         {
             envelope = cell.Item;
