@@ -65,7 +65,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     /// Props that construct their unit directly. <c>Props.Create(() => new UnitActor(...))</c> evaluated
     /// the lambda's argument expressions and then found the constructor by reflection, for every unit,
     /// and kept an argument array, a boxed index, a producer and a deployment of its own per unit
-    /// (about 230 bytes). These share the deployment (and so the mailbox setting) of one template.
+    /// (about 300 bytes with the props themselves; these are 104). These share the deployment (and so the mailbox setting) of one template.
     /// </summary>
     private sealed class UnitProps : Akka.Actor.Props
     {
