@@ -64,11 +64,12 @@ public sealed class TileActor : UntypedActor
     {
         // Created last to first so that each unit knows the next one of the sweep; the last hands back to the tile.
         var units = new IActorRef[_tile.UnitCount];
+        var peers = new SweepPeers(units.Length); // cache hints along the sweep (see SweepPeers)
         IActorRef next = Self;
         for (int i = units.Length - 1; i >= 0; i--)
         {
             var (m, u, v) = _tile.UnitAt(i);
-            units[i] = Context.ActorOf(UnitActor.Props(_settings, _layer, _tile, i, next), $"u{m}-{u}-{v}");
+            units[i] = Context.ActorOf(UnitActor.Props(_settings, _layer, _tile, i, next, peers), $"u{m}-{u}-{v}");
             next = units[i];
         }
         _units = units;

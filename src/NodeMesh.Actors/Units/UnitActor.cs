@@ -39,7 +39,9 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private int _mixRoundsLeft;
     private IActorRef? _mixClient;
 
-    public UnitActor(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next)
+    private readonly SweepPeers? _peers;
+
+    public UnitActor(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next, SweepPeers? peers = null)
     {
         _settings = settings;
         var (m, u, v) = tile.UnitAt(indexInTile);
@@ -55,11 +57,13 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             _allReduce = new AllReduceExchange(TyingWiring.AllReduce(settings.Topology(layer), _state.Position), s.Reduce);
         if (layer.Kind == LayerKind.Conv && s.Kind == StrategyKind.Gossip)
             _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position, new Random(GossipPeers.UnitSeed(settings.Spec.Seed, _layer, _state.GlobalIndex)), _parity);
+        _peers = peers;
+        peers?.Register(indexInTile, this);
     }
 
     /// <summary>The props of one unit actor (with the compact mailbox); see <see cref="UnitProps"/>.</summary>
-    public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next) =>
-        new UnitProps(settings, layer, tile, indexInTile, next);
+    public static Props Props(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next, SweepPeers? peers = null) =>
+        new UnitProps(settings, layer, tile, indexInTile, next, peers);
 
     /// <summary>
     /// Props that construct their unit directly. <c>Props.Create(() => new UnitActor(...))</c> evaluated
@@ -75,19 +79,20 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         private readonly Tile _tile;
         private readonly int _index;
         private readonly IActorRef _next;
+        private readonly SweepPeers? _peers;
 
-        public UnitProps(UnitSettings settings, WeightedLayer layer, Tile tile, int index, IActorRef next) : base(Template)
+        public UnitProps(UnitSettings settings, WeightedLayer layer, Tile tile, int index, IActorRef next, SweepPeers? peers) : base(Template)
         {
-            _settings = settings; _layer = layer; _tile = tile; _index = index; _next = next;
+            _settings = settings; _layer = layer; _tile = tile; _index = index; _next = next; _peers = peers;
         }
 
         private UnitProps(UnitProps copy) : base(copy)
         {
-            _settings = copy._settings; _layer = copy._layer; _tile = copy._tile; _index = copy._index; _next = copy._next;
+            _settings = copy._settings; _layer = copy._layer; _tile = copy._tile; _index = copy._index; _next = copy._next; _peers = copy._peers;
         }
 
 #pragma warning disable AK1000 // this is the Props class: ActorOf calls it to make the actor
-        public override ActorBase NewActor() => new UnitActor(_settings, _layer, _tile, _index, _next);
+        public override ActorBase NewActor() => new UnitActor(_settings, _layer, _tile, _index, _next, _peers);
 #pragma warning restore AK1000
 
         protected override Akka.Actor.Props Copy() => new UnitProps(this);
@@ -174,8 +179,33 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         }
     }
 
+    /// <summary>
+    /// Cache hints for the sweep's next units (<see cref="SweepPeers"/>): the next unit's state,
+    /// counters, weights and mailbox, and the actor of the one after. Addresses only; no value of a
+    /// peer is used. Its weights are read without a device's read count (<see cref="DeviceArray.PeekWeights"/>).
+    /// </summary>
+    private void HintNextUnits()
+    {
+        if (_peers is not { } peers) return;
+        int i = _state.IndexInTile;
+        if (peers.After(i, 1) is { } next)
+        {
+            SweepPeers.Object(next._state);
+            SweepPeers.Object(next._counters);
+            SweepPeers.Floats(next._state.Store switch { IdealWeightStore w => w.Read(), DeviceArray d => d.PeekWeights(), _ => default });
+            if (_next is LocalActorRef local && local.Cell is { } cell)
+            {
+                SweepPeers.Object(cell);
+                SweepPeers.Object(cell.Mailbox);
+                SweepPeers.Object(cell.Mailbox?.MessageQueue);
+            }
+        }
+        SweepPeers.Object(peers.After(i, 2));
+    }
+
     private void OnForward(ForwardSweep f)
     {
+        HintNextUnits();
         int batch = f.Input.Batch;
         var y = f.Output.AsSpan(_state.IndexInTile * batch, batch);
         _state.Forward(f.Input, y, f.Train ? _counters : null);
@@ -191,6 +221,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
 
     private void OnBackward(BackwardSweep b)
     {
+        HintNextUnits();
         var input = _input ?? throw new InvalidOperationException($"unit {Name} got a backward sweep before any training forward pass");
         int batch = input.Batch;
         var delta = b.Delta.AsSpan(_state.IndexInTile * batch, batch);
