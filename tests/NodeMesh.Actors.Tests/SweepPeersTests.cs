@@ -3,11 +3,9 @@ using Akka.TestKit.Xunit2;
 using NodeMesh.Actors.Messages;
 using NodeMesh.Actors.Serialization;
 using NodeMesh.Actors.Units;
-using NodeMesh.Core.Devices;
 using NodeMesh.Core.Model;
 using NodeMesh.Core.Strategies;
 using NodeMesh.Core.Tiles;
-using NodeMesh.Core.Training;
 
 namespace NodeMesh.Actors.Tests;
 
@@ -20,13 +18,8 @@ public sealed class SweepPeersTests() : TestKit(NodeMeshConfig.Local())
 {
     private const string Arch = "conv3x3x2,dense10";
 
-    private (UnitSettings Settings, WeightedLayer Layer, Tile Tile) FirstTile()
-    {
-        var plan = NetworkPlan.Build(ArchSpec.Parse(Arch), 1, 4, 4, 10);
-        var options = new TrainOptions(Arch, new StrategyOptions(StrategyKind.None), TileSide: 4).Validate();
-        var settings = UnitSettings.From(RunSpecs.From(options, plan, DeviceConfig.Preset("ideal")));
-        return (settings, plan.Layers[0], TilePlan.Build(plan, options.TileSide).Tiles[0][0]);
-    }
+    private static (UnitSettings Settings, WeightedLayer Layer, Tile Tile) FirstTile() =>
+        UnitProbe.FirstTile(Arch, 4, 4, new StrategyOptions(StrategyKind.None));
 
     [Fact]
     public void Each_unit_finds_the_units_after_it_in_sweep_order_and_none_past_the_tiles_end()

@@ -16,9 +16,6 @@ public sealed class SweepPeers(int units)
 {
     private readonly UnitActor?[] _units = new UnitActor?[units];
 
-    /// <summary>Units in the tile.</summary>
-    public int Count => _units.Length;
-
     /// <summary>Enters the unit at its sweep index; each index once.</summary>
     public void Register(int index, UnitActor unit)
     {

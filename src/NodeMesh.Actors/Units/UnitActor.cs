@@ -151,7 +151,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
                 _next.Tell(l);
                 break;
             case ReadSweep r:
-                (_state.Store is DeviceArray da ? da.PeekWeights() : _state.Store.Read()).CopyTo(r.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
+                Peek(_state.Store).CopyTo(r.Vectors.AsSpan(_state.IndexInTile * _state.Store.Length, _state.Store.Length));
                 _next.Tell(r);
                 break;
             case MixRounds m:
@@ -182,7 +182,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     /// <summary>
     /// Cache hints for the sweep's next units (<see cref="SweepPeers"/>): the next unit's state,
     /// counters, weights and mailbox, and the actor of the one after. Addresses only; no value of a
-    /// peer is used. Its weights are read without a device's read count (<see cref="DeviceArray.PeekWeights"/>).
+    /// peer is used. Its weights are located with <see cref="Peek"/>, which counts no device read.
     /// </summary>
     private void HintNextUnits()
     {
@@ -192,16 +192,20 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         {
             SweepPeers.Object(next._state);
             SweepPeers.Object(next._counters);
-            SweepPeers.Floats(next._state.Store switch { IdealWeightStore w => w.Read(), DeviceArray d => d.PeekWeights(), _ => default });
+            SweepPeers.Floats(Peek(next._state.Store));
             if (_next is LocalActorRef local && local.Cell is { } cell)
             {
+                var mailbox = cell.Mailbox;
                 SweepPeers.Object(cell);
-                SweepPeers.Object(cell.Mailbox);
-                SweepPeers.Object(cell.Mailbox?.MessageQueue);
+                SweepPeers.Object(mailbox);
+                SweepPeers.Object(mailbox?.MessageQueue);
             }
         }
         SweepPeers.Object(peers.After(i, 2));
     }
+
+    /// <summary>A store's weights as a read returns them, without counting a device read (for a read sweep and the cache hints).</summary>
+    private static ReadOnlySpan<float> Peek(IWeightStore store) => store is DeviceArray d ? d.PeekWeights() : store.Read();
 
     private void OnForward(ForwardSweep f)
     {
