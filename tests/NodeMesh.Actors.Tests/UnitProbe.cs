@@ -22,9 +22,9 @@ internal sealed class UnitProbe
     public int Length => Layer.FanIn + 1;
 
     /// <summary>Creates the unit at <paramref name="index"/> of the single tile of <paramref name="arch"/>'s first layer and programs its weights.</summary>
-    public static UnitProbe Create(TestKitBase kit, string arch, int height, int width, StrategyOptions strategy, int index, float[] weights, float lr = 0.1f)
+    public static UnitProbe Create(TestKitBase kit, string arch, int height, int width, StrategyOptions strategy, int index, float[] weights, float lr = 0.1f, DeviceConfig? device = null)
     {
-        var (settings, layer, tile) = FirstTile(arch, height, width, strategy, lr);
+        var (settings, layer, tile) = FirstTile(arch, height, width, strategy, lr, device);
         var next = kit.CreateTestProbe();
         var unit = kit.Sys.ActorOf(UnitActor.Props(settings, layer, tile, index, next.Ref));
         var p = new UnitProbe { Unit = unit, Next = next, Layer = layer, Tile = tile, Index = index };
@@ -35,12 +35,12 @@ internal sealed class UnitProbe
         return p;
     }
 
-    /// <summary>The settings (ideal stores), first layer and its single tile of <paramref name="arch"/> on a one-channel <paramref name="height"/>×<paramref name="width"/> input.</summary>
-    public static (UnitSettings Settings, WeightedLayer Layer, Tile Tile) FirstTile(string arch, int height, int width, StrategyOptions strategy, float lr = 0.1f)
+    /// <summary>The settings (ideal stores unless <paramref name="device"/> is given), first layer and its single tile of <paramref name="arch"/> on a one-channel <paramref name="height"/>×<paramref name="width"/> input.</summary>
+    public static (UnitSettings Settings, WeightedLayer Layer, Tile Tile) FirstTile(string arch, int height, int width, StrategyOptions strategy, float lr = 0.1f, DeviceConfig? device = null)
     {
         var plan = NetworkPlan.Build(ArchSpec.Parse(arch), 1, height, width, 10);
         var options = new TrainOptions(arch, strategy, LearningRate: lr, TileSide: Math.Max(height, width)).Validate();
-        var settings = UnitSettings.From(RunSpecs.From(options, plan, DeviceConfig.Preset("ideal")));
+        var settings = UnitSettings.From(RunSpecs.From(options, plan, device ?? DeviceConfig.Preset("ideal")));
         return (settings, plan.Layers[0], TilePlan.Build(plan, options.TileSide).Tiles[0][0]);
     }
 

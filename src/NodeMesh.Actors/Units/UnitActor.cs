@@ -212,8 +212,18 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         HintNextUnits();
         int batch = f.Input.Batch;
         var y = f.Output.AsSpan(_state.IndexInTile * batch, batch);
-        _state.Forward(f.Input, y, f.Train ? _counters : null);
-        (_state.Store as IPulsedWeightStore)?.AddOutputNoise(y, f.Input.Data, _state.Input, batch);
+        if (f.Train && _state.Store is IPulsedWeightStore pulsed)
+        {
+            // The input scales of the read noise and of this step's update, taken in the forward pass.
+            var scales = pulsed.InputScales(batch);
+            _state.Forward(f.Input, y, scales, _counters);
+            pulsed.AddOutputNoise(y, scales);
+        }
+        else
+        {
+            _state.Forward(f.Input, y, f.Train ? _counters : null);
+            (_state.Store as IPulsedWeightStore)?.AddOutputNoise(y, f.Input.Data, _state.Input, batch);
+        }
         if (f.Train)
         {
             _input = f.Input;
@@ -234,8 +244,16 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         // The gradient goes into a pooled array: the exchange's own copy when it is tied (the
         // exchange owns it and gives it back once combined), else a scratch array given back right
         // after the update, which the next unit on this thread rents again while it is still in cache.
-        var gradient = PieceBuffers.Rent(_state.Store.Length);
-        _state.Backward(input, delta, b.InputError, gradient, _counters);
+        // A device store's own update takes its pulses from the input and delta: without tying it
+        // needs no gradient, only the input error.
+        var pulsed = tiesGradient ? null : _state.Store as IPulsedWeightStore;
+        float[]? gradient = null;
+        if (pulsed is not null) _state.InputError(batch, delta, b.InputError, _counters);
+        else
+        {
+            gradient = PieceBuffers.Rent(_state.Store.Length);
+            _state.Backward(input, delta, b.InputError, gradient, _counters);
+        }
         _counters.Deliver(TrafficCategory.Error);
         if (b.InputError.Length > 0)
             _counters.Add(TrafficCategory.Error, _inPerSample.Messages, _inPerSample.Bytes * batch, _inPerSample.ByteHops * batch);
@@ -245,14 +263,16 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         if (tiesGradient)
         {
             // The update (and the step's device clock, see Apply) waits for the tied gradient.
-            Apply(_allReduce!.Open(b.Step, SyncKind.Gradient, gradient, this));
+            Apply(_allReduce!.Open(b.Step, SyncKind.Gradient, gradient!, this));
             return;
         }
-        if (_state.Store is IPulsedWeightStore pulsed)
-            pulsed.ApplyBatchUpdate(input.Data, _state.Input, delta, batch, _settings.Spec.LearningRate);
+        if (pulsed is not null)
+            pulsed.ApplyBatchUpdate(input.Data, _state.Input, delta, batch, _settings.Spec.LearningRate, pulsed.InputScales(batch));
         else
-            _state.Store.ApplyGradient(gradient, _settings.Spec.LearningRate);
-        PieceBuffers.Return(gradient);
+        {
+            _state.Store.ApplyGradient(gradient!, _settings.Spec.LearningRate);
+            PieceBuffers.Return(gradient!);
+        }
         StepTime();
         if (_allReduce is not null && strategy.AveragesWeightsAfter(b.Step))
             Apply(_allReduce.Open(b.Step, SyncKind.Weights, _parity?.Contribution(_state.Store.Read()) ?? _state.Store.Read().ToArray(), this));

@@ -35,6 +35,7 @@ public sealed class DeviceArray : IPulsedWeightStore
     private readonly DeviceDrift _drift;
     private readonly PairRefresh? _refresh;
     private readonly ReadNoise _readNoise;
+    private float[] _inputScales = [];
 
     /// <summary>
     /// Builds the array of <paramref name="length"/> weights (FanIn + 1) and draws every device's
@@ -133,7 +134,7 @@ public sealed class DeviceArray : IPulsedWeightStore
     /// <summary>
     /// W ← W − lr·Σ_b d[b]·x_b straight from the unit's patch: <paramref name="x"/> is the
     /// sample-innermost input buffer (row r holds the <paramref name="batch"/> samples of input row
-    /// r), <paramref name="g"/> the unit's receptive field in it (as for <see cref="UnitKernels.Forward"/>),
+    /// r), <paramref name="g"/> the unit's receptive field in it (as for <see cref="UnitKernels.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, PatchGeometry, int, Span{float})"/>),
     /// the bias input is 1, <paramref name="d"/>[b] the unit's delta (carrying the batch's 1/B).
     /// Each sample is one rank-1 pulse-train update (k, BL, probabilities from that sample's x_max
     /// and |d|) and every device receives its pulses in sample order, exactly as if the samples were
@@ -146,6 +147,33 @@ public sealed class DeviceArray : IPulsedWeightStore
         if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
         _updater.Update(x, g, implicitBias: true, d, batch, lr);
         EndMiniBatch();
+    }
+
+    /// <summary>
+    /// As <see cref="ApplyBatchUpdate(ReadOnlySpan{float}, PatchGeometry, ReadOnlySpan{float}, int, float)"/>,
+    /// with each sample's input scale max(1, max_j |x_jb|) given in <paramref name="inputScales"/>
+    /// instead of computed here (the forward pass over the same patch took it, see <see cref="InputScales"/>).
+    /// </summary>
+    public void ApplyBatchUpdate(ReadOnlySpan<float> x, PatchGeometry g, ReadOnlySpan<float> d, int batch, float lr, ReadOnlySpan<float> inputScales)
+    {
+        CheckPatch(x, g, batch);
+        if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
+        if (inputScales.Length < batch) throw new ArgumentException("input scales shorter than batch", nameof(inputScales));
+        _updater.Update(x, g, implicitBias: true, d, batch, lr, batch == 0 ? default : inputScales[..batch]);
+        EndMiniBatch();
+    }
+
+    /// <summary>
+    /// The array's buffer for the input scales of its unit's current training step (at least
+    /// <paramref name="batch"/> floats; the same buffer on every call with a batch no larger): the unit
+    /// fills it in its forward pass and hands it to <see cref="AddOutputNoise(Span{float}, ReadOnlySpan{float})"/>
+    /// and to the step's update. Nothing in the array reads it otherwise.
+    /// </summary>
+    public Span<float> InputScales(int batch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batch);
+        if (_inputScales.Length < batch) _inputScales = new float[(batch + 7) & ~7];
+        return _inputScales.AsSpan(0, batch);
     }
 
     /// <summary>
@@ -214,6 +242,17 @@ public sealed class DeviceArray : IPulsedWeightStore
         CheckPatch(x, g, batch);
         if (y.Length < batch) throw new ArgumentException("output shorter than batch", nameof(y));
         _readNoise.Add(y, x, g, batch);
+    }
+
+    /// <summary>
+    /// As <see cref="AddOutputNoise(Span{float}, ReadOnlySpan{float}, PatchGeometry, int)"/> with the
+    /// input scales α_b given (one per sample; the forward pass took them, see <see cref="InputScales"/>).
+    /// </summary>
+    public void AddOutputNoise(Span<float> y, ReadOnlySpan<float> inputScales)
+    {
+        if (!_readNoise.Enabled) return;
+        if (y.Length < inputScales.Length) throw new ArgumentException("output shorter than the input scales", nameof(y));
+        _readNoise.Add(y, inputScales);
     }
 
     private void CheckPatch(ReadOnlySpan<float> x, PatchGeometry g, int batch)

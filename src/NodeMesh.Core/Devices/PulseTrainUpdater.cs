@@ -157,7 +157,13 @@ internal sealed partial class PulseTrainUpdater
     /// (all samples of one device) when many are. Devices do not interact and all coincidences of
     /// one sample on one device share a sign, so both orders equal applying sample after sample.
     /// </summary>
-    public void Update(ReadOnlySpan<float> x, PatchGeometry g, bool implicitBias, ReadOnlySpan<float> d, int batch, float lr)
+    /// <remarks>
+    /// <paramref name="inputScales"/>, when not empty, holds each sample's abs-max input scale as
+    /// <see cref="PatchInputScales.AbsMax"/> would compute it for these arguments (the forward pass
+    /// takes it on the way, <see cref="UnitKernels.Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, PatchGeometry, int, Span{float}, Span{float})"/>);
+    /// empty, it is computed here.
+    /// </remarks>
+    public void Update(ReadOnlySpan<float> x, PatchGeometry g, bool implicitBias, ReadOnlySpan<float> d, int batch, float lr, ReadOnlySpan<float> inputScales = default)
     {
         if (batch == 0) return;
         float sign = 1f;
@@ -165,8 +171,13 @@ internal sealed partial class PulseTrainUpdater
         if (!d[..batch].ContainsAnyExcept(0f)) return; // no delta, no pulse
         int padded = (batch + 7) & ~7;
         EnsureScratch(padded);
-        Span<float> xMax = _scale.AsSpan(0, batch);
-        PatchInputScales.AbsMax(x, g, batch, implicitBias, xMax);
+        ReadOnlySpan<float> xMax;
+        if (inputScales.IsEmpty)
+        {
+            PatchInputScales.AbsMax(x, g, batch, implicitBias, _scale);
+            xMax = _scale.AsSpan(0, batch);
+        }
+        else xMax = inputScales[..batch];
         int active = 0, maxNd = 0;
         for (int b = 0; b < padded; b++)
         {

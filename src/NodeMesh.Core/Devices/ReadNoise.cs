@@ -44,6 +44,13 @@ internal sealed class ReadNoise
         if (_scale.Length < batch) _scale = new float[(batch + 7) & ~7];
         Span<float> alpha = _scale.AsSpan(0, batch);
         PatchInputScales.AbsMax(x, g, batch, implicitBias: true, alpha);
-        for (int b = 0; b < batch; b++) y[b] += _outNoise * alpha[b] * _noise.Normal();
+        Add(y, alpha);
+    }
+
+    /// <summary>y[b] += out_noise·<paramref name="inputScales"/>[b]·ξ for every b of the scales (one normal each, in order).</summary>
+    public void Add(Span<float> y, ReadOnlySpan<float> inputScales)
+    {
+        if (_outNoise == 0f) return;
+        for (int b = 0; b < inputScales.Length; b++) y[b] += _outNoise * inputScales[b] * _noise.Normal();
     }
 }

@@ -27,7 +27,24 @@ public static class UnitKernels
     private static readonly int Lanes = Vector<float>.Count;
 
     /// <summary>y[b] = bias + Σ_i w[i]·x[row_i][b] for b in [0, batch). <paramref name="w"/> holds FanIn weights then the bias.</summary>
-    public static void Forward(ReadOnlySpan<float> w, ReadOnlySpan<float> x, PatchGeometry g, int batch, Span<float> y)
+    public static void Forward(ReadOnlySpan<float> w, ReadOnlySpan<float> x, PatchGeometry g, int batch, Span<float> y) =>
+        Forward(w, x, g, batch, y, default, scales: false);
+
+    /// <summary>
+    /// As <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, PatchGeometry, int, Span{float})"/>,
+    /// and in the same pass over the patch writes each sample's input scale
+    /// <paramref name="inputScales"/>[b] = max(1, max_i |x[row_i][b]|) (the bias input 1 included),
+    /// the value <see cref="Devices.PatchInputScales.AbsMax"/> gives with the implicit bias: a device
+    /// store's read noise and pulse-train update both need it, and taking it here saves them a pass.
+    /// </summary>
+    public static void Forward(ReadOnlySpan<float> w, ReadOnlySpan<float> x, PatchGeometry g, int batch, Span<float> y, Span<float> inputScales)
+    {
+        if (inputScales.Length < batch) throw new ArgumentException("input-scale buffer shorter than batch", nameof(inputScales));
+        Forward(w, x, g, batch, y, inputScales, scales: true);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Forward(ReadOnlySpan<float> w, ReadOnlySpan<float> x, PatchGeometry g, int batch, Span<float> y, Span<float> inputScales, bool scales)
     {
         int fanIn = g.Rows;
         if (w.Length < fanIn + 1) throw new ArgumentException("weight vector shorter than fan-in + bias", nameof(w));
@@ -35,6 +52,7 @@ public static class UnitKernels
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float yr = ref MemoryMarshal.GetReference(y);
+        ref float sr = ref MemoryMarshal.GetReference(inputScales);
         long lastRow = (long)(g.FirstRow + (g.RunCount - 1) * g.RunStride + g.RunLength) * batch;
         if (lastRow > x.Length) throw new ArgumentException("patch lies outside the input buffer", nameof(x));
         float bias = w[fanIn];
@@ -43,6 +61,7 @@ public static class UnitKernels
         for (; b0 + wide <= batch; b0 += wide)
         {
             var a0 = new Vector<float>(bias); var a1 = a0; var a2 = a0; var a3 = a0;
+            var m0 = Vector<float>.One; var m1 = m0; var m2 = m0; var m3 = m0;
             int wi = 0;
             for (int r = 0; r < g.RunCount; r++)
             {
@@ -51,10 +70,21 @@ public static class UnitKernels
                 {
                     var wv = new Vector<float>(Unsafe.Add(ref wr, wi));
                     ref float xs = ref Unsafe.Add(ref xr, (nint)row * batch + b0);
-                    a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs), wv, a0);
-                    a1 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)Lanes), wv, a1);
-                    a2 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)(2 * Lanes)), wv, a2);
-                    a3 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref xs, (nuint)(3 * Lanes)), wv, a3);
+                    var x0 = Vector.LoadUnsafe(ref xs);
+                    var x1 = Vector.LoadUnsafe(ref xs, (nuint)Lanes);
+                    var x2 = Vector.LoadUnsafe(ref xs, (nuint)(2 * Lanes));
+                    var x3 = Vector.LoadUnsafe(ref xs, (nuint)(3 * Lanes));
+                    a0 = Vector.FusedMultiplyAdd(x0, wv, a0);
+                    a1 = Vector.FusedMultiplyAdd(x1, wv, a1);
+                    a2 = Vector.FusedMultiplyAdd(x2, wv, a2);
+                    a3 = Vector.FusedMultiplyAdd(x3, wv, a3);
+                    if (scales)
+                    {
+                        m0 = Vector.Max(m0, Vector.Abs(x0));
+                        m1 = Vector.Max(m1, Vector.Abs(x1));
+                        m2 = Vector.Max(m2, Vector.Abs(x2));
+                        m3 = Vector.Max(m3, Vector.Abs(x3));
+                    }
                 }
             }
             ref float ys = ref Unsafe.Add(ref yr, b0);
@@ -62,30 +92,49 @@ public static class UnitKernels
             a1.StoreUnsafe(ref ys, (nuint)Lanes);
             a2.StoreUnsafe(ref ys, (nuint)(2 * Lanes));
             a3.StoreUnsafe(ref ys, (nuint)(3 * Lanes));
+            if (scales)
+            {
+                ref float ss = ref Unsafe.Add(ref sr, b0);
+                m0.StoreUnsafe(ref ss);
+                m1.StoreUnsafe(ref ss, (nuint)Lanes);
+                m2.StoreUnsafe(ref ss, (nuint)(2 * Lanes));
+                m3.StoreUnsafe(ref ss, (nuint)(3 * Lanes));
+            }
         }
         for (; b0 + Lanes <= batch; b0 += Lanes)
         {
             var a0 = new Vector<float>(bias);
+            var m0 = Vector<float>.One;
             int wi = 0;
             for (int r = 0; r < g.RunCount; r++)
             {
                 int row = g.FirstRow + r * g.RunStride;
                 for (int j = 0; j < g.RunLength; j++, wi++, row++)
-                    a0 = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref Unsafe.Add(ref xr, (nint)row * batch + b0)), new Vector<float>(Unsafe.Add(ref wr, wi)), a0);
+                {
+                    var x0 = Vector.LoadUnsafe(ref Unsafe.Add(ref xr, (nint)row * batch + b0));
+                    a0 = Vector.FusedMultiplyAdd(x0, new Vector<float>(Unsafe.Add(ref wr, wi)), a0);
+                    if (scales) m0 = Vector.Max(m0, Vector.Abs(x0));
+                }
             }
             a0.StoreUnsafe(ref Unsafe.Add(ref yr, b0));
+            if (scales) m0.StoreUnsafe(ref Unsafe.Add(ref sr, b0));
         }
         for (; b0 < batch; b0++)
         {
-            float acc = bias;
+            float acc = bias, m = 1f;
             int wi = 0;
             for (int r = 0; r < g.RunCount; r++)
             {
                 int row = g.FirstRow + r * g.RunStride;
                 for (int j = 0; j < g.RunLength; j++, wi++, row++)
-                    acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref xr, (nint)row * batch + b0), Unsafe.Add(ref wr, wi), acc);
+                {
+                    float xv = Unsafe.Add(ref xr, (nint)row * batch + b0);
+                    acc = MathF.FusedMultiplyAdd(xv, Unsafe.Add(ref wr, wi), acc);
+                    if (scales) m = MathF.Max(m, MathF.Abs(xv));
+                }
             }
             Unsafe.Add(ref yr, b0) = acc;
+            if (scales) Unsafe.Add(ref sr, b0) = m;
         }
     }
 
@@ -162,5 +211,39 @@ public static class UnitKernels
         float db = 0f;
         for (int b = 0; b < batch; b++) db += d[b];
         grad[fanIn] = db;
+    }
+
+    /// <summary>
+    /// The input error alone, dx[row'_i][b] += w[i]·d[b] at the rows of <paramref name="dxGeometry"/>,
+    /// bit for bit what <see cref="Backward"/> adds, without the gradient and so without reading the
+    /// input: a device store's own update takes its pulses from the input and delta directly.
+    /// </summary>
+    public static void InputError(ReadOnlySpan<float> w, ReadOnlySpan<float> d, int batch, Span<float> dx, PatchGeometry dxGeometry)
+    {
+        int fanIn = dxGeometry.Rows;
+        if (w.Length < fanIn) throw new ArgumentException("weight vector shorter than the error patch", nameof(w));
+        if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
+        long lastDx = (long)(dxGeometry.FirstRow + (dxGeometry.RunCount - 1) * dxGeometry.RunStride + dxGeometry.RunLength) * batch;
+        if (lastDx > dx.Length) throw new ArgumentException("error patch lies outside the error buffer", nameof(dx));
+        ref float wr = ref MemoryMarshal.GetReference(w);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        ref float dxr = ref MemoryMarshal.GetReference(dx);
+        int vecEnd = batch - batch % Lanes;
+        int wi = 0;
+        for (int r = 0; r < dxGeometry.RunCount; r++)
+        {
+            int dxRow = dxGeometry.FirstRow + r * dxGeometry.RunStride;
+            for (int j = 0; j < dxGeometry.RunLength; j++, wi++, dxRow++)
+            {
+                float wScalar = Unsafe.Add(ref wr, wi);
+                var wv = new Vector<float>(wScalar);
+                ref float dxs = ref Unsafe.Add(ref dxr, (nint)dxRow * batch);
+                int b = 0;
+                for (; b < vecEnd; b += Lanes)
+                    Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref dr, (nuint)b), wv, Vector.LoadUnsafe(ref dxs, (nuint)b)).StoreUnsafe(ref dxs, (nuint)b);
+                for (; b < batch; b++)
+                    Unsafe.Add(ref dxs, b) = MathF.FusedMultiplyAdd(Unsafe.Add(ref dr, b), wScalar, Unsafe.Add(ref dxs, b));
+            }
+        }
     }
 }

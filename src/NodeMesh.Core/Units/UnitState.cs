@@ -71,6 +71,17 @@ public sealed class UnitState
     }
 
     /// <summary>
+    /// As <see cref="Forward(GridBuffer, Span{float}, IComputeCounter?)"/>, and writes each sample's
+    /// input scale max(1, max_j |x_jb|) into <paramref name="inputScales"/> in the same pass (what a
+    /// device store's read noise and update need; see <see cref="IPulsedWeightStore.InputScales"/>).
+    /// </summary>
+    public void Forward(GridBuffer input, Span<float> y, Span<float> inputScales, IComputeCounter? ledger = null)
+    {
+        UnitKernels.Forward(Store.Read(), input.Data, Input, input.Batch, y, inputScales);
+        ledger?.CountForward(Layer.Index, (long)input.Batch * Store.Length * DevicesPerWeight, input.Batch);
+    }
+
+    /// <summary>
     /// Computes <see cref="Gradient"/> and, when <paramref name="dxRegion"/> is not empty, adds the
     /// input error; then, with a <paramref name="ledger"/>, counts the transposed read that input
     /// error takes: each sample reads every device of the FanIn weights (not the bias) and converts
@@ -87,7 +98,22 @@ public sealed class UnitState
     {
         if (gradient.Length != Layer.FanIn + 1) throw new ArgumentException($"gradient buffer holds {gradient.Length} values, unit needs {Layer.FanIn + 1}", nameof(gradient));
         UnitKernels.Backward(Store.Read(), input.Data, Input, delta, input.Batch, gradient, dxRegion, Error);
-        if (!dxRegion.IsEmpty)
-            ledger?.CountBackward(Layer.Index, (long)input.Batch * Layer.FanIn * DevicesPerWeight, (long)input.Batch * Layer.FanIn);
+        if (!dxRegion.IsEmpty) CountInputError(input.Batch, ledger);
     }
+
+    /// <summary>
+    /// The input error alone, added into <paramref name="dxRegion"/> (nothing when it is empty) and
+    /// counted as <see cref="Backward(GridBuffer, ReadOnlySpan{float}, Span{float}, Span{float}, IComputeCounter?)"/>
+    /// counts it; no gradient. For a device store whose update is its own pulse trains.
+    /// </summary>
+    public void InputError(int batch, ReadOnlySpan<float> delta, Span<float> dxRegion, IComputeCounter? ledger = null)
+    {
+        var w = Store.Read(); // counted as Backward counts it, with or without an error to compute
+        if (dxRegion.IsEmpty) return;
+        UnitKernels.InputError(w, delta, batch, dxRegion, Error);
+        CountInputError(batch, ledger);
+    }
+
+    private void CountInputError(int batch, IComputeCounter? ledger) =>
+        ledger?.CountBackward(Layer.Index, (long)batch * Layer.FanIn * DevicesPerWeight, (long)batch * Layer.FanIn);
 }

@@ -83,6 +83,58 @@ public sealed class UnitKernelsTests
         for (int b = batch; b < y.Length; b++) Assert.Equal(12345f, y[b]);
     }
 
+    /// <summary>
+    /// The forward pass that also takes the input scales: the same outputs bit for bit, and scales
+    /// equal to the device code's own abs-max pass (bias input 1 included), with inputs spread over
+    /// ±3 so that some samples' maxima lie above 1 and, at batch 1, some below.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BatchesAndGeometries))]
+    public void Forward_with_input_scales_gives_the_same_outputs_and_the_abs_max_of_each_sample(int batch, string kind)
+    {
+        var rng = new Random(300 + batch);
+        var (g, rows) = Geometry(kind);
+        var w = RandomArray(rng, g.Rows + 1);
+        var x = RandomArray(rng, rows * batch, batch == 1 ? 0.9f : 3f);
+        var y = new float[batch];
+        var yWith = new float[batch];
+        var scales = new float[batch + 2];
+        Array.Fill(scales, -7f);
+
+        UnitKernels.Forward(w, x, g, batch, y);
+        UnitKernels.Forward(w, x, g, batch, yWith, scales);
+
+        Assert.Equal(y, yWith);
+        var expected = new float[batch];
+        NodeMesh.Core.Devices.PatchInputScales.AbsMax(x, g, batch, implicitBias: true, expected);
+        Assert.Equal(expected, scales.AsSpan(0, batch).ToArray());
+        Assert.Equal([-7f, -7f], scales.AsSpan(batch).ToArray());
+        if (batch == 1) Assert.Equal(1f, scales[0]); // all |x| < 1: the bias input's 1
+        else Assert.Contains(scales.AsSpan(0, batch).ToArray(), s => s > 1f);
+        Assert.Throws<ArgumentException>(() => UnitKernels.Forward(w, x, g, batch, yWith, new float[batch - 1]));
+    }
+
+    /// <summary>The input error alone is bit for bit the one the full backward pass accumulates.</summary>
+    [Theory]
+    [MemberData(nameof(BatchesAndGeometries))]
+    public void The_input_error_alone_equals_the_backward_passes(int batch, string kind)
+    {
+        var rng = new Random(400 + batch);
+        var (g, rows) = Geometry(kind);
+        var (eg, errorRows) = ErrorGeometry(kind);
+        var w = RandomArray(rng, g.Rows + 1);
+        var x = RandomArray(rng, rows * batch);
+        var d = RandomArray(rng, batch, 0.1f);
+        var dxFull = RandomArray(rng, errorRows * batch);
+        var dxAlone = (float[])dxFull.Clone();
+
+        UnitKernels.Backward(w, x, g, d, batch, new float[g.Rows + 1], dxFull, eg);
+        UnitKernels.InputError(w, d, batch, dxAlone, eg);
+
+        Assert.Equal(dxFull, dxAlone);
+        Assert.Throws<ArgumentException>(() => UnitKernels.InputError(w, d, batch, dxAlone.AsSpan(1).ToArray(), eg));
+    }
+
     [Theory]
     [MemberData(nameof(BatchesAndGeometries))]
     public void Backward_computes_the_weight_gradient_the_bias_gradient_and_accumulates_the_input_error(int batch, string kind)
