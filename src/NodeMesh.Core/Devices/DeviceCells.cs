@@ -130,31 +130,11 @@ internal sealed class DeviceCells
         if (p.Stuck) return 0;
         float w = Weights[d];
         int clipped = 0;
-        if (_step.IsConstantStep && _step.Sigma != 0f)
+        for (int i = 0; i < n; i++)
         {
-            // The usual case, the model's own arithmetic with the switch and the per-pulse buffer
-            // checks taken out of the loop: dw·(1 + σ·ξ) per pulse, ξ a block of buffered normals.
-            float dw = up ? p.DwUp : -p.DwDown, sigma = _step.Sigma, bMax = p.BMax, bMin = p.BMin;
-            for (int left = n; left > 0;)
-            {
-                var xi = _noise.TakeNormals(left);
-                left -= xi.Length;
-                foreach (float z in xi)
-                {
-                    w += dw * (1f + sigma * z);
-                    if (w > bMax) { w = bMax; clipped++; }
-                    else if (w < bMin) { w = bMin; clipped++; }
-                }
-            }
-        }
-        else
-        {
-            for (int i = 0; i < n; i++)
-            {
-                w += _step.Of(w, ref p, up);
-                if (w > p.BMax) { w = p.BMax; clipped++; }
-                else if (w < p.BMin) { w = p.BMin; clipped++; }
-            }
+            w += _step.Of(w, ref p, up);
+            if (w > p.BMax) { w = p.BMax; clipped++; }
+            else if (w < p.BMin) { w = p.BMin; clipped++; }
         }
         Weights[d] = w;
         if (ApparentWeights is not null) ApparentWeights[d] = w + _writeNoise * _noise.Normal();

@@ -38,25 +38,6 @@ internal sealed class DeviceNoiseSource
     }
 
     /// <summary>
-    /// The next normals of the stream, at least one and at most <paramref name="max"/> (&gt; 0): the
-    /// rest of the buffered block, refilled first when it is used up. The same values, in the same
-    /// order and with the same effect on the stream, as that many <see cref="Normal"/> calls.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ReadOnlySpan<float> TakeNormals(int max)
-    {
-        int i = _normalIndex;
-        if (i >= _normals.Length)
-        {
-            _rng.FillNormals(_normals);
-            i = 0;
-        }
-        int k = Math.Min(max, _normals.Length - i);
-        _normalIndex = i + k;
-        return _normals.AsSpan(i, k);
-    }
-
-    /// <summary>
     /// Copies the generator's four words, the buffered block and the position of the next normal in
     /// it (<see cref="BufferLength"/> = all used) into the arguments (checkpoints).
     /// </summary>

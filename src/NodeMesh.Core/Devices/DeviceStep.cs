@@ -35,12 +35,6 @@ internal readonly struct DeviceStep
         _noise = noise;
     }
 
-    /// <summary>The model is <see cref="DeviceModel.ConstantStep"/>: a pulse's change does not depend on the weight.</summary>
-    public bool IsConstantStep => _model == DeviceModel.ConstantStep;
-
-    /// <summary>dw_min_std, the cycle-to-cycle noise of a pulse relative to its step.</summary>
-    public float Sigma => _sigma;
-
     /// <summary>
     /// The signed weight change of one pulse on a device at weight <paramref name="w"/> (before
     /// clipping). Draws one normal when dw_min_std &gt; 0 (none otherwise), except PowStep on a

@@ -8,33 +8,6 @@ namespace NodeMesh.Core.Tests.Devices;
 /// </summary>
 public sealed class DeviceRngTests
 {
-    /// <summary>
-    /// Normals taken a block at a time are the ones single draws give, in order, and leave the
-    /// stream where single draws leave it (the uniforms drawn in between and after agree too).
-    /// </summary>
-    [Fact]
-    public void Normals_taken_in_blocks_are_the_single_draws_and_leave_the_stream_alike()
-    {
-        var single = new DeviceNoiseSource(77);
-        var blocks = new DeviceNoiseSource(77);
-        var expected = new List<float>();
-        var taken = new List<float>();
-        foreach (int want in new[] { 1, 5, 64, 100, 3, 0, 130, 7 })
-        {
-            for (int i = 0; i < want; i++) expected.Add(single.Normal());
-            for (int left = want; left > 0;)
-            {
-                var xi = blocks.TakeNormals(left);
-                Assert.InRange(xi.Length, 1, Math.Min(left, DeviceNoiseSource.BufferLength));
-                taken.AddRange(xi.ToArray());
-                left -= xi.Length;
-            }
-            Assert.Equal(single.NextUInt32(), blocks.NextUInt32());
-        }
-        Assert.Equal(expected, taken);
-        Assert.Equal(single.Normal(), blocks.Normal());
-    }
-
     [Fact]
     public void NormalHasStandardMomentsAndTails()
     {
