@@ -27,9 +27,6 @@ internal sealed partial class PulseTrainUpdater
     private readonly bool _updateManagement, _meanMode;
     private readonly int _programCap;
     private readonly float[]? _carryUp, _carryDown; // mean mode: carried fractional pulses per weight and direction
-    private float[] _pScale = [], _meanFactor = [], _scale = [], _ones = [], _transposed = [];
-    private int[] _nd = [], _active = [];
-    private bool[] _dPositive = [];
     private DeviceVectorRng _vrng; // mutable struct: only ever called through this field
 
     /// <summary>
@@ -80,11 +77,11 @@ internal sealed partial class PulseTrainUpdater
     public void UpdateSamples(ReadOnlySpan<float> samples, ReadOnlySpan<float> d, int batch, float lr)
     {
         int length = _cells.Length;
-        if (_transposed.Length < batch * length) _transposed = new float[batch * length];
+        var transposed = BatchScratch.Transposed(batch * length);
         for (int b = 0; b < batch; b++)
             for (int j = 0; j < length; j++)
-                _transposed[j * batch + b] = samples[b * length + j];
-        Update(_transposed.AsSpan(0, batch * length), new PatchGeometry(0, 1, length, 0), implicitBias: false, d, batch, lr);
+                transposed[j * batch + b] = samples[b * length + j];
+        Update(transposed.AsSpan(0, batch * length), new PatchGeometry(0, 1, length, 0), implicitBias: false, d, batch, lr);
     }
 
     /// <summary>
@@ -170,31 +167,31 @@ internal sealed partial class PulseTrainUpdater
         if (lr < 0) { lr = -lr; sign = -1f; }
         if (!d[..batch].ContainsAnyExcept(0f)) return; // no delta, no pulse
         int padded = (batch + 7) & ~7;
-        EnsureScratch(padded);
+        var s = BatchScratch.For(padded);
         ReadOnlySpan<float> xMax;
         if (inputScales.IsEmpty)
         {
-            PatchInputScales.AbsMax(x, g, batch, implicitBias, _scale);
-            xMax = _scale.AsSpan(0, batch);
+            PatchInputScales.AbsMax(x, g, batch, implicitBias, s.Scale);
+            xMax = s.Scale.AsSpan(0, batch);
         }
         else xMax = inputScales[..batch];
         int active = 0, maxNd = 0;
         for (int b = 0; b < padded; b++)
         {
-            if (b < batch && PrepareSample(xMax[b], sign * d[b], lr, out var s))
+            if (b < batch && PrepareSample(xMax[b], sign * d[b], lr, out var one))
             {
-                _pScale[b] = s.PScale;
-                _meanFactor[b] = s.MeanFactor;
-                _nd[b] = s.Nd;
-                _dPositive[b] = s.DPositive;
-                _active[active++] = b;
-                if (s.Nd > maxNd) maxNd = s.Nd;
+                s.PScale[b] = one.PScale;
+                s.MeanFactor[b] = one.MeanFactor;
+                s.Nd[b] = one.Nd;
+                s.DPositive[b] = one.DPositive;
+                s.Active[active++] = b;
+                if (one.Nd > maxNd) maxNd = one.Nd;
             }
             else
             {
-                _pScale[b] = 0f;
-                _meanFactor[b] = 0f;
-                _nd[b] = 0;
+                s.PScale[b] = 0f;
+                s.MeanFactor[b] = 0f;
+                s.Nd[b] = 0;
             }
         }
         if (active == 0) return;
@@ -206,19 +203,19 @@ internal sealed partial class PulseTrainUpdater
             {
                 int row = g.FirstRow + r * g.RunStride;
                 for (int t = 0; t < g.RunLength; t++, j++, row++)
-                    UpdateDeviceVector(j, x.Slice(row * batch, batch), maxNd);
+                    UpdateDeviceVector(s, j, x.Slice(row * batch, batch), maxNd);
             }
-            if (implicitBias) UpdateDeviceVector(j, _ones.AsSpan(0, batch), maxNd);
+            if (implicitBias) UpdateDeviceVector(s, j, s.Ones.AsSpan(0, batch), maxNd);
         }
         else
         {
             // Few active samples (or mean mode): sample by sample, visiting only the active ones.
-            foreach (int b in _active.AsSpan(0, active)) UpdateSample(b, x, g, batch, implicitBias);
+            foreach (int b in s.Active.AsSpan(0, active)) UpdateSample(s, b, x, g, batch, implicitBias);
         }
     }
 
     /// <summary>The pulses of active sample <paramref name="b"/> on every device (eight devices per draw; mean mode: expected counts).</summary>
-    private void UpdateSample(int b, ReadOnlySpan<float> x, PatchGeometry g, int batch, bool implicitBias)
+    private void UpdateSample(BatchScratch s, int b, ReadOnlySpan<float> x, PatchGeometry g, int batch, bool implicitBias)
     {
         ref float xr = ref MemoryMarshal.GetReference(x);
         int j = 0;
@@ -230,18 +227,18 @@ internal sealed partial class PulseTrainUpdater
                 for (int t = 0; t < g.RunLength; t++, j++, idx += batch)
                 {
                     float xj = Unsafe.Add(ref xr, idx);
-                    if (xj != 0f) Coincide(j, xj, b);
+                    if (xj != 0f) Coincide(s, j, xj, b);
                 }
             }
-            if (implicitBias) Coincide(j, 1f, b);
+            if (implicitBias) Coincide(s, j, 1f, b);
             return;
         }
 
         // Eight inputs per draw, in device order across run boundaries (so that the random stream
         // does not depend on the patch geometry): gather x_j of this sample, p_j = |x_j|·B.
-        var pScale = Vector256.Create(_pScale[b]);
-        int nd = _nd[b];
-        bool dPositive = _dPositive[b];
+        var pScale = Vector256.Create(s.PScale[b]);
+        int nd = s.Nd[b];
+        bool dPositive = s.DPositive[b];
         var it = new PatchCursor(g, batch, b, implicitBias);
         ref float xr0 = ref xr;
         for (int first = 0; first < it.Total; first += 8)
@@ -250,10 +247,10 @@ internal sealed partial class PulseTrainUpdater
             if (it.Run < g.RunCount && it.Offset + 8 <= g.RunLength)
             {
                 // The whole chunk lies in one run: eight strided loads.
-                nint i = it.Index, s = batch;
+                nint i = it.Index, st = batch;
                 xv = Vector256.Create(
-                    Unsafe.Add(ref xr0, i), Unsafe.Add(ref xr0, i + s), Unsafe.Add(ref xr0, i + 2 * s), Unsafe.Add(ref xr0, i + 3 * s),
-                    Unsafe.Add(ref xr0, i + 4 * s), Unsafe.Add(ref xr0, i + 5 * s), Unsafe.Add(ref xr0, i + 6 * s), Unsafe.Add(ref xr0, i + 7 * s));
+                    Unsafe.Add(ref xr0, i), Unsafe.Add(ref xr0, i + st), Unsafe.Add(ref xr0, i + 2 * st), Unsafe.Add(ref xr0, i + 3 * st),
+                    Unsafe.Add(ref xr0, i + 4 * st), Unsafe.Add(ref xr0, i + 5 * st), Unsafe.Add(ref xr0, i + 6 * st), Unsafe.Add(ref xr0, i + 7 * st));
                 it.Skip(8);
             }
             else
@@ -303,11 +300,11 @@ internal sealed partial class PulseTrainUpdater
     /// and direction; DOWN when sign(x_j)·sign(d) &gt; 0, UP otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Coincide(int j, float xj, int b)
+    private void Coincide(BatchScratch s, int j, float xj, int b)
     {
-        float p = MathF.Abs(xj) * _pScale[b];
-        bool up = xj > 0 != _dPositive[b];
-        float expected = _meanFactor[b] * MathF.Min(p, 1f);
+        float p = MathF.Abs(xj) * s.PScale[b];
+        bool up = xj > 0 != s.DPositive[b];
+        float expected = s.MeanFactor[b] * MathF.Min(p, 1f);
         ref float carry = ref (up ? _carryUp! : _carryDown!)[j];
         float total = carry + expected;
         int n = (int)total;
@@ -316,15 +313,15 @@ internal sealed partial class PulseTrainUpdater
     }
 
     /// <summary>Device <paramref name="j"/>'s pulses from all samples, eight Bernoulli trials per draw.</summary>
-    private void UpdateDeviceVector(int j, ReadOnlySpan<float> xRow, int maxNd)
+    private void UpdateDeviceVector(BatchScratch s, int j, ReadOnlySpan<float> xRow, int maxNd)
     {
         int batch = xRow.Length;
         int runN = 0;
         bool runUp = false;
         Span<float> tail = stackalloc float[8];
         Span<int> counts = stackalloc int[8];
-        ref float pr = ref MemoryMarshal.GetArrayDataReference(_pScale);
-        ref int ndr = ref MemoryMarshal.GetArrayDataReference(_nd);
+        ref float pr = ref MemoryMarshal.GetArrayDataReference(s.PScale);
+        ref int ndr = ref MemoryMarshal.GetArrayDataReference(s.Nd);
         for (int b0 = 0; b0 < batch; b0 += 8)
         {
             Vector256<float> xv;
@@ -358,7 +355,7 @@ internal sealed partial class PulseTrainUpdater
                 int n = counts[lane];
                 if (n == 0) continue;
                 int b = b0 + lane;
-                bool up = xRow[b] > 0 != _dPositive[b];
+                bool up = xRow[b] > 0 != s.DPositive[b];
                 if (runN > 0 && up != runUp) { Flush(j, runN, runUp); runN = 0; }
                 runUp = up;
                 runN += n;
@@ -406,16 +403,45 @@ internal sealed partial class PulseTrainUpdater
         _cells.Clipped += _cells.PulseWeight(j, n, up);
     }
 
-    private void EnsureScratch(int padded)
+    /// <summary>
+    /// The per-batch scratch of one update call (per-sample train parameters, the active samples,
+    /// input scales, a row of ones, a transposed batch): written before it is read in every call and
+    /// never kept, so one per thread serves every array updated on that thread. Per array it cost
+    /// eight arrays of memory and, in a sweep over thousands of units, eight cold cache misses per update.
+    /// </summary>
+    private sealed class BatchScratch
     {
-        if (_pScale.Length >= padded) return;
-        _pScale = new float[padded];
-        _meanFactor = new float[padded];
-        _nd = new int[padded];
-        _active = new int[padded];
-        _dPositive = new bool[padded];
-        _scale = new float[padded];
-        _ones = new float[padded];
-        Array.Fill(_ones, 1f);
+        [ThreadStatic] private static BatchScratch? t_current;
+        [ThreadStatic] private static float[]? t_transposed;
+
+        public float[] PScale = [], MeanFactor = [], Scale = [], Ones = [];
+        public int[] Nd = [], Active = [];
+        public bool[] DPositive = [];
+
+        /// <summary>This thread's scratch, grown to at least <paramref name="padded"/> samples.</summary>
+        public static BatchScratch For(int padded)
+        {
+            var s = t_current ??= new BatchScratch();
+            if (s.PScale.Length < padded)
+            {
+                s.PScale = new float[padded];
+                s.MeanFactor = new float[padded];
+                s.Nd = new int[padded];
+                s.Active = new int[padded];
+                s.DPositive = new bool[padded];
+                s.Scale = new float[padded];
+                s.Ones = new float[padded];
+                Array.Fill(s.Ones, 1f);
+            }
+            return s;
+        }
+
+        /// <summary>This thread's buffer for a transposed batch, at least <paramref name="length"/> floats.</summary>
+        public static float[] Transposed(int length)
+        {
+            var t = t_transposed;
+            if (t is null || t.Length < length) t_transposed = t = new float[length];
+            return t;
+        }
     }
 }

@@ -7,14 +7,14 @@ namespace NodeMesh.Core.Devices;
 /// out_noise·α·ξ on each pre-activation, in units of the input scale α. With a patch, α_b =
 /// max(1, max_j |x_jb|) is the abs-max input scale of sample b (aihwkit's noise management
 /// normalises inputs by it and scales the output back, so the noise scales with it). Draws from
-/// the array's noise stream; owns only its scale scratch (no allocation after the first call with
-/// a given batch size).
+/// the array's noise stream; its scale scratch is per thread (no allocation after a thread's first
+/// call with a given batch size).
 /// </summary>
 internal sealed class ReadNoise
 {
     private readonly float _outNoise;
     private readonly DeviceNoiseSource _noise;
-    private float[] _scale = [];
+    [ThreadStatic] private static float[]? t_scale; // per-call scratch: one per thread, not per array
 
     /// <summary>Read noise of <paramref name="config"/>'s out_noise, drawn from <paramref name="noise"/>.</summary>
     public ReadNoise(DeviceConfig config, DeviceNoiseSource noise)
@@ -41,8 +41,9 @@ internal sealed class ReadNoise
     public void Add(Span<float> y, ReadOnlySpan<float> x, PatchGeometry g, int batch)
     {
         if (_outNoise == 0f) return;
-        if (_scale.Length < batch) _scale = new float[(batch + 7) & ~7];
-        Span<float> alpha = _scale.AsSpan(0, batch);
+        var scale = t_scale;
+        if (scale is null || scale.Length < batch) t_scale = scale = new float[(batch + 7) & ~7];
+        Span<float> alpha = scale.AsSpan(0, batch);
         PatchInputScales.AbsMax(x, g, batch, implicitBias: true, alpha);
         Add(y, alpha);
     }

@@ -23,6 +23,46 @@ public sealed class PulseTrainUpdateTests
         { 0.004f, 1.2f, false },  // no update management, k = 5.76: BL = 6
     };
 
+    /// <summary>
+    /// The per-batch scratch is shared by every array updated on a thread (and a thread's own):
+    /// an array updated alone, one updated in turn with another array of a different batch size on
+    /// the same thread, and one whose updates alternate between two threads end bit-identical.
+    /// </summary>
+    [Fact]
+    public void Arrays_sharing_a_threads_scratch_update_as_if_alone()
+    {
+        const int length = 27, rows = 26;
+        var config = DeviceConfig.Load("gokmen-vlasov");
+        var g = new PatchGeometry(0, 1, rows, 0);
+        var rng = new Random(5);
+        float[] Batch(int batch) => Enumerable.Range(0, rows * batch).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var steps = Enumerable.Range(0, 12).Select(i => (X: Batch(32), D: Enumerable.Range(0, 32).Select(b => (b % 7 - 3) * 0.02f * (1 + i % 3)).ToArray())).ToArray();
+        var other = (X: Batch(41), D: Enumerable.Range(0, 41).Select(b => (b % 5 - 2) * 0.05f).ToArray());
+
+        var alone = new DeviceArray(config, length, seed: 9);
+        var interleaved = new DeviceArray(config, length, seed: 9);
+        var twoThreads = new DeviceArray(config, length, seed: 9);
+        var neighbour = new DeviceArray(config, length, seed: 10);
+        foreach (var (x, d) in steps) alone.ApplyBatchUpdate(x, g, d, 32, 0.3f);
+        for (int i = 0; i < steps.Length; i++)
+        {
+            interleaved.ApplyBatchUpdate(steps[i].X, g, steps[i].D, 32, 0.3f);
+            neighbour.ApplyBatchUpdate(other.X, g, other.D, 41, 0.3f); // grows and overwrites this thread's scratch
+            if (i % 2 == 0) twoThreads.ApplyBatchUpdate(steps[i].X, g, steps[i].D, 32, 0.3f);
+            else
+            {
+                var step = steps[i];
+                var t = new Thread(() => twoThreads.ApplyBatchUpdate(step.X, g, step.D, 32, 0.3f));
+                t.Start();
+                t.Join();
+            }
+        }
+        Assert.True(alone.Counters.UpdatePulses > 0);
+        Assert.Equal(alone.PersistentWeights(), interleaved.PersistentWeights());
+        Assert.Equal(alone.PersistentWeights(), twoThreads.PersistentWeights());
+        Assert.Equal(alone.Counters, interleaved.Counters);
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void ExpectedPulseCountIsLrXdOverDwMin(float lr, float d, bool um)
