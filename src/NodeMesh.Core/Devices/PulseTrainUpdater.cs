@@ -195,6 +195,7 @@ internal sealed partial class PulseTrainUpdater
             }
         }
         if (active == 0) return;
+        if (!_meanMode) _cells.PrefetchUpdateState();
         if (!_meanMode && 2 * active > batch)
         {
             // Many active samples: device by device over all samples, eight Bernoulli trials per draw.
