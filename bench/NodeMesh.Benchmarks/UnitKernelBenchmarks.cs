@@ -11,7 +11,7 @@ namespace NodeMesh.Benchmarks;
 [MemoryDiagnoser]
 public class UnitKernelBenchmarks
 {
-    private float[] _w = [], _x = [], _y = [], _d = [], _grad = [], _dx = [];
+    private float[] _w = [], _x = [], _y = [], _d = [], _grad = [], _dx = [], _scales = [];
     private PatchGeometry _g;
 
     [GlobalSetup]
@@ -22,6 +22,7 @@ public class UnitKernelBenchmarks
         _x = ReferenceShapes.Uniform(rng, ReferenceShapes.InputRows * ReferenceShapes.Batch, 1f);
         _d = ReferenceShapes.Uniform(rng, ReferenceShapes.Batch, 0.01f);
         _y = new float[ReferenceShapes.Batch];
+        _scales = new float[ReferenceShapes.Batch];
         _grad = new float[ReferenceShapes.Weights];
         _dx = new float[ReferenceShapes.InputRows * ReferenceShapes.Batch];
         _g = ReferenceShapes.Patch(6, 7);
@@ -49,5 +50,21 @@ public class UnitKernelBenchmarks
     {
         UnitKernels.Backward(_w, _x, _g, _d, ReferenceShapes.Batch, _grad, [], default);
         return _grad[0];
+    }
+
+    /// <summary>The forward pass that also takes each sample's input scale (a device unit's).</summary>
+    [Benchmark]
+    public float ForwardWithInputScales()
+    {
+        UnitKernels.Forward(_w, _x, _g, ReferenceShapes.Batch, _y, _scales);
+        return _scales[0];
+    }
+
+    /// <summary>The input error alone (an untied device unit's backward pass: no gradient).</summary>
+    [Benchmark]
+    public float InputError()
+    {
+        UnitKernels.InputError(_w, _d, ReferenceShapes.Batch, _dx, _g);
+        return _dx[0];
     }
 }
