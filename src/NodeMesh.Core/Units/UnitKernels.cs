@@ -158,8 +158,7 @@ public static class UnitKernels
         if (wantDx)
         {
             if (dxGeometry.Rows != fanIn) throw new ArgumentException("error geometry differs from the patch", nameof(dxGeometry));
-            long lastDx = (long)(dxGeometry.FirstRow + (dxGeometry.RunCount - 1) * dxGeometry.RunStride + dxGeometry.RunLength) * batch;
-            if (lastDx > dx.Length) throw new ArgumentException("error patch lies outside the error buffer", nameof(dx));
+            CheckErrorPatch(dx, dxGeometry, batch);
         }
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float xr = ref MemoryMarshal.GetReference(x);
@@ -223,8 +222,7 @@ public static class UnitKernels
         int fanIn = dxGeometry.Rows;
         if (w.Length < fanIn) throw new ArgumentException("weight vector shorter than the error patch", nameof(w));
         if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
-        long lastDx = (long)(dxGeometry.FirstRow + (dxGeometry.RunCount - 1) * dxGeometry.RunStride + dxGeometry.RunLength) * batch;
-        if (lastDx > dx.Length) throw new ArgumentException("error patch lies outside the error buffer", nameof(dx));
+        CheckErrorPatch(dx, dxGeometry, batch);
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float dr = ref MemoryMarshal.GetReference(d);
         ref float dxr = ref MemoryMarshal.GetReference(dx);
@@ -245,5 +243,11 @@ public static class UnitKernels
                     Unsafe.Add(ref dxs, b) = MathF.FusedMultiplyAdd(Unsafe.Add(ref dr, b), wScalar, Unsafe.Add(ref dxs, b));
             }
         }
+    }
+
+    private static void CheckErrorPatch(Span<float> dx, PatchGeometry dxGeometry, int batch)
+    {
+        long lastDx = (long)(dxGeometry.FirstRow + (dxGeometry.RunCount - 1) * dxGeometry.RunStride + dxGeometry.RunLength) * batch;
+        if (lastDx > dx.Length) throw new ArgumentException("error patch lies outside the error buffer", nameof(dx));
     }
 }
