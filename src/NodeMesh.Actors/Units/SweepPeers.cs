@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
+using NodeMesh.Core.Units;
 
 namespace NodeMesh.Actors.Units;
 
@@ -34,22 +34,14 @@ public sealed class SweepPeers(int units)
     /// <summary>Hints the first three cache lines of an object (its header and first fields).</summary>
     public static unsafe void Object(object? o)
     {
-        if (o is null || !Sse.IsSupported) return;
-        byte* p = *(byte**)Unsafe.AsPointer(ref o);
-        Sse.Prefetch0(p);
-        Sse.Prefetch0(p + 64);
-        Sse.Prefetch0(p + 128);
+        if (o is null) return;
+        CacheHints.Lines(*(byte**)Unsafe.AsPointer(ref o), 192);
     }
 
     /// <summary>Hints up to the first 512 bytes of a float vector (the hardware prefetcher streams the rest).</summary>
     public static unsafe void Floats(ReadOnlySpan<float> values)
     {
-        if (values.IsEmpty || !Sse.IsSupported) return;
-        fixed (float* p = values)
-        {
-            byte* b = (byte*)p;
-            int n = Math.Min(values.Length * sizeof(float), 512);
-            for (int i = 0; i < n; i += 64) Sse.Prefetch0(b + i);
-        }
+        if (values.IsEmpty) return;
+        fixed (float* p = values) CacheHints.Lines(p, Math.Min(values.Length * sizeof(float), 512));
     }
 }

@@ -212,18 +212,15 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         HintNextUnits();
         int batch = f.Input.Batch;
         var y = f.Output.AsSpan(_state.IndexInTile * batch, batch);
-        if (f.Train && _state.Store is IPulsedWeightStore pulsed)
+        var ledger = f.Train ? _counters : null;
+        if (_state.Store is IPulsedWeightStore pulsed)
         {
-            // The input scales of the read noise and of this step's update, taken in the forward pass.
+            // The input scales of the read noise and of a training step's update, taken in the forward pass.
             var scales = pulsed.InputScales(batch);
-            _state.Forward(f.Input, y, scales, _counters);
+            _state.Forward(f.Input, y, scales, ledger);
             pulsed.AddOutputNoise(y, scales);
         }
-        else
-        {
-            _state.Forward(f.Input, y, f.Train ? _counters : null);
-            (_state.Store as IPulsedWeightStore)?.AddOutputNoise(y, f.Input.Data, _state.Input, batch);
-        }
+        else _state.Forward(f.Input, y, ledger);
         if (f.Train)
         {
             _input = f.Input;

@@ -141,13 +141,8 @@ public sealed class DeviceArray : IPulsedWeightStore
     /// applied one after the other; then <see cref="EndMiniBatch"/>. No allocation after the first
     /// call with a given batch size.
     /// </summary>
-    public void ApplyBatchUpdate(ReadOnlySpan<float> x, PatchGeometry g, ReadOnlySpan<float> d, int batch, float lr)
-    {
-        CheckPatch(x, g, batch);
-        if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
-        _updater.Update(x, g, implicitBias: true, d, batch, lr);
-        EndMiniBatch();
-    }
+    public void ApplyBatchUpdate(ReadOnlySpan<float> x, PatchGeometry g, ReadOnlySpan<float> d, int batch, float lr) =>
+        PatchUpdate(x, g, d, batch, lr, default);
 
     /// <summary>
     /// As <see cref="ApplyBatchUpdate(ReadOnlySpan{float}, PatchGeometry, ReadOnlySpan{float}, int, float)"/>,
@@ -156,18 +151,24 @@ public sealed class DeviceArray : IPulsedWeightStore
     /// </summary>
     public void ApplyBatchUpdate(ReadOnlySpan<float> x, PatchGeometry g, ReadOnlySpan<float> d, int batch, float lr, ReadOnlySpan<float> inputScales)
     {
+        if (inputScales.Length < batch) throw new ArgumentException("input scales shorter than batch", nameof(inputScales));
+        PatchUpdate(x, g, d, batch, lr, inputScales[..Math.Max(batch, 0)]);
+    }
+
+    /// <summary>The patch update with the scales given, or computed by the updater when <paramref name="inputScales"/> is empty.</summary>
+    private void PatchUpdate(ReadOnlySpan<float> x, PatchGeometry g, ReadOnlySpan<float> d, int batch, float lr, ReadOnlySpan<float> inputScales)
+    {
         CheckPatch(x, g, batch);
         if (d.Length < batch) throw new ArgumentException("delta shorter than batch", nameof(d));
-        if (inputScales.Length < batch) throw new ArgumentException("input scales shorter than batch", nameof(inputScales));
-        _updater.Update(x, g, implicitBias: true, d, batch, lr, batch == 0 ? default : inputScales[..batch]);
+        _updater.Update(x, g, implicitBias: true, d, batch, lr, inputScales);
         EndMiniBatch();
     }
 
     /// <summary>
-    /// The array's buffer for the input scales of its unit's current training step (at least
+    /// The array's buffer for the input scales of its unit's last forward pass (at least
     /// <paramref name="batch"/> floats; the same buffer on every call with a batch no larger): the unit
     /// fills it in its forward pass and hands it to <see cref="AddOutputNoise(Span{float}, ReadOnlySpan{float})"/>
-    /// and to the step's update. Nothing in the array reads it otherwise.
+    /// and, in training, to the step's update. Nothing in the array reads it otherwise.
     /// </summary>
     public Span<float> InputScales(int batch)
     {

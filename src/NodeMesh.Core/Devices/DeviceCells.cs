@@ -124,17 +124,11 @@ internal sealed class DeviceCells
     /// a step ago; fetched ahead as whole arrays, the misses overlap instead of coming one by one.
     /// Addresses only: nothing is read, and nothing changes if the hint is dropped.
     /// </summary>
-    public unsafe void PrefetchUpdateState()
+    public void PrefetchUpdateState()
     {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        fixed (DeviceParameters* p = Params) Lines((byte*)p, Params.Length * sizeof(DeviceParameters));
-        fixed (float* w = Weights) Lines((byte*)w, Weights.Length * sizeof(float));
-        fixed (int* c = Pulses) Lines((byte*)c, Pulses.Length * sizeof(int));
-
-        static void Lines(byte* start, int bytes)
-        {
-            for (int i = 0; i < bytes; i += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(start + i);
-        }
+        Units.CacheHints.Lines(Params);
+        Units.CacheHints.Lines(Weights);
+        Units.CacheHints.Lines(Pulses);
     }
 
     /// <summary>

@@ -35,10 +35,10 @@ public interface IPulsedWeightStore : IWeightStore
     void AddOutputNoise(Span<float> y, ReadOnlySpan<float> inputScales);
 
     /// <summary>
-    /// The store's buffer for the input scales of its unit's training step (at least
+    /// The store's buffer for the input scales of its unit's forward pass (at least
     /// <paramref name="batch"/> floats, the same buffer on every call with a batch no larger): the
-    /// unit fills it in its training forward pass and hands it back to the read noise and the update
-    /// of that step, so that neither passes over the patch again.
+    /// unit fills it in its forward pass and hands it back to the read noise and, in training, to
+    /// the step's update, so that neither passes over the patch again.
     /// </summary>
     Span<float> InputScales(int batch);
 
