@@ -15,7 +15,7 @@ namespace NodeMesh.Benchmarks;
 public class PulseTrainBenchmarks
 {
     private DeviceArray _array = null!;
-    private float[] _x = [], _d = [];
+    private float[] _x = [], _d = [], _gradient = [];
     private PatchGeometry _g;
 
     /// <summary>The device preset: gokmen-vlasov, the constant-step device of the reference runs, and idealized, the one of the speed target (8× finer steps, so more pulses).</summary>
@@ -32,6 +32,9 @@ public class PulseTrainBenchmarks
         _d = ReferenceShapes.Uniform(rng, ReferenceShapes.Batch, 0.01f);
         _g = ReferenceShapes.Patch(6, 7);
         _array.ApplyBatchUpdate(_x, _g, _d, ReferenceShapes.Batch, 0.05f); // the first call sizes the updater's buffers
+        // A tied unit's summed gradient: |lr·g| up to 0.0006 per step, so about 1.5 pulses per
+        // weight on idealized (dw_min 0.0002), as in the reference net's star runs.
+        _gradient = ReferenceShapes.Uniform(rng, ReferenceShapes.Weights, 0.012f);
     }
 
     /// <summary>W ← W − lr·Σ_b d[b]·x_b as pulse trains, batch 32, lr 0.05.</summary>
@@ -41,4 +44,14 @@ public class PulseTrainBenchmarks
         _array.ApplyBatchUpdate(_x, _g, _d, ReferenceShapes.Batch, 0.05f);
         return _array.Length;
     }
+
+    /// <summary>A tied unit's update: W ← W − lr·g written as each weight's expected pulse count (stochastically rounded), lr 0.05; the sign alternates so that the weights stay in range.</summary>
+    [Benchmark]
+    public int ApplyGradient()
+    {
+        _array.ApplyGradient(_gradient, _flip = -_flip);
+        return _array.Length;
+    }
+
+    private float _flip = 0.05f;
 }

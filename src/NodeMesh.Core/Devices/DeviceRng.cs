@@ -106,6 +106,14 @@ internal struct DeviceRng
         return result;
     }
 
+    /// <summary>|<paramref name="hz"/>| as a long, without a branch (the sign of a draw is a coin toss no predictor can learn).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Abs(int hz)
+    {
+        long h = hz, m = h >> 63;
+        return (h ^ m) - m;
+    }
+
     /// <summary>The next 64 uniformly distributed bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong NextUInt64()
@@ -150,7 +158,7 @@ internal struct DeviceRng
             ulong u = Step(ref s0, ref s1, ref s2, ref s3);
             int hz = (int)(u >> 32);
             int iz = (int)(u & (Layers - 1));
-            long a = hz < 0 ? -(long)hz : hz;
+            long a = Abs(hz);
             if (a < Unsafe.Add(ref kn, iz))
             {
                 destination[i] = hz * Unsafe.Add(ref wn, iz);
@@ -178,7 +186,7 @@ internal struct DeviceRng
                 u = Step(ref s0, ref s1, ref s2, ref s3);
                 hz = (int)(u >> 32);
                 iz = (int)(u & (Layers - 1));
-                a = hz < 0 ? -(long)hz : hz;
+                a = Abs(hz);
                 if (a < Unsafe.Add(ref kn, iz)) { value = hz * Unsafe.Add(ref wn, iz); break; }
             }
             destination[i] = value;
