@@ -35,6 +35,8 @@ public class PulseTrainBenchmarks
         // A tied unit's summed gradient: |lr·g| up to 0.0006 per step, so about 1.5 pulses per
         // weight on idealized (dw_min 0.0002), as in the reference net's star runs.
         _gradient = ReferenceShapes.Uniform(rng, ReferenceShapes.Weights, 0.012f);
+        _cold = new DeviceArray[ColdArrays];
+        for (int i = 0; i < _cold.Length; i++) _cold[i] = new DeviceArray(DeviceConfig.Preset(Preset), ReferenceShapes.Weights, ReferenceShapes.Seed + 1 + i);
     }
 
     /// <summary>W ← W − lr·Σ_b d[b]·x_b as pulse trains, batch 32, lr 0.05.</summary>
@@ -54,4 +56,25 @@ public class PulseTrainBenchmarks
     }
 
     private float _flip = 0.05f;
+
+    /// <summary>
+    /// Arrays visited in turn by <see cref="ApplyGradientCold"/>: 8,192 conv2 units' device state
+    /// (about 14 KB each, 118 MB in all) is far beyond the caches, as the reference net's
+    /// 1.07 million devices are in training, where a unit's state was last touched a step ago.
+    /// </summary>
+    private const int ColdArrays = 8192;
+
+    private DeviceArray[] _cold = [];
+    private int _next;
+
+    /// <summary><see cref="ApplyGradient"/> on the next of <see cref="ColdArrays"/> arrays, so its device state comes from memory, not cache; the difference to <see cref="ApplyGradient"/> is the cost of reaching it.</summary>
+    [Benchmark]
+    public int ApplyGradientCold()
+    {
+        int i = _next;
+        _next = i + 1 == _cold.Length ? 0 : i + 1;
+        if (i == 0) _flip = -_flip;
+        _cold[i].ApplyGradient(_gradient, _flip);
+        return _cold[i].Length;
+    }
 }
