@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NodeMesh.Core.Units;
 
@@ -165,13 +167,23 @@ public static class UnitKernels
         ref float dr = ref MemoryMarshal.GetReference(d);
         ref float gr = ref MemoryMarshal.GetReference(grad);
         ref float dxr = ref MemoryMarshal.GetReference(dx);
+        // The bias gradient first: its sum in sample order is a chain of dependent adds, which the
+        // core overlaps with the independent weight loop that follows instead of waiting on it at the end.
+        float db = 0f;
+        for (int b = 0; b < batch; b++) db += Unsafe.Add(ref dr, b);
         int vecEnd = batch - batch % Lanes;
+        bool quads = GroupedSums && vecEnd > 0;
         int wi = 0;
         for (int r = 0; r < g.RunCount; r++)
         {
             int row = g.FirstRow + r * g.RunStride;
             int dxRow = dxGeometry.FirstRow + r * dxGeometry.RunStride;
-            for (int j = 0; j < g.RunLength; j++, wi++, row++, dxRow++)
+            int j = 0;
+            if (quads)
+                for (; j + 4 <= g.RunLength; j += 4, wi += 4, row += 4, dxRow += 4)
+                    BackwardQuad(ref Unsafe.Add(ref wr, wi), ref Unsafe.Add(ref xr, (nint)row * batch), ref dr, batch, vecEnd,
+                        ref Unsafe.Add(ref gr, wi), wantDx, ref Unsafe.Add(ref dxr, wantDx ? (nint)dxRow * batch : 0));
+            for (; j < g.RunLength; j++, wi++, row++, dxRow++)
             {
                 ref float xs = ref Unsafe.Add(ref xr, (nint)row * batch);
                 var acc = Vector<float>.Zero;
@@ -207,9 +219,89 @@ public static class UnitKernels
                 }
             }
         }
-        float db = 0f;
-        for (int b = 0; b < batch; b++) db += d[b];
         grad[fanIn] = db;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Backward"/> reduces four weights' lane sums at once: with 8-lane vectors and
+    /// AVX, three horizontal adds and one add give the four sums in exactly the association that
+    /// <see cref="Vector.Sum{T}(Vector{T})"/> uses for one, ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7)), so the
+    /// gradient is bit for bit the one-weight-at-a-time loop's (a test holds the two equal).
+    /// </summary>
+    internal static readonly bool GroupedSums = Vector<float>.Count == 8 && Avx.IsSupported;
+
+    /// <summary>
+    /// Four consecutive weights of a run (input rows <paramref name="x0"/> + k·batch, error rows
+    /// <paramref name="dx0"/> + k·batch): each sample block of the delta is loaded once for the four,
+    /// the four lane accumulators are reduced together, and each weight then takes the scalar
+    /// remainder of the batch in sample order, as the one-weight loop does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BackwardQuad(ref float w0, ref float x0, ref float dr, int batch, int vecEnd, ref float g0, bool wantDx, ref float dx0)
+    {
+        ref float x1 = ref Unsafe.Add(ref x0, batch);
+        ref float x2 = ref Unsafe.Add(ref x1, batch);
+        ref float x3 = ref Unsafe.Add(ref x2, batch);
+        var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+        int b = 0;
+        if (wantDx)
+        {
+            ref float dx1 = ref Unsafe.Add(ref dx0, batch);
+            ref float dx2 = ref Unsafe.Add(ref dx1, batch);
+            ref float dx3 = ref Unsafe.Add(ref dx2, batch);
+            var w0v = Vector256.Create(w0);
+            var w1v = Vector256.Create(Unsafe.Add(ref w0, 1));
+            var w2v = Vector256.Create(Unsafe.Add(ref w0, 2));
+            var w3v = Vector256.Create(Unsafe.Add(ref w0, 3));
+            for (; b < vecEnd; b += 8)
+            {
+                var dv = Vector256.LoadUnsafe(ref dr, (nuint)b);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x0, (nuint)b), dv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x1, (nuint)b), dv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x2, (nuint)b), dv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x3, (nuint)b), dv, a3);
+                Vector256.FusedMultiplyAdd(dv, w0v, Vector256.LoadUnsafe(ref dx0, (nuint)b)).StoreUnsafe(ref dx0, (nuint)b);
+                Vector256.FusedMultiplyAdd(dv, w1v, Vector256.LoadUnsafe(ref dx1, (nuint)b)).StoreUnsafe(ref dx1, (nuint)b);
+                Vector256.FusedMultiplyAdd(dv, w2v, Vector256.LoadUnsafe(ref dx2, (nuint)b)).StoreUnsafe(ref dx2, (nuint)b);
+                Vector256.FusedMultiplyAdd(dv, w3v, Vector256.LoadUnsafe(ref dx3, (nuint)b)).StoreUnsafe(ref dx3, (nuint)b);
+            }
+        }
+        else
+        {
+            for (; b < vecEnd; b += 8)
+            {
+                var dv = Vector256.LoadUnsafe(ref dr, (nuint)b);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x0, (nuint)b), dv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x1, (nuint)b), dv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x2, (nuint)b), dv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x3, (nuint)b), dv, a3);
+            }
+        }
+        // hadd(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7]; twice, then the halves.
+        var h = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+        var sums = h.GetLower() + h.GetUpper();
+        if (vecEnd == batch)
+        {
+            sums.StoreUnsafe(ref g0);
+            return;
+        }
+        for (int k = 0; k < 4; k++)
+        {
+            ref float xs = ref Unsafe.Add(ref x0, k * batch);
+            float s = sums.GetElement(k);
+            float wk = Unsafe.Add(ref w0, k);
+            for (int t = vecEnd; t < batch; t++)
+            {
+                float dv = Unsafe.Add(ref dr, t);
+                s = MathF.FusedMultiplyAdd(Unsafe.Add(ref xs, t), dv, s);
+                if (wantDx)
+                {
+                    ref float e = ref Unsafe.Add(ref dx0, k * batch + t);
+                    e = MathF.FusedMultiplyAdd(dv, wk, e);
+                }
+            }
+            Unsafe.Add(ref g0, k) = s;
+        }
     }
 
     /// <summary>

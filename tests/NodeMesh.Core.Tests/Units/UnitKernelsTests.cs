@@ -206,6 +206,74 @@ public sealed class UnitKernelsTests
         Assert.Equal(dBefore, d);
     }
 
+    /// <summary>
+    /// The backward pass as it was written before the four-weight groups: one weight at a time, its
+    /// lane accumulator reduced by <see cref="System.Numerics.Vector.Sum{T}(System.Numerics.Vector{T})"/>,
+    /// then the scalar remainder in sample order. The kernel must match it bit for bit, since every
+    /// trained result (and the actors' identity with the engine) rests on this arithmetic.
+    /// </summary>
+    private static void OneWeightAtATime(float[] w, float[] x, PatchGeometry g, float[] d, int batch, float[] grad, float[]? dx, PatchGeometry eg)
+    {
+        int lanes = System.Numerics.Vector<float>.Count, vecEnd = batch - batch % lanes;
+        for (int i = 0; i < g.Rows; i++)
+        {
+            int xo = RowOf(g, i) * batch, eo = dx is null ? 0 : RowOf(eg, i) * batch;
+            var acc = System.Numerics.Vector<float>.Zero;
+            var wv = new System.Numerics.Vector<float>(w[i]);
+            int b = 0;
+            for (; b < vecEnd; b += lanes)
+            {
+                var dv = new System.Numerics.Vector<float>(d, b);
+                acc = System.Numerics.Vector.FusedMultiplyAdd(new System.Numerics.Vector<float>(x, xo + b), dv, acc);
+                if (dx is not null) System.Numerics.Vector.FusedMultiplyAdd(dv, wv, new System.Numerics.Vector<float>(dx, eo + b)).CopyTo(dx, eo + b);
+            }
+            float s = System.Numerics.Vector.Sum(acc);
+            for (; b < batch; b++)
+            {
+                s = MathF.FusedMultiplyAdd(x[xo + b], d[b], s);
+                if (dx is not null) dx[eo + b] = MathF.FusedMultiplyAdd(d[b], w[i], dx[eo + b]);
+            }
+            grad[i] = s;
+        }
+        float db = 0f;
+        for (int b = 0; b < batch; b++) db += d[b];
+        grad[g.Rows] = db;
+    }
+
+    public static TheoryData<int, int, bool> BatchesRunLengthsAndErrors()
+    {
+        var data = new TheoryData<int, int, bool>();
+        foreach (int b in new[] { 1, 7, 8, 17, 32, 33, 65 })
+            foreach (int runLength in new[] { 3, 5, 9, 80 }) // no group of four, one with one over, two with one over, twenty
+                foreach (bool withError in new[] { true, false })
+                    data.Add(b, runLength, withError);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BatchesRunLengthsAndErrors))]
+    public void Backward_is_bit_for_bit_the_one_weight_at_a_time_loop(int batch, int runLength, bool withError)
+    {
+        var rng = new Random(900 + batch * 7 + runLength);
+        // Five runs, as a 5×5 kernel over runLength/5 channels lies in a padded row-major grid.
+        var g = new PatchGeometry(FirstRow: 3, RunCount: 5, RunLength: runLength, RunStride: runLength + 11);
+        var eg = new PatchGeometry(FirstRow: 1, RunCount: 5, RunLength: runLength, RunStride: runLength + 4);
+        int rows = g.FirstRow + 4 * g.RunStride + runLength + 2, errorRows = eg.FirstRow + 4 * eg.RunStride + runLength + 1;
+        var w = RandomArray(rng, g.Rows + 1, 0.3f);
+        var x = RandomArray(rng, rows * batch);
+        var d = RandomArray(rng, batch, 0.05f);
+        var dx = RandomArray(rng, errorRows * batch);
+        var expectedDx = (float[])dx.Clone();
+        var grad = new float[g.Rows + 1];
+        var expected = new float[g.Rows + 1];
+
+        UnitKernels.Backward(w, x, g, d, batch, grad, withError ? dx : Span<float>.Empty, eg);
+        OneWeightAtATime(w, x, g, d, batch, expected, withError ? expectedDx : null, eg);
+
+        Assert.Equal(expected, grad);
+        Assert.Equal(expectedDx, dx);
+    }
+
     [Fact]
     public void Backward_overwrites_the_previous_gradient_rather_than_adding_to_it()
     {
