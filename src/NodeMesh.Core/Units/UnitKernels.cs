@@ -243,39 +243,26 @@ public static class UnitKernels
         ref float x2 = ref Unsafe.Add(ref x1, batch);
         ref float x3 = ref Unsafe.Add(ref x2, batch);
         var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
-        int b = 0;
-        if (wantDx)
+        // The error rows are only located here; they are read and written only when wantDx holds.
+        ref float dx1 = ref Unsafe.Add(ref dx0, batch);
+        ref float dx2 = ref Unsafe.Add(ref dx1, batch);
+        ref float dx3 = ref Unsafe.Add(ref dx2, batch);
+        var w0v = Vector256.Create(w0);
+        var w1v = Vector256.Create(Unsafe.Add(ref w0, 1));
+        var w2v = Vector256.Create(Unsafe.Add(ref w0, 2));
+        var w3v = Vector256.Create(Unsafe.Add(ref w0, 3));
+        for (int b = 0; b < vecEnd; b += 8)
         {
-            ref float dx1 = ref Unsafe.Add(ref dx0, batch);
-            ref float dx2 = ref Unsafe.Add(ref dx1, batch);
-            ref float dx3 = ref Unsafe.Add(ref dx2, batch);
-            var w0v = Vector256.Create(w0);
-            var w1v = Vector256.Create(Unsafe.Add(ref w0, 1));
-            var w2v = Vector256.Create(Unsafe.Add(ref w0, 2));
-            var w3v = Vector256.Create(Unsafe.Add(ref w0, 3));
-            for (; b < vecEnd; b += 8)
-            {
-                var dv = Vector256.LoadUnsafe(ref dr, (nuint)b);
-                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x0, (nuint)b), dv, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x1, (nuint)b), dv, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x2, (nuint)b), dv, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x3, (nuint)b), dv, a3);
-                Vector256.FusedMultiplyAdd(dv, w0v, Vector256.LoadUnsafe(ref dx0, (nuint)b)).StoreUnsafe(ref dx0, (nuint)b);
-                Vector256.FusedMultiplyAdd(dv, w1v, Vector256.LoadUnsafe(ref dx1, (nuint)b)).StoreUnsafe(ref dx1, (nuint)b);
-                Vector256.FusedMultiplyAdd(dv, w2v, Vector256.LoadUnsafe(ref dx2, (nuint)b)).StoreUnsafe(ref dx2, (nuint)b);
-                Vector256.FusedMultiplyAdd(dv, w3v, Vector256.LoadUnsafe(ref dx3, (nuint)b)).StoreUnsafe(ref dx3, (nuint)b);
-            }
-        }
-        else
-        {
-            for (; b < vecEnd; b += 8)
-            {
-                var dv = Vector256.LoadUnsafe(ref dr, (nuint)b);
-                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x0, (nuint)b), dv, a0);
-                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x1, (nuint)b), dv, a1);
-                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x2, (nuint)b), dv, a2);
-                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x3, (nuint)b), dv, a3);
-            }
+            var dv = Vector256.LoadUnsafe(ref dr, (nuint)b);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x0, (nuint)b), dv, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x1, (nuint)b), dv, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x2, (nuint)b), dv, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x3, (nuint)b), dv, a3);
+            if (!wantDx) continue;
+            Vector256.FusedMultiplyAdd(dv, w0v, Vector256.LoadUnsafe(ref dx0, (nuint)b)).StoreUnsafe(ref dx0, (nuint)b);
+            Vector256.FusedMultiplyAdd(dv, w1v, Vector256.LoadUnsafe(ref dx1, (nuint)b)).StoreUnsafe(ref dx1, (nuint)b);
+            Vector256.FusedMultiplyAdd(dv, w2v, Vector256.LoadUnsafe(ref dx2, (nuint)b)).StoreUnsafe(ref dx2, (nuint)b);
+            Vector256.FusedMultiplyAdd(dv, w3v, Vector256.LoadUnsafe(ref dx3, (nuint)b)).StoreUnsafe(ref dx3, (nuint)b);
         }
         // hadd(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7]; twice, then the halves.
         var h = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
