@@ -17,6 +17,8 @@ public sealed class ReducerActor : UntypedActor, ITyingOutbox
     private readonly TrafficLedger _ledger;
     private readonly long[] _hopsToUnit;
     private PeerRoutes _routes = PeerRoutes.None;
+    private readonly UnitLines _lines; // the layer's line records: each send hints the next unit's (see UnitLines)
+    private readonly int _linesBase, _positions;
 
     public ReducerActor(UnitSettings settings, int layer, int map)
     {
@@ -27,6 +29,9 @@ public sealed class ReducerActor : UntypedActor, ITyingOutbox
         _ledger = new TrafficLedger(settings.LayerCount);
         _hopsToUnit = new long[l.Positions];
         for (int p = 0; p < l.Positions; p++) _hopsToUnit[p] = settings.Fabric.HopsToReducer(layer, map, p);
+        _lines = settings.Lines(l);
+        _positions = l.Positions;
+        _linesBase = map * l.Positions;
     }
 
     public static Props Props(UnitSettings settings, int layer, int map) =>
@@ -60,6 +65,9 @@ public sealed class ReducerActor : UntypedActor, ITyingOutbox
     {
         long bytes = (long)values.Length * FabricModel.FloatBytes;
         _ledger.Add(_layer, TrafficCategory.Sync, 1, bytes, bytes * _hopsToUnit[toPosition]);
+        // The results go out in position order: hint this receiver's lines (for the first) and the next one's.
+        if (toPosition == 0) _lines.Hint(_linesBase);
+        if (toPosition + 1 < _positions) _lines.Hint(_linesBase + toPosition + 1);
         _routes.To(toPosition).Tell(new SyncResult(_layer, _map, toPosition, step, kind, values), ActorRefs.NoSender);
     }
 }

@@ -40,6 +40,9 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     private IActorRef? _mixClient;
 
     private readonly SweepPeers? _peers;
+    private readonly UnitLines? _lines; // the layer's line records, for the tying messages' cache hints (all-reduce only)
+    private readonly int _linesBase; // this map's first record
+    private int _linesWritten = -1; // GC.CollectionCount(1) when this unit last wrote its record
 
     public UnitActor(UnitSettings settings, WeightedLayer layer, Tile tile, int indexInTile, IActorRef next, SweepPeers? peers = null)
     {
@@ -59,6 +62,11 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
             _gossip = new GossipExchange(s, layer.OutHeight, layer.OutWidth, _state.Position, new Random(GossipPeers.UnitSeed(settings.Spec.Seed, _layer, _state.GlobalIndex)), _parity);
         _peers = peers;
         peers?.Register(indexInTile, this);
+        if (_allReduce is not null)
+        {
+            _lines = settings.Lines(layer);
+            _linesBase = _state.Map * layer.Positions;
+        }
     }
 
     /// <summary>The props of one unit actor (with the compact mailbox); see <see cref="UnitProps"/>.</summary>
@@ -257,6 +265,7 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
         _next.Tell(b); // the input error used the pre-update weights; the sweep moves on while this unit updates
         _input = null;
 
+        if (_lines is not null) WriteLines();
         if (tiesGradient)
         {
             // The update (and the step's device clock, see Apply) waits for the tied gradient.
@@ -397,7 +406,46 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     {
         long bytes = (long)floats * FabricModel.FloatBytes;
         _counters.Add(TrafficCategory.Sync, 1, bytes, bytes * HopsTo(toPosition));
+        if (_lines is not null && (uint)toPosition < (uint)_state.Layer.Positions) _lines.Hint(_linesBase + toPosition);
         _routes.To(toPosition).Tell(m, ActorRefs.NoSender);
+    }
+
+    /// <summary>
+    /// Writes the addresses of the lines a tying message to this unit reaches into its record (see
+    /// <see cref="UnitLines"/>), unless it is current: written since the last collection that can move objects.
+    /// </summary>
+    private unsafe void WriteLines()
+    {
+        int collections = GC.CollectionCount(1);
+        if (collections == _linesWritten) return;
+        _linesWritten = collections;
+        var r = _lines!.Record(_linesBase + _state.Position);
+        r.Clear();
+        if (Context is not ActorCell cell) return;
+        r[0] = UnitLines.Address(cell.Self);
+        nint c = UnitLines.Address(cell);
+        r[1] = c; r[2] = c + 64; r[3] = c + 128;
+        if (cell.Mailbox is { } mailbox)
+        {
+            nint m = UnitLines.Address(mailbox);
+            r[4] = m; r[5] = m + 64;
+            if (mailbox.MessageQueue is { } queue)
+            {
+                nint q = UnitLines.Address(queue);
+                r[6] = q; r[7] = q + 64;
+            }
+        }
+        nint a = UnitLines.Address(this);
+        r[8] = a; r[9] = a + 64; r[10] = a + 128;
+        nint k = UnitLines.Address(_counters);
+        r[11] = k; r[12] = k + 128;
+        r[13] = UnitLines.Address(_allReduce!);
+        var w = Peek(_state.Store);
+        fixed (float* p = w)
+        {
+            r[14] = (nint)p;
+            if (w.Length > 16) r[15] = (nint)p + 64;
+        }
     }
 
     /// <summary>

@@ -28,6 +28,15 @@ public sealed record UnitSettings(RunSpec Spec, NetworkPlan Plan, FabricLayout F
     /// The all-reduce topology of a conv layer's maps (read-only), built once per layer and shared by
     /// its units: built per unit it cost the build O(positions) work and memory for every unit.
     /// </summary>
+    private readonly ConcurrentDictionary<int, UnitLines> _lines = new();
+
+    /// <summary>
+    /// The line records of a layer's unit actors on this member, indexed map × positions + position,
+    /// for the tying messages' cache hints (<see cref="UnitLines"/>); made on first use.
+    /// </summary>
+    public UnitLines Lines(WeightedLayer layer) =>
+        _lines.GetOrAdd(layer.Index, static (_, l) => new UnitLines(l.UnitCount), layer);
+
     public MapTopology Topology(WeightedLayer layer) =>
         _topologies.GetOrAdd(layer.Index, static (_, a) => new MapTopology(a.Kind, a.Layer.OutHeight, a.Layer.OutWidth), (Kind: Spec.Strategy.Topology, Layer: layer));
 }
