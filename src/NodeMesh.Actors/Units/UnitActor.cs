@@ -414,38 +414,12 @@ public sealed class UnitActor : UntypedActor, ITyingOutbox, IGossipOutbox
     /// Writes the addresses of the lines a tying message to this unit reaches into its record (see
     /// <see cref="UnitLines"/>), unless it is current: written since the last collection that can move objects.
     /// </summary>
-    private unsafe void WriteLines()
+    private void WriteLines()
     {
         int collections = GC.CollectionCount(1);
         if (collections == _linesWritten) return;
         _linesWritten = collections;
-        var r = _lines!.Record(_linesBase + _state.Position);
-        r.Clear();
-        if (Context is not ActorCell cell) return;
-        r[0] = UnitLines.Address(cell.Self);
-        nint c = UnitLines.Address(cell);
-        r[1] = c; r[2] = c + 64; r[3] = c + 128;
-        if (cell.Mailbox is { } mailbox)
-        {
-            nint m = UnitLines.Address(mailbox);
-            r[4] = m; r[5] = m + 64;
-            if (mailbox.MessageQueue is { } queue)
-            {
-                nint q = UnitLines.Address(queue);
-                r[6] = q; r[7] = q + 64;
-            }
-        }
-        nint a = UnitLines.Address(this);
-        r[8] = a; r[9] = a + 64; r[10] = a + 128;
-        nint k = UnitLines.Address(_counters);
-        r[11] = k; r[12] = k + 128;
-        r[13] = UnitLines.Address(_allReduce!);
-        var w = Peek(_state.Store);
-        fixed (float* p = w)
-        {
-            r[14] = (nint)p;
-            if (w.Length > 16) r[15] = (nint)p + 64;
-        }
+        _lines!.Write(_linesBase + _state.Position, Context as ActorCell, this, _counters, _allReduce!, Peek(_state.Store));
     }
 
     /// <summary>

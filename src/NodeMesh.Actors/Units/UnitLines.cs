@@ -48,6 +48,42 @@ public sealed unsafe class UnitLines
         return new Span<nint>(_records + (nint)unit * Slots, Slots);
     }
 
+    /// <summary>
+    /// Fills the record of <paramref name="unit"/> with the lines a tying message to it reaches: its
+    /// reference, three lines of its cell, two of its mailbox and of its queue, three of its actor
+    /// object, two of its counters, its exchange and the first two lines of its weights (a kernel of
+    /// up to 16 floats has one). The unit calls it while it runs, with its own objects.
+    /// </summary>
+    public void Write(int unit, Akka.Actor.ActorCell? cell, object actor, object counters, object exchange, ReadOnlySpan<float> weights)
+    {
+        var r = Record(unit);
+        r.Clear();
+        if (cell is null) return;
+        r[0] = Address(cell.Self);
+        nint c = Address(cell);
+        r[1] = c; r[2] = c + 64; r[3] = c + 128;
+        if (cell.Mailbox is { } mailbox)
+        {
+            nint m = Address(mailbox);
+            r[4] = m; r[5] = m + 64;
+            if (mailbox.MessageQueue is { } queue)
+            {
+                nint q = Address(queue);
+                r[6] = q; r[7] = q + 64;
+            }
+        }
+        nint a = Address(actor);
+        r[8] = a; r[9] = a + 64; r[10] = a + 128;
+        nint k = Address(counters);
+        r[11] = k; r[12] = k + 128;
+        r[13] = Address(exchange);
+        fixed (float* p = weights)
+        {
+            r[14] = (nint)p;
+            if (weights.Length > 16) r[15] = (nint)p + 64;
+        }
+    }
+
     /// <summary>Asks for every line in the record of <paramref name="unit"/> (nothing outside the table or for empty slots).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Hint(int unit)
