@@ -29,11 +29,12 @@ public static class BenchCommand
         new("device", "LIST", "ideal", "comma-separated device presets or JSON files to time the actors with, e.g. ideal,gokmen-vlasov,pcm"),
         new("data", "DIR|full", null, "dataset (default: embedded subset)"),
         new("input", "HxWxC", null, "time a net of this input size (e.g. 32x32x3) on synthetic data (seeded uniform pixels and labels, steps x batch samples) instead of --data"),
-        new("out", "FILE", null, "also write the results as CSV"),
+        new("out", "FILE", null, "also write the results as CSV (with --runs: every run's rows, with a leading run column)"),
+        new("runs", "N", "1", $"run the whole bench N times (at most {BenchRuns.MaxRuns}), each in a fresh nodemesh process, one after another, and report each strategy's median and range over the runs; every ratio still comes from one run"),
         new("scale", null, null, "instead: build --arch for each of --scale-inputs in a process of its own and report unit actors, tiles, build time, bytes per unit actor, RSS and step time, with fitted growth exponents (synthetic data; --strategies defaults to none, --steps to 3)"),
         new("scale-inputs", "LIST", ScaleBench.DefaultInputs, "--scale: comma-separated input sizes HxWxC, smallest first"),
         new("scale-point", "HxWxC", null, "internal (--scale runs it): measure one net in this process and print it as JSON"),
-        new("exit-with-pid", "PID", null, "internal (--scale sets it): exit when process PID exits"),
+        new("exit-with-pid", "PID", null, "internal (--scale and --runs set it): exit when process PID exits"),
         new("help", null, null, "show this help"),
     ];
 
@@ -50,6 +51,10 @@ public static class BenchCommand
         actor beyond its weights, resident memory, and time per step; then the exponents with which
         step time and peak memory grow with the unit count (least squares on logs). The default ladder
         spans about 6,000 to 1,200,000 unit actors and takes tens of minutes on 2 cores.
+
+        With --runs N it runs the same bench N times, each in a fresh process, and ends with each
+        strategy's median (lowest–highest) over the runs: on a shared machine one run's speed drifts
+        with the load, and the median of a few fresh processes is the figure to compare.
 
         Usage: nodemesh bench [options]
 
@@ -119,22 +124,29 @@ public static class BenchCommand
         var strategies = strategyList.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => ParseStrategy(s)).Select(o => (Name: StrategyGrammar.Name(o), Options: o)).ToList();
         if (strategies.Count == 0)
             throw new UserInputException("--strategies is empty; give a comma-separated list such as none,allreduce-star.");
+        int runs = a.Int("runs");
+        if (runs < 1 || runs > BenchRuns.MaxRuns) throw new UserInputException($"--runs {runs}: give 1 to {BenchRuns.MaxRuns} runs.");
+        if (scale && a.Given("runs")) throw new UserInputException("--runs does not apply to --scale, which measures each net in a process of its own once; drop --runs.");
         if (scale) return await RunScaleAsync(a, strategies, steps, batch, stdout);
         bool engine = a.Choice("engine", ("on", true), ("off", false));
         var input = a.Has("input") ? InputShape.Parse(a.String("input")) : null;
         if (input is not null && a.Has("data"))
             throw new UserInputException($"{input} times synthetic data of that size; drop --data.", SettingKeys.Input);
+        var devices = (a.String("device") ?? "ideal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(Core.Devices.DeviceConfig.Load).ToList();
+        var arch = ArchSpec.Parse(a.String("arch")!);
+        // The options are checked above, so that a mistake is reported once and not by the first run's process.
+        if (runs > 1) return await BenchRuns.RunAsync(a.ToArgs(name => name is not ("runs" or "out" or "exit-with-pid")), runs, a.String("out"), stdout);
+        using var watch = a.String("exit-with-pid") is null ? null : FollowParent(a.Int("exit-with-pid"));
         var data = input is null ? DatasetLoader.Load(a.String("data")) : SyntheticData.Generate(input, DatasetLoader.Classes, steps * batch, batch, seed: 1);
-        var plan = NetworkPlan.Build(ArchSpec.Parse(a.String("arch")!), data.Train.Channels, data.Train.Rows, data.Train.Cols, data.Train.Classes);
+        var plan = NetworkPlan.Build(arch, data.Train.Channels, data.Train.Rows, data.Train.Cols, data.Train.Classes);
         var tiles = TilePlan.Build(plan);
         var weights = WeightLayout.InitialVectors(plan, 1);
         int limit = Math.Min(steps * batch, data.Train.Count);
         stdout.WriteLine($"nodemesh bench: {plan.Arch}{(input is null ? "" : $" at {input} on synthetic data (cost only)")}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
         stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time | actors: allocated / step | actors: GC pause share |");
         stdout.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        var rows = new List<string> { "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time,actor_allocated_bytes_per_step,actor_gc_pause_share" };
-        var devices = (a.String("device") ?? "ideal").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(Core.Devices.DeviceConfig.Load).ToList();
+        var rows = new List<string> { BenchRuns.CsvHeader };
         foreach (var device in devices)
         foreach (var (strategyName, strategy) in strategies)
         {
