@@ -22,6 +22,10 @@ public class ActorHopBenchmarks
     [Params(64, 1_024, 18_826)]
     public int Actors;
 
+    /// <summary>The unit actors' dispatcher and mailbox (<c>nodemesh</c>), or Akka's defaults (<c>akka</c>: the thread-pool executor at throughput 30 and a <c>ConcurrentQueue</c> mailbox).</summary>
+    [Params("nodemesh", "akka")]
+    public string Runtime = "nodemesh";
+
     private ActorSystem _system = null!;
     private IActorRef _first = ActorRefs.Nobody;
     private Link[] _links = [];
@@ -70,8 +74,11 @@ public class ActorHopBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _system = ActorSystem.Create("hops", NodeMeshConfig.Local());
-        var props = Props.Create(() => new HopActor()).WithMailbox(NodeMeshConfig.CompactMailbox);
+        bool own = Runtime == "nodemesh";
+        _system = own ? ActorSystem.Create("hops", NodeMeshConfig.Local())
+            : ActorSystem.Create("hops", Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        var props = Props.Create(() => new HopActor());
+        if (own) props = props.WithMailbox(NodeMeshConfig.CompactMailbox);
         var actors = Enumerable.Range(0, Actors).Select(_ => _system.ActorOf(props)).ToArray();
         for (int i = 0; i + 1 < actors.Length; i++)
             actors[i].Ask<bool>(new Connect(actors[i + 1]), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
