@@ -30,12 +30,6 @@ public class ActorHopBenchmarks
     private IActorRef _first = ActorRefs.Nobody;
     private Link[] _links = [];
 
-    /// <summary>The message a chain passes on; the last actor completes it.</summary>
-    private sealed class Sweep
-    {
-        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     private sealed class Connect(IActorRef next)
     {
         public IActorRef Next { get; } = next;
@@ -98,14 +92,7 @@ public class ActorHopBenchmarks
     }
 
     [Benchmark]
-    public int ActorChain()
-    {
-        var sweep = new Sweep();
-        _first.Tell(sweep, ActorRefs.NoSender);
-        if (!sweep.Done.Task.Wait(TimeSpan.FromSeconds(60)))
-            throw new TimeoutException($"a sweep through {Actors} actors did not finish in 60 s");
-        return Actors;
-    }
+    public int ActorChain() => Sweep.Through(_first, Actors);
 }
 
 /// <summary>
@@ -125,11 +112,6 @@ public class ActorHopHintBenchmarks
 
     private ActorSystem _system = null!;
     private IActorRef _first = ActorRefs.Nobody;
-
-    private sealed class Sweep
-    {
-        public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 
     private sealed record Connect(IActorRef? Next, object[] Ahead);
 
@@ -183,12 +165,21 @@ public class ActorHopHintBenchmarks
     public void Cleanup() => _system.Terminate().Wait(TimeSpan.FromSeconds(30));
 
     [Benchmark]
-    public int Chain()
+    public int Chain() => Sweep.Through(_first, Actors);
+}
+
+/// <summary>The message a chain of benchmark actors passes on; the last actor completes it.</summary>
+internal sealed class Sweep
+{
+    public readonly TaskCompletionSource Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Sends a sweep into the chain that starts at <paramref name="first"/> and waits (at most a minute) until its last actor has it.</summary>
+    public static int Through(IActorRef first, int actors)
     {
         var sweep = new Sweep();
-        _first.Tell(sweep, ActorRefs.NoSender);
+        first.Tell(sweep, ActorRefs.NoSender);
         if (!sweep.Done.Task.Wait(TimeSpan.FromSeconds(60)))
-            throw new TimeoutException($"a sweep through {Actors} actors did not finish in 60 s");
-        return Actors;
+            throw new TimeoutException($"a sweep through {actors} actors did not finish in 60 s");
+        return actors;
     }
 }
