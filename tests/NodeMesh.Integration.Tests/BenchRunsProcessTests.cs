@@ -37,4 +37,18 @@ public sealed class BenchRunsProcessTests : ProcessTest
             Assert.Contains(expected, summary, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_run_does_not_outlive_the_bench_that_started_it()
+    {
+        using var parent = NodeProcess.StartCommand("parent", "sleep", ["600"]);
+        // A run of minutes (about 192,000 unit actors, 400 steps): only the parent's end can stop it within the deadline.
+        var run = Start("run", "bench", "--input", "96x96x1", "--steps", "200", "--strategies", "none", "--engine", "off",
+            "--exit-with-pid", parent.Id.ToString(CultureInfo.InvariantCulture));
+        parent.Kill();
+        int code = await run.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, code);
+        Assert.DoesNotContain("| none |", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("error", run.Output, StringComparison.OrdinalIgnoreCase); // stopped, not refused
+    }
 }
