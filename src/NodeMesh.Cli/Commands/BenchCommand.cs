@@ -144,8 +144,7 @@ public static class BenchCommand
         var weights = WeightLayout.InitialVectors(plan, 1);
         int limit = Math.Min(steps * batch, data.Train.Count);
         stdout.WriteLine($"nodemesh bench: {plan.Arch}{(input is null ? "" : $" at {input} on synthetic data (cost only)")}, {plan.UnitCount:N0} unit actors, batch {batch}, {limit / batch} timed steps, {Environment.ProcessorCount} cores");
-        stdout.WriteLine($"| strategy | actors samples/s | engine 1 thread samples/s | engine {Environment.ProcessorCount} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time | actors: allocated / step | actors: GC pause share |");
-        stdout.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var line in BenchRuns.TableHeader(Environment.ProcessorCount)) stdout.WriteLine(line);
         var rows = new List<string> { BenchRuns.CsvHeader };
         foreach (var device in devices)
         foreach (var (strategyName, strategy) in strategies)
@@ -176,9 +175,9 @@ public static class BenchCommand
             }
             string F(double v, string fmt) => double.IsNaN(v) ? "-" : v.ToString(fmt, CultureInfo.InvariantCulture);
             stdout.WriteLine($"| {name} | {F(actorRate, "F0")} | {F(seqRate, "F0")} | {F(parRate, "F0")} | {F(seqRate / actorRate, "F2")} | {F(parRate / actorRate, "F2")} | {Reports.Markdown.Bytes(allocatedPerStep)} | {Reports.Markdown.Percent(pauseShare)} |");
-            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{name},{actorRate:F1},{seqRate:F1},{parRate:F1},{seqRate / actorRate:F3},{parRate / actorRate:F3},{allocatedPerStep:F0},{pauseShare:F4}"));
+            rows.Add(new BenchRow(0, name, actorRate, seqRate, parRate, seqRate / actorRate, parRate / actorRate, allocatedPerStep, pauseShare).ToCsv());
         }
-        stdout.WriteLine($"peak working set: {Reports.Markdown.Bytes(Process.GetCurrentProcess().PeakWorkingSet64)}");
+        stdout.WriteLine(BenchRuns.PeakPrefix + Reports.Markdown.Bytes(Process.GetCurrentProcess().PeakWorkingSet64));
         if (a.String("out") is { } outFile) File.WriteAllLines(outFile, rows);
         return 0;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using NodeMesh.Cli.Reports;
 using NodeMesh.Core;
@@ -7,7 +6,12 @@ namespace NodeMesh.Cli.Commands;
 
 /// <summary>One strategy's row of one <c>nodemesh bench</c> run, as its CSV gives it (NaN where the engine was not timed).</summary>
 public sealed record BenchRow(int Run, string Strategy, double ActorRate, double EngineSequentialRate, double EngineParallelRate,
-    double ActorOverSequential, double ActorOverParallel, double AllocatedPerStep, double GcPauseShare);
+    double ActorOverSequential, double ActorOverParallel, double AllocatedPerStep, double GcPauseShare)
+{
+    /// <summary>The row as a line of the bench CSV (<see cref="BenchRuns.CsvHeader"/>; the run is not in it).</summary>
+    public string ToCsv() => string.Create(CultureInfo.InvariantCulture,
+        $"{Strategy},{ActorRate:F1},{EngineSequentialRate:F1},{EngineParallelRate:F1},{ActorOverSequential:F3},{ActorOverParallel:F3},{AllocatedPerStep:F0},{GcPauseShare:F4}");
+}
 
 /// <summary>
 /// <c>nodemesh bench --runs N</c>: the same bench N times, each in a nodemesh process of its own,
@@ -24,7 +28,15 @@ public static class BenchRuns
     /// <summary>Columns of a bench CSV, in order (the <c>--runs</c> CSV adds a leading <c>run</c>).</summary>
     public const string CsvHeader = "strategy,actor_samples_per_second,engine_sequential_samples_per_second,engine_parallel_samples_per_second,actor_over_sequential_time,actor_over_parallel_time,actor_allocated_bytes_per_step,actor_gc_pause_share";
 
-    private const string PeakPrefix = "peak working set: ";
+    /// <summary>How a bench's last line starts: the process's peak working set follows.</summary>
+    public const string PeakPrefix = "peak working set: ";
+
+    /// <summary>The header of a bench's Markdown table (two lines), for <paramref name="processors"/> cores.</summary>
+    public static string[] TableHeader(int processors) =>
+    [
+        $"| strategy | actors samples/s | engine 1 thread samples/s | engine {processors} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time | actors: allocated / step | actors: GC pause share |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ];
 
     /// <summary>
     /// Runs <c>nodemesh bench</c> with <paramref name="benchArgs"/> <paramref name="runs"/> times in
@@ -59,12 +71,7 @@ public static class BenchRuns
     /// <summary>The summary table: per strategy (in the order of the runs) the median and range of each column over the runs.</summary>
     public static IReadOnlyList<string> Summarize(IReadOnlyList<BenchRow> rows)
     {
-        int processors = Environment.ProcessorCount;
-        var lines = new List<string>
-        {
-            $"| strategy | actors samples/s | engine 1 thread samples/s | engine {processors} threads samples/s | actor time / 1-thread engine time | actor time / parallel engine time | actors: allocated / step | actors: GC pause share |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        };
+        var lines = new List<string>(TableHeader(Environment.ProcessorCount));
         foreach (var group in rows.GroupBy(r => r.Strategy))
         {
             var g = group.ToList();
@@ -108,40 +115,25 @@ public static class BenchRuns
         return rows;
     }
 
-    private static string Csv(BenchRow r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Run},{r.Strategy},{r.ActorRate:F1},{r.EngineSequentialRate:F1},{r.EngineParallelRate:F1},{r.ActorOverSequential:F3},{r.ActorOverParallel:F3},{r.AllocatedPerStep:F0},{r.GcPauseShare:F4}");
+    private static string Csv(BenchRow r) => string.Create(CultureInfo.InvariantCulture, $"{r.Run},{r.ToCsv()}");
 
     private static async Task<(List<BenchRow> Rows, string? Peak)> RunOnceAsync(IReadOnlyList<string> benchArgs, int run, int runs, TextWriter stdout)
     {
         string csv = Path.Combine(Path.GetTempPath(), $"nodemesh-bench-{Environment.ProcessId}-{run}.csv");
-        var psi = WorkerLauncher.SelfStartInfo(["bench", .. benchArgs, "--out", csv,
-            "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]);
-        using var process = new Process { StartInfo = psi };
-        if (!process.Start()) throw new UserInputException($"could not start '{psi.FileName}' for run {run} of {runs}.");
         try
         {
-            var errorsTask = process.StandardError.ReadToEndAsync();
             string? peak = null;
-            var tail = new Queue<string>();
-            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            var child = await BenchChild.RunAsync([.. benchArgs, "--out", csv], $"for run {run} of {runs}", line =>
             {
                 stdout.WriteLine(line); // progress: the run's table as it comes
                 if (line.StartsWith(PeakPrefix, StringComparison.Ordinal)) peak = line[PeakPrefix.Length..];
-                tail.Enqueue(line);
-                if (tail.Count > 3) tail.Dequeue();
-            }
-            await process.WaitForExitAsync();
-            string errors = await errorsTask;
-            if (process.ExitCode != 0 || !File.Exists(csv))
-            {
-                string why = string.Join(" | ", (errors + "\n" + string.Join("\n", tail)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
-                throw new UserInputException($"run {run} of {runs} failed in its process with exit code {process.ExitCode}: {why}");
-            }
+            });
+            if (child.ExitCode != 0 || !File.Exists(csv))
+                throw new UserInputException($"run {run} of {runs} failed in its process with exit code {child.ExitCode}: {child.Why}");
             return (ParseCsv(File.ReadAllLines(csv), run, $"run {run}'s CSV"), peak);
         }
         finally
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
             File.Delete(csv);
         }
     }

@@ -157,30 +157,13 @@ public static class ScaleBench
 
     private static async Task<ScalePoint> MeasureInChild(string arch, InputShape input, string strategy, int steps, int batch, long units)
     {
-        var psi = WorkerLauncher.SelfStartInfo(["bench", "--scale-point", input.ToString(), "--arch", arch, "--strategies", strategy,
-            "--steps", steps.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture),
-            "--exit-with-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]);
-        using var process = new Process { StartInfo = psi };
-        if (!process.Start()) throw new UserInputException($"could not start '{psi.FileName}' to measure {input}.");
-        try
-        {
-            var stdoutTask = process.StandardOutput.ReadToEndAsync();
-            var stderrTask = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            string output = await stdoutTask, errors = await stderrTask;
-            string? line = output.Split('\n').Select(l => l.TrimEnd('\r')).LastOrDefault(l => l.StartsWith(PointPrefix, StringComparison.Ordinal));
-            if (process.ExitCode != 0 || line is null)
-            {
-                string why = string.Join(" | ", (errors + "\n" + output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
-                throw new UserInputException($"the {input} net ({units:N0} unit actors, {strategy}) failed in its process with exit code {process.ExitCode}" +
-                    (process.ExitCode == 137 ? " (killed, most likely out of memory: leave it out of --scale-inputs)" : "") + $": {why}");
-            }
-            return JsonSerializer.Deserialize<ScalePoint>(line[PointPrefix.Length..], Json)
-                ?? throw new InvalidDataException($"the {input} net's process printed an empty result");
-        }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-        }
+        var child = await BenchChild.RunAsync(["--scale-point", input.ToString(), "--arch", arch, "--strategies", strategy,
+            "--steps", steps.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture)], $"to measure {input}");
+        string? line = child.Output.Split('\n').LastOrDefault(l => l.StartsWith(PointPrefix, StringComparison.Ordinal));
+        if (child.ExitCode != 0 || line is null)
+            throw new UserInputException($"the {input} net ({units:N0} unit actors, {strategy}) failed in its process with exit code {child.ExitCode}" +
+                (child.ExitCode == 137 ? " (killed, most likely out of memory: leave it out of --scale-inputs)" : "") + $": {child.Why}");
+        return JsonSerializer.Deserialize<ScalePoint>(line[PointPrefix.Length..], Json)
+            ?? throw new InvalidDataException($"the {input} net's process printed an empty result");
     }
 }
