@@ -14,6 +14,7 @@ Usage:
 Default leaf patterns: the device update's methods. Build markers: ProgramAndVerify,
 DeviceArray::.ctor, DeviceParameterDraw (override with --build A,B,...).
 """
+import argparse
 import collections
 import subprocess
 import sys
@@ -39,19 +40,12 @@ def split(script_text, leaves, build):
 
 
 def main(argv):
-    build = DEFAULT_BUILD
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--build" and i + 1 < len(argv):
-            build = [b for b in argv[i + 1].split(",") if b]
-            i += 2
-        else:
-            args.append(argv[i])
-            i += 1
-    if not args:
-        sys.exit(__doc__)
-    data, leaves = args[0], args[1:] or DEFAULT_LEAVES
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", help="perf.data recorded with call stacks (perf record -g)")
+    parser.add_argument("leaves", nargs="*", default=DEFAULT_LEAVES, help="leaf method patterns, first match wins (default: the device update's methods)")
+    parser.add_argument("--build", default=",".join(DEFAULT_BUILD), help="comma-separated frame patterns that mark a build sample")
+    args = parser.parse_args(argv)
+    data, leaves, build = args.data, args.leaves, [b for b in args.build.split(",") if b]
     text = subprocess.run(["perf", "script", "-i", data], capture_output=True, text=True, check=True).stdout
     total, counts = split(text, leaves, build)
     if total == 0:
